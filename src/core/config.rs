@@ -1,0 +1,668 @@
+//! Connection configuration: libpq-compatible parsing of URLs and `key=value` strings, object
+//! settings, and the PG* environment defaults.
+//!
+//! tokio-postgres's own parser reads no environment and rejects several libpq keys, so every
+//! source is parsed here into one [`Config`], then turned into a `tokio_postgres::Config`
+//! programmatically. Precedence, highest first: explicit settings (object config), the
+//! connection string, PG* environment variables, built-in defaults. Errors name the key and the
+//! problem and never include a password.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::core::error::{Error, Result};
+use crate::core::types::TypeOptions;
+
+/// Where to reach one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    Tcp(String),
+    /// A directory holding the server's `.s.PGSQL.<port>` socket.
+    Unix(PathBuf),
+}
+
+/// TLS policy, as libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+/// Pool sizing and lifetimes (ignored by a single `Client`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolSettings {
+    pub max: usize,
+    pub idle_timeout: Option<Duration>,
+    pub max_lifetime: Option<Duration>,
+    pub acquire_timeout: Option<Duration>,
+}
+
+/// A fully resolved configuration.
+#[derive(Clone, PartialEq)]
+pub struct Config {
+    pub hosts: Vec<Host>,
+    pub ports: Vec<u16>,
+    pub user: String,
+    pub password: Option<String>,
+    pub dbname: String,
+    pub application_name: Option<String>,
+    pub connect_timeout: Option<Duration>,
+    /// libpq `options` (e.g. `-c statement_timeout=1000`), sent in the startup packet.
+    pub options: Option<String>,
+    pub ssl_mode: SslMode,
+    pub statement_cache_size: usize,
+    pub types: TypeOptions,
+    pub pool: PoolSettings,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("hosts", &self.hosts)
+            .field("ports", &self.ports)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("dbname", &self.dbname)
+            .field("application_name", &self.application_name)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One setting and where it came from (for error messages).
+#[derive(Debug, Clone)]
+struct Setting {
+    key: String,
+    value: String,
+}
+
+/// The canonical key for every name we accept (libpq's and ferropg's camelCase ones).
+fn canonical(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "host" | "hostaddr" => "host",
+        "port" => "port",
+        "user" | "username" => "user",
+        "password" => "password",
+        "dbname" | "database" => "dbname",
+        "application_name" | "applicationName" => "application_name",
+        "fallback_application_name" => "fallback_application_name",
+        "connect_timeout" => "connect_timeout",
+        "connectTimeoutMillis" => "connect_timeout_millis",
+        "options" => "options",
+        "sslmode" | "sslMode" => "sslmode",
+        "client_encoding" => "client_encoding",
+        "statementCacheSize" | "statement_cache_size" => "statement_cache_size",
+        "max" => "max",
+        "idleTimeoutMillis" => "idle_timeout_millis",
+        "maxLifetimeSeconds" => "max_lifetime_seconds",
+        "acquireTimeoutMillis" => "acquire_timeout_millis",
+        "types.int8" => "types.int8",
+        "types.numeric" => "types.numeric",
+        "types.date" => "types.date",
+        "types.timestamp" => "types.timestamp",
+        _ => return None,
+    })
+}
+
+const ENV_KEYS: &[(&str, &str)] = &[
+    ("PGHOST", "host"),
+    ("PGHOSTADDR", "host"),
+    ("PGPORT", "port"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGDATABASE", "dbname"),
+    ("PGAPPNAME", "application_name"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGOPTIONS", "options"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGCLIENTENCODING", "client_encoding"),
+];
+
+/// Collects settings by canonical key; the first source to set a key wins.
+#[derive(Default)]
+struct Layers {
+    settings: Vec<(&'static str, Setting)>,
+}
+
+impl Layers {
+    fn add(&mut self, key: &str, value: String) -> Result<()> {
+        let canon = canonical(key).ok_or_else(|| {
+            Error::config(format!("unknown connection setting '{key}'"))
+        })?;
+        if !self.settings.iter().any(|(k, _)| *k == canon) {
+            self.settings.push((
+                canon,
+                Setting {
+                    key: key.to_string(),
+                    value,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn get(&self, canon: &str) -> Option<&Setting> {
+        self.settings.iter().find(|(k, _)| *k == canon).map(|(_, s)| s)
+    }
+}
+
+impl Config {
+    /// Resolves a configuration from explicit settings (highest priority), an optional
+    /// connection string, and an environment lookup (`std::env::var` in production).
+    pub fn resolve(
+        explicit: &[(String, String)],
+        conn_string: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config> {
+        let mut layers = Layers::default();
+        for (k, v) in explicit {
+            layers.add(k, v.clone())?;
+        }
+        if let Some(s) = conn_string {
+            for (k, v) in parse_conn_string(s)? {
+                layers.add(&k, v)?;
+            }
+        }
+        for (var, key) in ENV_KEYS {
+            if let Some(v) = env(var).filter(|v| !v.is_empty()) {
+                // An environment value is checked like any other but reported by variable name.
+                if layers.get(key).is_none() {
+                    layers.settings.push((
+                        key,
+                        Setting {
+                            key: (*var).to_string(),
+                            value: v,
+                        },
+                    ));
+                }
+            }
+        }
+        Self::from_layers(&layers, env)
+    }
+
+    fn from_layers(l: &Layers, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+        let ports = match l.get("port") {
+            Some(s) => s
+                .value
+                .split(',')
+                .map(|p| parse_port(&s.key, p.trim()))
+                .collect::<Result<Vec<_>>>()?,
+            None => vec![5432],
+        };
+        let hosts = match l.get("host") {
+            Some(s) => s
+                .value
+                .split(',')
+                .map(|h| {
+                    let h = h.trim();
+                    if h.is_empty() {
+                        return Err(Error::config(format!("'{}' has an empty host name", s.key)));
+                    }
+                    Ok(if h.starts_with('/') {
+                        Host::Unix(PathBuf::from(h))
+                    } else {
+                        Host::Tcp(h.to_string())
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => vec![default_host(ports[0])],
+        };
+        if ports.len() != 1 && ports.len() != hosts.len() {
+            return Err(Error::config(format!(
+                "'port' lists {} ports for {} hosts: give one port, or one per host",
+                ports.len(),
+                hosts.len()
+            )));
+        }
+        let user = match l.get("user") {
+            Some(s) => s.value.clone(),
+            None => env("USER")
+                .or_else(|| env("LOGNAME"))
+                .unwrap_or_else(|| "postgres".to_string()),
+        };
+        let dbname = l.get("dbname").map(|s| s.value.clone()).unwrap_or_else(|| user.clone());
+        let application_name = l
+            .get("application_name")
+            .or_else(|| l.get("fallback_application_name"))
+            .map(|s| s.value.clone());
+        let connect_timeout = match (l.get("connect_timeout_millis"), l.get("connect_timeout")) {
+            (Some(s), _) => Some(Duration::from_millis(parse_uint(s, u32::MAX as u64)?)),
+            (None, Some(s)) => Some(Duration::from_secs(parse_uint(s, u32::MAX as u64)?)),
+            (None, None) => None,
+        }
+        .filter(|d| !d.is_zero());
+        let ssl_mode = match l.get("sslmode") {
+            None => SslMode::Prefer,
+            Some(s) => match s.value.as_str() {
+                "disable" => SslMode::Disable,
+                "allow" => SslMode::Allow,
+                "prefer" => SslMode::Prefer,
+                "require" => SslMode::Require,
+                "verify-ca" => SslMode::VerifyCa,
+                "verify-full" => SslMode::VerifyFull,
+                other => {
+                    return Err(Error::config(format!(
+                        "'{}' must be one of disable, allow, prefer, require, verify-ca, verify-full (got '{other}')",
+                        s.key
+                    )))
+                }
+            },
+        };
+        if matches!(ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
+            return Err(Error::config(format!(
+                "sslmode={} needs TLS, which this version of ferropg does not provide yet; use disable or prefer",
+                l.get("sslmode").map(|s| s.value.as_str()).unwrap_or("")
+            )));
+        }
+        if let Some(s) = l.get("client_encoding") {
+            if !s.value.eq_ignore_ascii_case("utf8") && !s.value.eq_ignore_ascii_case("utf-8") {
+                return Err(Error::config(format!(
+                    "'{}' must be UTF8: ferropg exchanges text as UTF-8 (got '{}')",
+                    s.key, s.value
+                )));
+            }
+        }
+        let statement_cache_size = match l.get("statement_cache_size") {
+            Some(s) => parse_uint(s, 1 << 20)? as usize,
+            None => 256,
+        };
+        let max = match l.get("max") {
+            Some(s) => parse_uint(s, 10_000)? as usize,
+            None => 10,
+        };
+        if max == 0 {
+            return Err(Error::config("'max' must be at least 1"));
+        }
+        let millis = |key: &str| -> Result<Option<Duration>> {
+            l.get(key)
+                .map(|s| parse_uint(s, u32::MAX as u64).map(Duration::from_millis))
+                .transpose()
+                .map(|d| d.filter(|d| !d.is_zero()))
+        };
+        let pool = PoolSettings {
+            max,
+            idle_timeout: millis("idle_timeout_millis")?,
+            acquire_timeout: millis("acquire_timeout_millis")?,
+            max_lifetime: l
+                .get("max_lifetime_seconds")
+                .map(|s| parse_uint(s, u32::MAX as u64).map(Duration::from_secs))
+                .transpose()?
+                .filter(|d| !d.is_zero()),
+        };
+        let mut types = TypeOptions::default();
+        for (key, field) in [
+            ("types.int8", 0),
+            ("types.numeric", 1),
+            ("types.date", 2),
+            ("types.timestamp", 3),
+        ] {
+            if let Some(s) = l.get(key) {
+                types.set(field, &s.value).map_err(|allowed| {
+                    Error::config(format!(
+                        "'{}' must be one of {allowed} (got '{}')",
+                        s.key, s.value
+                    ))
+                })?;
+            }
+        }
+        Ok(Config {
+            hosts,
+            ports,
+            user,
+            password: l.get("password").map(|s| s.value.clone()),
+            dbname,
+            application_name,
+            connect_timeout,
+            options: l.get("options").map(|s| s.value.clone()).filter(|s| !s.is_empty()),
+            ssl_mode,
+            statement_cache_size,
+            types,
+            pool,
+        })
+    }
+
+    /// The tokio-postgres configuration; `password` overrides the configured one (it comes
+    /// from a user's password function).
+    pub fn to_tokio(&self, password: Option<&str>) -> tokio_postgres::Config {
+        let mut c = tokio_postgres::Config::new();
+        for h in &self.hosts {
+            match h {
+                Host::Tcp(name) => c.host(name),
+                Host::Unix(dir) => c.host_path(dir),
+            };
+        }
+        for p in &self.ports {
+            c.port(*p);
+        }
+        c.user(&self.user).dbname(&self.dbname);
+        if let Some(pw) = password.or(self.password.as_deref()) {
+            c.password(pw);
+        }
+        if let Some(a) = &self.application_name {
+            c.application_name(a);
+        }
+        if let Some(t) = self.connect_timeout {
+            c.connect_timeout(t);
+        }
+        if let Some(o) = &self.options {
+            c.options(o);
+        }
+        c.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        c
+    }
+}
+
+fn parse_port(key: &str, v: &str) -> Result<u16> {
+    match v.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(p),
+        _ => Err(Error::config(format!(
+            "'{key}' must be a port number between 1 and 65535 (got '{v}')"
+        ))),
+    }
+}
+
+fn parse_uint(s: &Setting, max: u64) -> Result<u64> {
+    match s.value.trim().parse::<u64>() {
+        Ok(n) if n <= max => Ok(n),
+        _ => Err(Error::config(format!(
+            "'{}' must be a whole number between 0 and {max} (got '{}')",
+            s.key, s.value
+        ))),
+    }
+}
+
+/// libpq's default: the local socket directory when a server listens there, else localhost.
+fn default_host(port: u16) -> Host {
+    for dir in ["/var/run/postgresql", "/tmp"] {
+        if std::path::Path::new(dir).join(format!(".s.PGSQL.{port}")).exists() {
+            return Host::Unix(PathBuf::from(dir));
+        }
+    }
+    Host::Tcp("localhost".to_string())
+}
+
+/// Parses a `postgres://` / `postgresql://` URL or a libpq `key=value` string into pairs.
+pub fn parse_conn_string(s: &str) -> Result<Vec<(String, String)>> {
+    let t = s.trim();
+    if let Some(rest) = t
+        .strip_prefix("postgres://")
+        .or_else(|| t.strip_prefix("postgresql://"))
+    {
+        parse_url(rest)
+    } else if t.contains("://") {
+        Err(Error::config(
+            "the connection URL must start with postgres:// or postgresql://",
+        ))
+    } else {
+        parse_key_value(t)
+    }
+}
+
+fn decode(part: &str, what: &str) -> Result<String> {
+    percent_encoding::percent_decode_str(part)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+        .map_err(|_| Error::config(format!("the connection URL's {what} is not valid UTF-8 after percent-decoding")))
+}
+
+fn parse_url(rest: &str) -> Result<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let (main, query) = match rest.split_once('?') {
+        Some((m, q)) => (m, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match main.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (main, None),
+    };
+    let (userinfo, hostlist) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, authority),
+    };
+    if let Some(u) = userinfo {
+        let (user, pw) = match u.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (u, None),
+        };
+        if !user.is_empty() {
+            out.push(("user".into(), decode(user, "user name")?));
+        }
+        if let Some(p) = pw {
+            // Never echo the password, even in a decoding error.
+            out.push(("password".into(), decode(p, "password")?));
+        }
+    }
+    if !hostlist.is_empty() {
+        let mut hosts = Vec::new();
+        let mut ports = Vec::new();
+        for spec in hostlist.split(',') {
+            let (h, p) = if let Some(v6) = spec.strip_prefix('[') {
+                let (addr, after) = v6.split_once(']').ok_or_else(|| {
+                    Error::config(format!("the connection URL has an unclosed '[' in host '{spec}'"))
+                })?;
+                (addr.to_string(), after.strip_prefix(':'))
+            } else {
+                match spec.rsplit_once(':') {
+                    Some((h, p)) => (decode(h, "host")?, Some(p)),
+                    None => (decode(spec, "host")?, None),
+                }
+            };
+            hosts.push(h);
+            ports.push(p.unwrap_or("").to_string());
+        }
+        if hosts.iter().any(|h| !h.is_empty()) {
+            out.push(("host".into(), hosts.join(",")));
+        }
+        if ports.iter().any(|p| !p.is_empty()) {
+            let ports: Vec<String> = ports
+                .into_iter()
+                .map(|p| if p.is_empty() { "5432".to_string() } else { p })
+                .collect();
+            out.push(("port".into(), ports.join(",")));
+        }
+    }
+    if let Some(p) = path.filter(|p| !p.is_empty()) {
+        out.push(("dbname".into(), decode(p, "database name")?));
+    }
+    if let Some(q) = query {
+        for pair in q.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').ok_or_else(|| {
+                Error::config(format!("the connection URL's query part '{}' has no '='", redact_pair(pair)))
+            })?;
+            let k = decode(k, "query key")?;
+            if canonical(&k).is_none() {
+                return Err(Error::config(format!("unknown connection setting '{k}' in the URL")));
+            }
+            // Query parameters override the authority part, as in libpq.
+            out.retain(|(existing, _)| canonical(existing) != canonical(&k));
+            out.push((k, decode(v, "query value")?));
+        }
+    }
+    Ok(out)
+}
+
+fn redact_pair(pair: &str) -> &str {
+    if pair.starts_with("password") {
+        "password"
+    } else {
+        pair
+    }
+}
+
+fn parse_key_value(s: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.next() != Some('=') {
+            return Err(Error::config(format!(
+                "connection string: expected '=' after '{key}' (format is key=value key2='quoted value')"
+            )));
+        }
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            let mut closed = false;
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some(n) = chars.next() {
+                            value.push(n);
+                        }
+                    }
+                    '\'' => {
+                        closed = true;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            if !closed {
+                return Err(Error::config(format!(
+                    "connection string: the quoted value of '{key}' has no closing quote"
+                )));
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                chars.next();
+                if c == '\\' {
+                    if let Some(n) = chars.next() {
+                        value.push(n);
+                    }
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        if canonical(&key).is_none() {
+            return Err(Error::config(format!("unknown connection setting '{key}'")));
+        }
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn resolve(s: &str) -> Result<Config> {
+        Config::resolve(&[], Some(s), &no_env)
+    }
+
+    #[test]
+    fn url_with_everything() {
+        let c = resolve("postgresql://al%40ice:p%3Ass@db.example:6543/my%20db?application_name=app&connect_timeout=7&options=-c%20statement_timeout%3D5").unwrap();
+        assert_eq!(c.user, "al@ice");
+        assert_eq!(c.password.as_deref(), Some("p:ss"));
+        assert_eq!(c.hosts, vec![Host::Tcp("db.example".into())]);
+        assert_eq!(c.ports, vec![6543]);
+        assert_eq!(c.dbname, "my db");
+        assert_eq!(c.application_name.as_deref(), Some("app"));
+        assert_eq!(c.connect_timeout, Some(Duration::from_secs(7)));
+        assert_eq!(c.options.as_deref(), Some("-c statement_timeout=5"));
+    }
+
+    #[test]
+    fn url_socket_ipv6_and_multi_host() {
+        let c = resolve("postgres://u@%2Fvar%2Frun%2Fpostgresql/db").unwrap();
+        assert_eq!(c.hosts, vec![Host::Unix("/var/run/postgresql".into())]);
+        let c = resolve("postgres://u@[::1]:5433/db").unwrap();
+        assert_eq!(c.hosts, vec![Host::Tcp("::1".into())]);
+        assert_eq!(c.ports, vec![5433]);
+        let c = resolve("postgres://u@a:1,b:2/db").unwrap();
+        assert_eq!(c.hosts.len(), 2);
+        assert_eq!(c.ports, vec![1, 2]);
+        let c = resolve("postgres:///db?host=/tmp&user=x").unwrap();
+        assert_eq!(c.hosts, vec![Host::Unix("/tmp".into())]);
+        assert_eq!(c.user, "x");
+    }
+
+    #[test]
+    fn key_value_strings() {
+        let c = resolve("host=localhost port = 5000 user=bob password='it''s' dbname='a b\\'c' sslmode=disable")
+            .unwrap_err();
+        // `'it''s'` is not libpq syntax: the stray quote leaves a key without '='.
+        assert!(c.to_string().contains("expected '='"), "{c}");
+        let c = resolve("host=localhost port = 5000 user=bob password='it\\'s' dbname='a b' sslmode=disable").unwrap();
+        assert_eq!(c.ports, vec![5000]);
+        assert_eq!(c.password.as_deref(), Some("it's"));
+        assert_eq!(c.dbname, "a b");
+        assert_eq!(c.ssl_mode, SslMode::Disable);
+    }
+
+    #[test]
+    fn environment_defaults_and_precedence() {
+        let env = |k: &str| match k {
+            "PGHOST" => Some("envhost".to_string()),
+            "PGPORT" => Some("7777".to_string()),
+            "PGUSER" => Some("envuser".to_string()),
+            "PGPASSWORD" => Some("envpw".to_string()),
+            "PGAPPNAME" => Some("envapp".to_string()),
+            "PGCONNECT_TIMEOUT" => Some("3".to_string()),
+            _ => None,
+        };
+        let c = Config::resolve(&[], None, &env).unwrap();
+        assert_eq!(c.hosts, vec![Host::Tcp("envhost".into())]);
+        assert_eq!(c.ports, vec![7777]);
+        assert_eq!(c.user, "envuser");
+        assert_eq!(c.dbname, "envuser");
+        assert_eq!(c.password.as_deref(), Some("envpw"));
+        assert_eq!(c.application_name.as_deref(), Some("envapp"));
+        assert_eq!(c.connect_timeout, Some(Duration::from_secs(3)));
+        let explicit = vec![("port".to_string(), "9".to_string())];
+        let c = Config::resolve(&explicit, Some("postgres://urluser@urlhost:8/x"), &env).unwrap();
+        assert_eq!(c.ports, vec![9]);
+        assert_eq!(c.user, "urluser");
+        assert_eq!(c.hosts, vec![Host::Tcp("urlhost".into())]);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_hide_the_password() {
+        let e = resolve("postgres://u:secretpw@h:99999/db").unwrap_err();
+        assert!(e.to_string().contains("'port'") && e.to_string().contains("99999"), "{e}");
+        assert!(!e.to_string().contains("secretpw"));
+        let e = resolve("host=x bogus=1 password=secretpw").unwrap_err();
+        assert!(e.to_string().contains("'bogus'"), "{e}");
+        let e = resolve("postgres://u:secretpw@h/db?nope=1").unwrap_err();
+        assert!(e.to_string().contains("'nope'") && !e.to_string().contains("secretpw"));
+        let e = Config::resolve(&[("max".into(), "0".into())], None, &no_env).unwrap_err();
+        assert!(e.to_string().contains("'max'"));
+        let e = Config::resolve(&[("types.int8".into(), "float".into())], None, &no_env).unwrap_err();
+        assert!(e.to_string().contains("'types.int8'") && e.to_string().contains("bigint"), "{e}");
+        let e = resolve("mysql://x").unwrap_err();
+        assert_eq!(e.code(), "ERR_INVALID_CONFIG");
+        let c = resolve("postgres://u:secretpw@h/db").unwrap();
+        assert!(!format!("{c:?}").contains("secretpw"));
+    }
+}

@@ -1,0 +1,120 @@
+//! The driver's error model: a server error with every field PostgreSQL sent, or a driver
+//! error with a stable string code. `src/js` turns both into real JS error objects.
+
+use std::fmt;
+
+/// Fields of a server `ErrorResponse`, named as node-postgres names them on `DatabaseError`.
+#[derive(Debug, Clone, Default)]
+pub struct DbFields {
+    pub message: String,
+    pub severity: String,
+    pub code: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    pub position: Option<u32>,
+    pub internal_position: Option<u32>,
+    pub internal_query: Option<String>,
+    pub where_: Option<String>,
+    pub schema: Option<String>,
+    pub table: Option<String>,
+    pub column: Option<String>,
+    pub data_type: Option<String>,
+    pub constraint: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub routine: Option<String>,
+}
+
+/// Every failure the core reports.
+#[derive(Debug, Clone)]
+pub enum Error {
+    /// The server rejected something (SQLSTATE in `code`).
+    Db(Box<DbFields>),
+    /// The driver rejected something or lost the connection; `code` is stable (`ERR_*`).
+    Driver { code: &'static str, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn driver(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Driver {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::driver("ERR_INVALID_CONFIG", message)
+    }
+
+    pub fn param(message: impl Into<String>) -> Self {
+        Self::driver("ERR_INVALID_PARAMETER", message)
+    }
+
+    /// The SQLSTATE of a server error, if this is one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Db(f) => Some(&f.code),
+            Error::Driver { .. } => None,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            Error::Db(f) => &f.code,
+            Error::Driver { code, .. } => code,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Db(d) => write!(f, "{}", d.message),
+            Error::Driver { message, .. } => write!(f, "{message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
+        if let Some(db) = e.as_db_error() {
+            use tokio_postgres::error::ErrorPosition;
+            let (position, internal_position, internal_query) = match db.position() {
+                Some(ErrorPosition::Original(p)) => (Some(*p), None, None),
+                Some(ErrorPosition::Internal { position, query }) => {
+                    (None, Some(*position), Some(query.clone()))
+                }
+                None => (None, None, None),
+            };
+            return Error::Db(Box::new(DbFields {
+                message: db.message().to_string(),
+                severity: db.severity().to_string(),
+                code: db.code().code().to_string(),
+                detail: db.detail().map(str::to_string),
+                hint: db.hint().map(str::to_string),
+                position,
+                internal_position,
+                internal_query,
+                where_: db.where_().map(str::to_string),
+                schema: db.schema().map(str::to_string),
+                table: db.table().map(str::to_string),
+                column: db.column().map(str::to_string),
+                data_type: db.datatype().map(str::to_string),
+                constraint: db.constraint().map(str::to_string),
+                file: db.file().map(str::to_string),
+                line: db.line(),
+                routine: db.routine().map(str::to_string),
+            }));
+        }
+        if e.is_closed() {
+            return Error::driver("ERR_CONNECTION_CLOSED", "the connection to the server is closed");
+        }
+        // tokio-postgres never puts the password into its messages; they name the failing step
+        // ("error connecting to server: Connection refused", "timeout", ...).
+        Error::driver("ERR_CONNECTION", e.to_string())
+    }
+}

@@ -1,0 +1,11 @@
+//! The driver's behaviour, in pure Rust: no napi here, unit-tested with `cargo test`.
+
+pub mod command;
+pub mod config;
+pub mod conn;
+pub mod error;
+pub mod pool;
+pub mod result;
+pub mod stmt_cache;
+pub mod types;
+pub mod wire;

@@ -1,0 +1,162 @@
+//! The connection pool: deadpool's managed pool with a manager of our own.
+//!
+//! deadpool-postgres's stock manager keeps an unbounded statement cache and hides the
+//! connection task; ours creates `Conn`s (bounded LRU, server facts) and discards a connection
+//! on return when it is closed, broken or past `maxLifetimeSeconds`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_postgres::{PoolConfig, Runtime, Timeouts};
+
+use crate::core::config::Config;
+use crate::core::conn::Conn;
+use crate::core::error::{Error, Result};
+
+/// Supplies a password per connection attempt (the user's password function).
+pub trait PasswordSource: Send + Sync {
+    fn password(&self) -> Pin<Box<dyn Future<Output = Result<String>> + Send + '_>>;
+}
+
+/// Opens a connection with the configured or supplied password.
+pub async fn open(config: &Config, source: Option<&dyn PasswordSource>) -> Result<Conn> {
+    match source {
+        Some(s) => {
+            let pw = s.password().await?;
+            Conn::connect(config, Some(&pw)).await
+        }
+        None => Conn::connect(config, None).await,
+    }
+}
+
+pub struct Manager {
+    config: Arc<Config>,
+    password: Option<Arc<dyn PasswordSource>>,
+}
+
+impl managed::Manager for Manager {
+    type Type = Arc<Conn>;
+    type Error = Error;
+
+    async fn create(&self) -> Result<Arc<Conn>> {
+        open(&self.config, self.password.as_deref()).await.map(Arc::new)
+    }
+
+    async fn recycle(&self, conn: &mut Arc<Conn>, _: &Metrics) -> RecycleResult<Error> {
+        if conn.is_closed() {
+            return Err(RecycleError::message("connection closed"));
+        }
+        if let Some(max) = self.config.pool.max_lifetime {
+            if conn.created.elapsed() >= max {
+                return Err(RecycleError::message("connection reached maxLifetimeSeconds"));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub type Object = managed::Object<Manager>;
+
+/// A pool of connections; creating it does no I/O.
+pub struct Pool {
+    inner: managed::Pool<Manager>,
+    pub config: Arc<Config>,
+}
+
+/// `pool.stats()`.
+#[derive(Debug, Clone, Copy)]
+pub struct Stats {
+    pub size: usize,
+    pub idle: usize,
+    pub waiting: usize,
+    pub max: usize,
+}
+
+impl Pool {
+    pub fn new(config: Config, password: Option<Arc<dyn PasswordSource>>) -> Result<Pool> {
+        let config = Arc::new(config);
+        let mut pc = PoolConfig::new(config.pool.max);
+        pc.timeouts = Timeouts {
+            wait: config.pool.acquire_timeout,
+            create: None,
+            recycle: Some(Duration::from_secs(5)),
+        };
+        let inner = managed::Pool::builder(Manager {
+            config: config.clone(),
+            password,
+        })
+        .config(pc)
+        .runtime(Runtime::Tokio1)
+        .build()
+        .map_err(|e| Error::config(format!("could not build the pool: {e}")))?;
+        Ok(Pool { inner, config })
+    }
+
+    /// Starts the task that closes idle and aged connections. Needs a tokio runtime, so it
+    /// runs on first use rather than in the constructor.
+    pub fn start_reaper(&self) {
+        let idle = self.config.pool.idle_timeout;
+        let life = self.config.pool.max_lifetime;
+        let Some(period) = [idle, life].into_iter().flatten().min() else {
+            return;
+        };
+        let weak = self.inner.weak();
+        tokio::spawn(async move {
+            let tick = (period / 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+            loop {
+                tokio::time::sleep(tick).await;
+                let Some(pool) = weak.upgrade() else { return };
+                if pool.is_closed() {
+                    return;
+                }
+                pool.retain(|conn, m| {
+                    !conn.is_closed()
+                        && idle.is_none_or(|i| m.last_used() < i)
+                        && life.is_none_or(|l| m.age() < l)
+                });
+            }
+        });
+    }
+
+    pub async fn get(&self) -> Result<Object> {
+        self.inner.get().await.map_err(|e| match e {
+            managed::PoolError::Timeout(_) => Error::driver(
+                "ERR_POOL_TIMEOUT",
+                format!(
+                    "no connection became free within acquireTimeoutMillis ({} ms; max {} connections)",
+                    self.config.pool.acquire_timeout.map(|d| d.as_millis()).unwrap_or(0),
+                    self.config.pool.max
+                ),
+            ),
+            managed::PoolError::Closed => Error::driver("ERR_POOL_CLOSED", "the pool is closed"),
+            managed::PoolError::Backend(e) => e,
+            other => Error::driver("ERR_CONNECTION", other.to_string()),
+        })
+    }
+
+    pub fn stats(&self) -> Stats {
+        let s = self.inner.status();
+        Stats {
+            size: s.size,
+            idle: s.available,
+            waiting: s.waiting,
+            max: s.max_size,
+        }
+    }
+
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// Discards a connection instead of returning it to the pool.
+    pub fn discard(obj: Object) {
+        let _ = Object::take(obj);
+    }
+}

@@ -1,0 +1,365 @@
+//! Parameters: a JS value converted to the type the server described for its `$n`.
+//!
+//! Every parameter is sent in text format except bytea (binary): the text forms are exact
+//! (shortest round-trip floats, exact integers, canonical UUIDs) and the server parses them
+//! with its own rules (time zones, date styles, ranges, arrays, extension types), so no
+//! conversion is re-implemented twice. Values that do not fit the type (1.5 for int4, 2**31
+//! for int4, 'abc' for uuid, a bigint beyond int8) are rejected here, before anything runs.
+
+use tokio_postgres::types::{Kind, Type};
+
+use super::datetime::{ms_to_date_text, ms_to_timestamp_text};
+use super::json::to_json;
+use super::numeric::is_numeric_text;
+use super::value::JsValue;
+
+/// One encoded parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Encoded {
+    Null,
+    Text(String),
+    Binary(Vec<u8>),
+}
+
+/// Converts `v` for a parameter of type `ty`; Err explains the mismatch (without the `$n`,
+/// which the caller adds).
+pub fn encode(v: &JsValue<'_>, ty: &Type) -> Result<Encoded, String> {
+    if matches!(v, JsValue::Null) {
+        return Ok(Encoded::Null);
+    }
+    if *ty == Type::BYTEA {
+        return match v {
+            JsValue::Bytes(b) => Ok(Encoded::Binary(b.to_vec())),
+            JsValue::Str(s) => Ok(Encoded::Text(s.to_string())),
+            _ => Err(mismatch(v, ty)),
+        };
+    }
+    Ok(Encoded::Text(text(v, ty)?))
+}
+
+fn mismatch(v: &JsValue<'_>, ty: &Type) -> String {
+    format!("expected {}, got {}", expected(ty), v.describe())
+}
+
+fn expected(ty: &Type) -> String {
+    match (ty.name(), ty.kind()) {
+        ("int2", _) => "int2 (an integer from -32768 to 32767)".into(),
+        ("int4", _) => "int4 (an integer from -2147483648 to 2147483647)".into(),
+        ("int8", _) => "int8 (an integer from -2^63 to 2^63-1, as number or bigint)".into(),
+        ("oid", _) => "oid (an integer from 0 to 4294967295)".into(),
+        (_, Kind::Array(e)) => format!("{} (an array of {})", ty.name(), e.name()),
+        (name, _) => name.to_string(),
+    }
+}
+
+fn float_text(n: f64) -> String {
+    if n.is_nan() {
+        "NaN".into()
+    } else if n.is_infinite() {
+        if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        ryu_js::Buffer::new().format(n).to_string()
+    }
+}
+
+/// An integer of type `ty` within [min, max].
+fn integer(v: &JsValue<'_>, ty: &Type, min: i128, max: i128) -> Result<String, String> {
+    let n: Option<i128> = match v {
+        JsValue::Number(n) if n.fract() == 0.0 && n.is_finite() && n.abs() <= 2f64.powi(64) => Some(*n as i128),
+        JsValue::BigInt(s) => s.parse::<i128>().ok(),
+        JsValue::Str(s) => s.trim().parse::<i128>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n >= min && n <= max => Ok(n.to_string()),
+        _ => Err(mismatch(v, ty)),
+    }
+}
+
+/// The text form of `v` as a value of `ty` (also used for array elements and range bounds).
+fn text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
+    match ty.kind() {
+        Kind::Domain(base) => return text(v, base),
+        Kind::Array(elem) => {
+            return match v {
+                JsValue::Array(items) => {
+                    let mut s = String::new();
+                    array_literal(items, elem, ty, &mut s)?;
+                    Ok(s)
+                }
+                JsValue::Str(s) => Ok(s.to_string()),
+                _ => Err(mismatch(v, ty)),
+            };
+        }
+        Kind::Range(elem) => {
+            return match v {
+                JsValue::Str(s) => Ok(s.to_string()),
+                JsValue::Object { .. } => range_literal(v, elem, ty),
+                _ => Err(mismatch(v, ty)),
+            };
+        }
+        _ => {}
+    }
+    match *ty {
+        Type::BOOL => match v {
+            JsValue::Bool(b) => Ok(if *b { "t" } else { "f" }.into()),
+            _ => Err(mismatch(v, ty)),
+        },
+        Type::INT2 => integer(v, ty, i16::MIN as i128, i16::MAX as i128),
+        Type::INT4 => integer(v, ty, i32::MIN as i128, i32::MAX as i128),
+        Type::INT8 => integer(v, ty, i64::MIN as i128, i64::MAX as i128),
+        Type::OID | Type::XID | Type::CID | Type::REGCLASS | Type::REGTYPE | Type::REGPROC => {
+            match v {
+                JsValue::Str(s) if s.trim().parse::<u32>().is_err() => Ok(s.to_string()),
+                _ => integer(v, ty, 0, u32::MAX as i128),
+            }
+        }
+        Type::FLOAT4 | Type::FLOAT8 => {
+            let n = match v {
+                JsValue::Number(n) => *n,
+                JsValue::BigInt(s) => match s.parse::<i64>() {
+                    Ok(i) if (i as f64) as i64 == i && i.unsigned_abs() <= 1 << 53 => i as f64,
+                    _ => return Err(format!("{} (it would lose precision)", mismatch(v, ty))),
+                },
+                JsValue::Str(s) => match s.trim().parse::<f64>() {
+                    Ok(n) => n,
+                    Err(_) if s.trim().eq_ignore_ascii_case("nan") => f64::NAN,
+                    Err(_) => return Err(mismatch(v, ty)),
+                },
+                _ => return Err(mismatch(v, ty)),
+            };
+            if *ty == Type::FLOAT4 && n.is_finite() && n.abs() > f32::MAX as f64 {
+                return Err(format!("{} (out of float4 range)", mismatch(v, ty)));
+            }
+            Ok(float_text(n))
+        }
+        Type::NUMERIC => match v {
+            JsValue::Number(n) => Ok(float_text(*n)),
+            JsValue::BigInt(s) => Ok(s.to_string()),
+            JsValue::Str(s) if is_numeric_text(s) => Ok(s.trim().to_string()),
+            _ => Err(mismatch(v, ty)),
+        },
+        Type::JSON | Type::JSONB => {
+            let mut s = String::new();
+            to_json(v, &mut s).map_err(|e| format!("expected {}: {e}", ty.name()))?;
+            Ok(s)
+        }
+        Type::UUID => match v {
+            JsValue::Str(s) => canonical_uuid(s).ok_or_else(|| mismatch(v, ty)),
+            _ => Err(mismatch(v, ty)),
+        },
+        Type::DATE => match v {
+            JsValue::Str(s) => Ok(s.to_string()),
+            JsValue::Date(ms) => ms_to_date_text(*ms).ok_or_else(|| mismatch(v, ty)),
+            JsValue::Number(n) if n.is_infinite() => Ok(ms_to_date_text(*n).unwrap_or_default()),
+            _ => Err(mismatch(v, ty)),
+        },
+        Type::TIMESTAMP | Type::TIMESTAMPTZ => match v {
+            JsValue::Str(s) => Ok(s.to_string()),
+            JsValue::Date(ms) => ms_to_timestamp_text(*ms).ok_or_else(|| mismatch(v, ty)),
+            JsValue::Number(n) if n.is_infinite() => Ok(ms_to_timestamp_text(*n).unwrap_or_default()),
+            _ => Err(mismatch(v, ty)),
+        },
+        Type::TIME | Type::TIMETZ => match v {
+            JsValue::Str(s) => Ok(s.to_string()),
+            _ => Err(mismatch(v, ty)),
+        },
+        Type::INTERVAL => match v {
+            JsValue::Str(s) => Ok(s.to_string()),
+            JsValue::Object { .. } => interval_text(v, ty),
+            _ => Err(mismatch(v, ty)),
+        },
+        // Text family, enums and every type without a dedicated rule: the server parses text.
+        _ => match v {
+            JsValue::Str(s) => Ok(s.to_string()),
+            JsValue::Number(n) => Ok(float_text(*n)),
+            JsValue::BigInt(s) => Ok(s.to_string()),
+            JsValue::Bool(b) => Ok(if *b { "true" } else { "false" }.into()),
+            JsValue::Date(ms) => ms_to_timestamp_text(*ms).ok_or_else(|| mismatch(v, ty)),
+            _ => Err(mismatch(v, ty)),
+        },
+    }
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` from a UUID in any form the server accepts
+/// (hyphens anywhere between groups of 4 hex digits, optional braces).
+fn canonical_uuid(s: &str) -> Option<String> {
+    let t = s.trim();
+    let t = t.strip_prefix('{').and_then(|x| x.strip_suffix('}')).unwrap_or(t);
+    let hex: String = t.chars().filter(|c| *c != '-').collect();
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) || t.starts_with('-') || t.ends_with('-') || t.contains("--") {
+        return None;
+    }
+    let h = hex.to_ascii_lowercase();
+    Some(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+}
+
+fn int_field(v: &JsValue<'_>, name: &str, max: i128) -> Result<i128, String> {
+    match v.field(name) {
+        None | Some(JsValue::Null) => Ok(0),
+        Some(JsValue::Number(n)) if n.fract() == 0.0 && n.abs() <= max as f64 => Ok(*n as i128),
+        Some(JsValue::BigInt(s)) => s.parse::<i128>().ok().filter(|n| n.abs() <= max).ok_or_else(|| {
+            format!("interval field '{name}' is out of range")
+        }),
+        Some(other) => Err(format!("interval field '{name}' must be an integer, got {}", other.describe())),
+    }
+}
+
+fn interval_text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
+    if let JsValue::Object { fields, .. } = v {
+        if let Some((k, _)) = fields.iter().find(|(k, _)| !matches!(*k, "months" | "days" | "microseconds")) {
+            return Err(format!(
+                "expected {} as {{ months, days, microseconds }} or a string, got an object with key '{k}'",
+                ty.name()
+            ));
+        }
+    }
+    let months = int_field(v, "months", i32::MAX as i128)?;
+    let days = int_field(v, "days", i32::MAX as i128)?;
+    let us = int_field(v, "microseconds", i64::MAX as i128)?;
+    Ok(format!("{months} months {days} days {us} microseconds"))
+}
+
+/// Quotes one array element or range bound for the server's literal syntax.
+fn push_quoted(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
+fn element_text(v: &JsValue<'_>, elem: &Type) -> Result<String, String> {
+    if *elem == Type::BYTEA {
+        return match v {
+            JsValue::Bytes(b) => {
+                let mut s = String::with_capacity(2 + b.len() * 2);
+                s.push_str("\\x");
+                for byte in *b {
+                    s.push_str(&format!("{byte:02x}"));
+                }
+                Ok(s)
+            }
+            JsValue::Str(s) => Ok(s.to_string()),
+            _ => Err(mismatch(v, elem)),
+        };
+    }
+    text(v, elem)
+}
+
+fn array_literal(items: &[JsValue<'_>], elem: &Type, ty: &Type, out: &mut String) -> Result<(), String> {
+    out.push('{');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match item {
+            JsValue::Null => out.push_str("NULL"),
+            JsValue::Array(inner) => array_literal(inner, elem, ty, out)?,
+            other => {
+                let t = element_text(other, elem).map_err(|e| format!("element {i}: {e}"))?;
+                push_quoted(&t, out);
+            }
+        }
+    }
+    out.push('}');
+    Ok(())
+}
+
+fn range_literal(v: &JsValue<'_>, elem: &Type, ty: &Type) -> Result<String, String> {
+    let flag = |name: &str| -> Result<Option<bool>, String> {
+        match v.field(name) {
+            None | Some(JsValue::Null) => Ok(None),
+            Some(JsValue::Bool(b)) => Ok(Some(*b)),
+            Some(o) => Err(format!("range field '{name}' must be a boolean, got {}", o.describe())),
+        }
+    };
+    if flag("empty")? == Some(true) {
+        return Ok("empty".into());
+    }
+    if let JsValue::Object { fields, .. } = v {
+        if let Some((k, _)) = fields
+            .iter()
+            .find(|(k, _)| !matches!(*k, "lower" | "upper" | "lowerInc" | "upperInc" | "empty"))
+        {
+            return Err(format!(
+                "expected {} as {{ lower, upper, lowerInc, upperInc, empty }} or a string, got an object with key '{k}'",
+                ty.name()
+            ));
+        }
+    }
+    let mut s = String::new();
+    s.push(if flag("lowerInc")?.unwrap_or(true) { '[' } else { '(' });
+    if let Some(lo) = v.field("lower").filter(|x| !matches!(x, JsValue::Null)) {
+        push_quoted(&text(lo, elem).map_err(|e| format!("range lower bound: {e}"))?, &mut s);
+    }
+    s.push(',');
+    if let Some(hi) = v.field("upper").filter(|x| !matches!(x, JsValue::Null)) {
+        push_quoted(&text(hi, elem).map_err(|e| format!("range upper bound: {e}"))?, &mut s);
+    }
+    s.push(if flag("upperInc")?.unwrap_or(false) { ']' } else { ')' });
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(v: JsValue<'_>, ty: &Type) -> Result<String, String> {
+        match encode(&v, ty)? {
+            Encoded::Text(s) => Ok(s),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn integers_are_exact() {
+        assert_eq!(t(JsValue::Number(42.0), &Type::INT4).unwrap(), "42");
+        assert!(t(JsValue::Number(1.5), &Type::INT4).unwrap_err().contains("int4"));
+        assert!(t(JsValue::Number(2f64.powi(31)), &Type::INT4).is_err());
+        assert_eq!(t(JsValue::BigInt("-9223372036854775808"), &Type::INT8).unwrap(), "-9223372036854775808");
+        assert!(t(JsValue::BigInt("9223372036854775808"), &Type::INT8).is_err());
+        assert!(t(JsValue::Str("12x"), &Type::INT2).is_err());
+        assert!(t(JsValue::Bool(true), &Type::INT4).unwrap_err().contains("boolean"));
+    }
+
+    #[test]
+    fn floats_numeric_uuid() {
+        assert_eq!(t(JsValue::Number(0.1), &Type::FLOAT8).unwrap(), "0.1");
+        assert_eq!(t(JsValue::Number(f64::NEG_INFINITY), &Type::FLOAT8).unwrap(), "-Infinity");
+        assert!(t(JsValue::Number(1e300), &Type::FLOAT4).is_err());
+        assert_eq!(t(JsValue::Str("-1.50"), &Type::NUMERIC).unwrap(), "-1.50");
+        assert!(t(JsValue::Str("abc"), &Type::NUMERIC).is_err());
+        assert_eq!(
+            t(JsValue::Str("{A0EEBC99-9C0B4EF8-BB6D-6BB9BD380A11}"), &Type::UUID).unwrap(),
+            "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
+        );
+        assert!(t(JsValue::Str("abc"), &Type::UUID).unwrap_err().contains("string 'abc'"));
+    }
+
+    #[test]
+    fn arrays_ranges_intervals() {
+        let arr = JsValue::Array(vec![
+            JsValue::Array(vec![JsValue::Str("a\"b"), JsValue::Null]),
+            JsValue::Array(vec![JsValue::Str("c\\"), JsValue::Str("d")]),
+        ]);
+        assert_eq!(t(arr, &Type::TEXT_ARRAY).unwrap(), r#"{{"a\"b",NULL},{"c\\","d"}}"#);
+        let bad = JsValue::Array(vec![JsValue::Number(1.0), JsValue::Number(1.5)]);
+        assert!(t(bad, &Type::INT4_ARRAY).unwrap_err().contains("element 1"));
+        let r = JsValue::Object {
+            json: None,
+            fields: vec![("lower", JsValue::Number(1.0)), ("upper", JsValue::Number(5.0)), ("upperInc", JsValue::Bool(true))],
+        };
+        assert_eq!(t(r, &Type::INT4_RANGE).unwrap(), r#"["1","5"]"#);
+        let i = JsValue::Object {
+            json: None,
+            fields: vec![("months", JsValue::Number(14.0)), ("microseconds", JsValue::BigInt("-1"))],
+        };
+        assert_eq!(t(i, &Type::INTERVAL).unwrap(), "14 months 0 days -1 microseconds");
+        let b = encode(&JsValue::Bytes(&[1, 2]), &Type::BYTEA).unwrap();
+        assert_eq!(b, Encoded::Binary(vec![1, 2]));
+    }
+}

@@ -1,0 +1,91 @@
+//! PostgreSQL <-> JS value conversion, one file per type family.
+//!
+//! `decode` turns the server's binary values into the result wire format; `encode` turns
+//! tagged JS values into parameters of the type the server described for each `$n`.
+
+pub mod datetime;
+pub mod decode;
+pub mod encode;
+pub mod json;
+pub mod numeric;
+pub mod value;
+
+/// How int8 columns reach JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Int8Mode {
+    #[default]
+    BigInt,
+    Number,
+    String,
+}
+
+/// How numeric columns reach JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NumericMode {
+    #[default]
+    String,
+    Number,
+}
+
+/// How date columns reach JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateMode {
+    #[default]
+    String,
+    Date,
+}
+
+/// How timestamp and timestamptz columns reach JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimestampMode {
+    #[default]
+    Date,
+    String,
+}
+
+/// The `types` overrides of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TypeOptions {
+    pub int8: Int8Mode,
+    pub numeric: NumericMode,
+    pub date: DateMode,
+    pub timestamp: TimestampMode,
+}
+
+impl TypeOptions {
+    /// Sets field 0..=3 (int8, numeric, date, timestamp); on a bad value returns the allowed ones.
+    pub fn set(&mut self, field: u8, value: &str) -> Result<(), &'static str> {
+        match field {
+            0 => {
+                self.int8 = match value {
+                    "bigint" => Int8Mode::BigInt,
+                    "number" => Int8Mode::Number,
+                    "string" => Int8Mode::String,
+                    _ => return Err("'bigint', 'number', 'string'"),
+                }
+            }
+            1 => {
+                self.numeric = match value {
+                    "string" => NumericMode::String,
+                    "number" => NumericMode::Number,
+                    _ => return Err("'string', 'number'"),
+                }
+            }
+            2 => {
+                self.date = match value {
+                    "string" => DateMode::String,
+                    "date" => DateMode::Date,
+                    _ => return Err("'string', 'date'"),
+                }
+            }
+            _ => {
+                self.timestamp = match value {
+                    "date" => TimestampMode::Date,
+                    "string" => TimestampMode::String,
+                    _ => return Err("'date', 'string'"),
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! `NativeClient`: one connection, standalone or borrowed from a pool.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+
+use super::password::{JsPassword, PasswordFn};
+use super::pool::resolve_config;
+use super::{error_response, respond};
+use crate::core::conn::Conn;
+use crate::core::error::Error;
+use crate::core::pool::{self, Object, Pool};
+
+enum Holder {
+    Standalone(Arc<Conn>),
+    Pooled(Object),
+}
+
+impl Holder {
+    fn conn(&self) -> Arc<Conn> {
+        match self {
+            Holder::Standalone(c) => c.clone(),
+            Holder::Pooled(o) => Arc::clone(o),
+        }
+    }
+}
+
+#[napi]
+pub struct NativeClient {
+    holder: Mutex<Option<Holder>>,
+    process_id: i32,
+    server_version: String,
+}
+
+impl NativeClient {
+    pub fn pooled(o: Object) -> Self {
+        NativeClient {
+            process_id: o.process_id,
+            server_version: o.server_version.clone(),
+            holder: Mutex::new(Some(Holder::Pooled(o))),
+        }
+    }
+
+    fn conn(&self) -> Result<Arc<Conn>, Error> {
+        let g = self.holder.lock().unwrap_or_else(|p| p.into_inner());
+        g.as_ref()
+            .map(Holder::conn)
+            .ok_or_else(|| Error::driver("ERR_CLIENT_CLOSED", "the client is closed or was released"))
+    }
+}
+
+/// Opens a standalone connection.
+#[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
+pub async fn connect_client(
+    settings: HashMap<String, String>,
+    conn_string: Option<String>,
+    password: Option<PasswordFn>,
+) -> Either<NativeClient, Buffer> {
+    let config = match resolve_config(settings, conn_string) {
+        Ok(c) => c,
+        Err(e) => return Either::B(error_response(&e)),
+    };
+    let source = password.map(JsPassword);
+    match pool::open(&config, source.as_ref().map(|s| s as &dyn pool::PasswordSource)).await {
+        Ok(conn) => Either::A(NativeClient {
+            process_id: conn.process_id,
+            server_version: conn.server_version.clone(),
+            holder: Mutex::new(Some(Holder::Standalone(Arc::new(conn)))),
+        }),
+        Err(e) => Either::B(error_response(&e)),
+    }
+}
+
+#[napi]
+impl NativeClient {
+    #[napi]
+    pub async fn query(&self, sql: String, params: Buffer) -> Buffer {
+        match self.conn() {
+            Ok(c) => respond(c.query(&sql, &params).await),
+            Err(e) => error_response(&e),
+        }
+    }
+
+    /// The server process serving this connection (`pg_backend_pid()`).
+    #[napi(getter)]
+    pub fn process_id(&self) -> i32 {
+        self.process_id
+    }
+
+    #[napi(getter)]
+    pub fn server_version(&self) -> String {
+        self.server_version.clone()
+    }
+
+    /// Statements currently in this connection's cache.
+    #[napi(getter)]
+    pub fn cached_statements(&self) -> u32 {
+        self.conn().map(|c| c.cached_statements() as u32).unwrap_or(0)
+    }
+
+    /// Gives a pooled connection back (or discards it when `discard` is true); closes a
+    /// standalone one. Later calls reject with ERR_CLIENT_CLOSED.
+    #[napi]
+    pub fn release(&self, discard: bool) {
+        let h = self.holder.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match h {
+            Some(Holder::Pooled(o)) if discard || o.is_closed() => Pool::discard(o),
+            Some(Holder::Pooled(o)) => drop(o),
+            Some(Holder::Standalone(c)) => drop(c),
+            None => {}
+        }
+    }
+}

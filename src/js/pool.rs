@@ -1,0 +1,101 @@
+//! `NativePool`: the napi face of `core::pool::Pool`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Buffer, Either};
+use napi_derive::napi;
+
+use super::client::NativeClient;
+use super::password::{JsPassword, PasswordFn};
+use super::{error_response, respond};
+use crate::core::config::Config;
+use crate::core::pool::{PasswordSource, Pool};
+
+/// Resolves settings, a connection string and the process environment into a `Config`.
+pub fn resolve_config(settings: HashMap<String, String>, conn_string: Option<String>) -> crate::core::error::Result<Config> {
+    let pairs: Vec<(String, String)> = settings.into_iter().collect();
+    Config::resolve(&pairs, conn_string.as_deref(), &|k| std::env::var(k).ok())
+}
+
+#[napi]
+pub struct NativePool {
+    pool: Arc<Pool>,
+    reaper: AtomicBool,
+}
+
+/// `pool.stats()`.
+#[napi(object)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub waiting: u32,
+    pub max: u32,
+}
+
+#[napi]
+impl NativePool {
+    /// Validates the configuration; opens no connection.
+    #[napi(constructor)]
+    pub fn new(
+        settings: HashMap<String, String>,
+        conn_string: Option<String>,
+        password: Option<PasswordFn>,
+    ) -> napi::Result<Self> {
+        let config = resolve_config(settings, conn_string)
+            .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
+        let source = password.map(|f| Arc::new(JsPassword(f)) as Arc<dyn PasswordSource>);
+        let pool = Pool::new(config, source).map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
+        Ok(NativePool {
+            pool: Arc::new(pool),
+            reaper: AtomicBool::new(false),
+        })
+    }
+
+    fn touch(&self) {
+        if !self.reaper.swap(true, Ordering::Relaxed) {
+            self.pool.start_reaper();
+        }
+    }
+
+    /// Runs one query on a pooled connection.
+    #[napi]
+    pub async fn query(&self, sql: String, params: Buffer) -> Buffer {
+        self.touch();
+        let obj = match self.pool.get().await {
+            Ok(o) => o,
+            Err(e) => return error_response(&e),
+        };
+        let r = obj.query(&sql, &params).await;
+        drop(obj);
+        respond(r)
+    }
+
+    /// Borrows a connection until `release()`.
+    #[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
+    pub async fn connect(&self) -> Either<NativeClient, Buffer> {
+        self.touch();
+        match self.pool.get().await {
+            Ok(o) => Either::A(NativeClient::pooled(o)),
+            Err(e) => Either::B(error_response(&e)),
+        }
+    }
+
+    #[napi]
+    pub fn stats(&self) -> PoolStats {
+        let s = self.pool.stats();
+        PoolStats {
+            size: s.size as u32,
+            idle: s.idle as u32,
+            waiting: s.waiting as u32,
+            max: s.max as u32,
+        }
+    }
+
+    /// Closes idle connections now and the others when they are released.
+    #[napi]
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}
