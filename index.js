@@ -1,0 +1,8 @@
+'use strict'
+// ferropg: the public entry point (CommonJS). index.mjs re-exports the same classes so that
+// `instanceof` holds across CJS and ESM.
+const { Pool } = require('./lib/pool')
+const { Client, PoolClient } = require('./lib/client')
+const { FerroError, DatabaseError, PipelineAbortedError } = require('./lib/errors')
+
+module.exports = { Pool, Client, PoolClient, FerroError, DatabaseError, PipelineAbortedError }

@@ -1,0 +1,88 @@
+'use strict'
+const native = require('../binding')
+const { FerroError, responseError } = require('./errors')
+const { encodeParams } = require('./params')
+const { decodeResult } = require('./reader')
+const { toNative } = require('./config')
+
+function checkSql(sql) {
+  if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
+}
+
+/** Settles a native response: rows, or the error created here, on the caller's async stack. */
+function settle(buf, options) {
+  const err = responseError(buf)
+  if (err !== undefined) throw err
+  return decodeResult(buf, options?.rowMode)
+}
+
+/** One connection to PostgreSQL. */
+class Client {
+  #native
+  #closed = false
+
+  /** @internal */
+  constructor(nativeClient) {
+    if (!(nativeClient instanceof native.NativeClient)) {
+      throw new TypeError('use Client.connect(config) or pool.connect() to get a client')
+    }
+    this.#native = nativeClient
+  }
+
+  /** Opens a connection. */
+  static async connect(config) {
+    const [settings, connString, password] = toNative(config)
+    const r = await native.connectClient(settings, connString, password)
+    if (r instanceof native.NativeClient) return new this(r)
+    throw responseError(r)
+  }
+
+  async query(sql, params, options) {
+    if (this.#closed) throw this._closedError()
+    checkSql(sql)
+    return settle(await this.#native.query(sql, encodeParams(params)), options)
+  }
+
+  get processId() { return this.#native.processId }
+  get serverVersion() { return this.#native.serverVersion }
+  get closed() { return this.#closed }
+
+  /** @internal */
+  _closedError() {
+    return new FerroError('ERR_CLIENT_CLOSED', 'the client is closed')
+  }
+
+  /** @internal */
+  _end(discard) {
+    if (this.#closed) return false
+    this.#closed = true
+    this.#native.release(discard)
+    return true
+  }
+
+  async close() {
+    this._end(false)
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.close()
+  }
+}
+
+/** A client borrowed from a Pool: give it back with release(). */
+class PoolClient extends Client {
+  /** Returns the connection to the pool; `release(true)` (or an Error) discards it instead. */
+  release(discard = false) {
+    if (!this._end(Boolean(discard))) throw new FerroError('ERR_CLIENT_RELEASED', 'the client was already released')
+  }
+
+  _closedError() {
+    return new FerroError('ERR_CLIENT_CLOSED', 'the client was released to the pool')
+  }
+
+  async close() {
+    this._end(false)
+  }
+}
+
+module.exports = { Client, PoolClient, settle, checkSql }

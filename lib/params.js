@@ -1,0 +1,138 @@
+'use strict'
+// Encodes query parameters into one buffer, tagged by JS type (src/core/wire.rs, `inp`). The
+// native side converts each value to the type the server described for its `$n`.
+const { FerroError } = require('./errors')
+
+const NULL = 0, FALSE = 1, TRUE = 2, NUMBER = 3, BIGINT = 4, STRING = 5, BYTES = 6, DATE = 7, ARRAY = 8, OBJECT = 9
+const MAX_DEPTH = 64
+// Objects with few keys also travel field by field, so that { months, days, microseconds }
+// and { lower, upper, ... } can be read as intervals and ranges when the server expects those.
+const MAX_FIELDS = 8
+
+let buf = Buffer.allocUnsafe(4096)
+let pos = 0
+
+function ensure(n) {
+  if (pos + n <= buf.length) return
+  let size = buf.length * 2
+  while (size < pos + n) size *= 2
+  const next = Buffer.allocUnsafe(size)
+  buf.copy(next, 0, 0, pos)
+  buf = next
+}
+
+// A u32 byte length, then the UTF-8 bytes.
+function writeText(s) {
+  const max = s.length * 3
+  ensure(4 + max)
+  const n = buf.write(s, pos + 4, max, 'utf8')
+  buf.writeUInt32LE(n, pos)
+  pos += 4 + n
+}
+
+function writeString(tag, s) {
+  ensure(1)
+  buf[pos++] = tag
+  writeText(s)
+}
+
+function writeValue(v, depth, index) {
+  switch (typeof v) {
+    case 'undefined':
+      ensure(1)
+      buf[pos++] = NULL
+      return
+    case 'boolean':
+      ensure(1)
+      buf[pos++] = v ? TRUE : FALSE
+      return
+    case 'number':
+      ensure(9)
+      buf[pos] = NUMBER
+      buf.writeDoubleLE(v, pos + 1)
+      pos += 9
+      return
+    case 'bigint':
+      writeString(BIGINT, v.toString())
+      return
+    case 'string':
+      writeString(STRING, v)
+      return
+    case 'object':
+      break
+    default:
+      throw new FerroError('ERR_INVALID_PARAMETER', `$${index}: a ${typeof v} cannot be sent as a parameter`)
+  }
+  if (v === null) {
+    ensure(1)
+    buf[pos++] = NULL
+    return
+  }
+  if (depth > MAX_DEPTH) throw new FerroError('ERR_INVALID_PARAMETER', `$${index}: values nested deeper than ${MAX_DEPTH} levels`)
+  if (ArrayBuffer.isView(v)) {
+    const bytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    ensure(5 + bytes.length)
+    buf[pos] = BYTES
+    buf.writeUInt32LE(bytes.length, pos + 1)
+    bytes.copy(buf, pos + 5)
+    pos += 5 + bytes.length
+    return
+  }
+  if (v instanceof Date) {
+    ensure(9)
+    buf[pos] = DATE
+    buf.writeDoubleLE(v.getTime(), pos + 1)
+    pos += 9
+    return
+  }
+  if (Array.isArray(v)) {
+    ensure(5)
+    buf[pos] = ARRAY
+    buf.writeUInt32LE(v.length, pos + 1)
+    pos += 5
+    for (let i = 0; i < v.length; i++) writeValue(v[i], depth + 1, index)
+    return
+  }
+  let json
+  try {
+    json = JSON.stringify(v)
+  } catch {
+    json = undefined
+  }
+  if (json === undefined) {
+    ensure(5)
+    buf[pos] = OBJECT
+    buf.writeUInt32LE(0xffffffff, pos + 1)
+    pos += 5
+  } else {
+    writeString(OBJECT, json)
+  }
+  const keys = Object.keys(v)
+  const n = keys.length <= MAX_FIELDS ? keys.length : 0
+  ensure(4)
+  buf.writeUInt32LE(n, pos)
+  pos += 4
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]
+    writeText(k)
+    writeValue(v[k], depth + 1, index)
+  }
+}
+
+/** One buffer holding every parameter; throws for values no PostgreSQL type could take. */
+function encodeParams(params) {
+  if (params === undefined || params === null) return EMPTY
+  if (!Array.isArray(params)) {
+    throw new FerroError('ERR_INVALID_ARGUMENT', `query parameters must be an array, got ${typeof params}`)
+  }
+  pos = 0
+  ensure(4)
+  buf.writeUInt32LE(params.length, 0)
+  pos = 4
+  for (let i = 0; i < params.length; i++) writeValue(params[i], 0, i + 1)
+  return Buffer.from(buf.subarray(0, pos))
+}
+
+const EMPTY = Buffer.alloc(4)
+
+module.exports = { encodeParams }

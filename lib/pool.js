@@ -1,0 +1,56 @@
+'use strict'
+const native = require('../binding')
+const { FerroError, responseError } = require('./errors')
+const { encodeParams } = require('./params')
+const { toNative } = require('./config')
+const { PoolClient, settle, checkSql } = require('./client')
+
+/** A pool of connections, opened lazily and shared by concurrent callers. */
+class Pool {
+  #native
+  #closed = false
+
+  constructor(config) {
+    const [settings, connString, password] = toNative(config)
+    try {
+      this.#native = new native.NativePool(settings, connString, password)
+    } catch (e) {
+      throw new FerroError('ERR_INVALID_CONFIG', e.message)
+    }
+  }
+
+  #check() {
+    if (this.#closed) throw new FerroError('ERR_POOL_CLOSED', 'the pool is closed')
+  }
+
+  async query(sql, params, options) {
+    this.#check()
+    checkSql(sql)
+    return settle(await this.#native.query(sql, encodeParams(params)), options)
+  }
+
+  async connect() {
+    this.#check()
+    const r = await this.#native.connect()
+    if (r instanceof native.NativeClient) return new PoolClient(r)
+    throw responseError(r)
+  }
+
+  stats() {
+    return this.#native.stats()
+  }
+
+  get closed() { return this.#closed }
+
+  async close() {
+    if (this.#closed) return
+    this.#closed = true
+    this.#native.close()
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.close()
+  }
+}
+
+module.exports = { Pool }

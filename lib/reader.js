@@ -1,0 +1,118 @@
+'use strict'
+// Decodes a response buffer (src/core/wire.rs, `out`) into a QueryResult. Runs synchronously
+// over one buffer, so the cursor lives in module variables.
+const { FerroError } = require('./errors')
+const { rowBuilder } = require('./rows')
+
+const NULL = 0, FALSE = 1, TRUE = 2, F64 = 3, I32 = 4, BIGINT = 5, STR = 6, BYTES = 7, JSON_ = 8, DATE = 9
+const ARRAY = 10, INTERVAL = 11, RANGE = 12, RECORD = 13
+const RANGE_EMPTY = 1, LOWER_INC = 2, UPPER_INC = 4, HAS_LOWER = 8, HAS_UPPER = 16
+
+let B = null
+let P = 0
+
+const slice = typeof Buffer.prototype.utf8Slice === 'function'
+  ? (s, e) => B.utf8Slice(s, e)
+  : (s, e) => B.toString('utf8', s, e)
+
+function text() {
+  const n = B.readUInt32LE(P)
+  const s = P + 4
+  P = s + n
+  return slice(s, P)
+}
+
+function value() {
+  const tag = B[P++]
+  switch (tag) {
+    case NULL: return null
+    case FALSE: return false
+    case TRUE: return true
+    case I32: { const v = B.readInt32LE(P); P += 4; return v }
+    case F64: { const v = B.readDoubleLE(P); P += 8; return v }
+    case STR: return text()
+    case BIGINT: { const v = B.readBigInt64LE(P); P += 8; return v }
+    case DATE: { const v = B.readDoubleLE(P); P += 8; return new Date(v) }
+    case JSON_: return JSON.parse(text())
+    case BYTES: {
+      const n = B.readUInt32LE(P)
+      const s = P + 4
+      P = s + n
+      return Buffer.from(B.subarray(s, P))
+    }
+    case ARRAY: {
+      const nd = B[P++]
+      if (nd === 0) return []
+      const dims = new Array(nd)
+      for (let i = 0; i < nd; i++) { dims[i] = B.readUInt32LE(P); P += 4 }
+      return array(dims, 0)
+    }
+    case INTERVAL: {
+      const months = B.readInt32LE(P)
+      const days = B.readInt32LE(P + 4)
+      const microseconds = Number(B.readBigInt64LE(P + 8))
+      P += 16
+      return { months, days, microseconds }
+    }
+    case RANGE: {
+      const f = B[P++]
+      if (f & RANGE_EMPTY) return { lower: null, upper: null, lowerInc: false, upperInc: false, empty: true }
+      const lower = f & HAS_LOWER ? value() : null
+      const upper = f & HAS_UPPER ? value() : null
+      return { lower, upper, lowerInc: (f & LOWER_INC) !== 0, upperInc: (f & UPPER_INC) !== 0, empty: false }
+    }
+    case RECORD: {
+      const n = B.readUInt32LE(P)
+      P += 4
+      const o = {}
+      for (let i = 0; i < n; i++) {
+        const k = text()
+        Object.defineProperty(o, k, { value: value(), enumerable: true, writable: true, configurable: true })
+      }
+      return o
+    }
+    default:
+      throw new FerroError('ERR_PROTOCOL', `unknown value tag ${tag} in a response`)
+  }
+}
+
+function array(dims, d) {
+  const n = dims[d]
+  const out = new Array(n)
+  if (d === dims.length - 1) {
+    for (let i = 0; i < n; i++) out[i] = value()
+  } else {
+    for (let i = 0; i < n; i++) out[i] = array(dims, d + 1)
+  }
+  return out
+}
+
+/** Builds `{ rows, rowCount, command, fields }` from a successful response buffer. */
+function decodeResult(buf, rowMode) {
+  B = buf
+  P = 1
+  try {
+    const ncols = B.readUInt16LE(P)
+    P += 2
+    const fields = new Array(ncols)
+    const names = new Array(ncols)
+    for (let i = 0; i < ncols; i++) {
+      const name = text()
+      names[i] = name
+      fields[i] = { name, typeOid: B.readUInt32LE(P), tableOid: B.readUInt32LE(P + 4), columnId: B.readUInt16LE(P + 8) }
+      P += 10
+    }
+    const nrows = B.readUInt32LE(P)
+    P += 4
+    const build = rowBuilder(names, rowMode === 'array')
+    const rows = new Array(nrows)
+    for (let r = 0; r < nrows; r++) rows[r] = build(value)
+    const command = text()
+    const rowCount = B.readDoubleLE(P)
+    return { rows, rowCount, command, fields }
+  } finally {
+    B = null
+  }
+}
+
+module.exports = { decodeResult }
