@@ -57,6 +57,9 @@ fn float_text(n: f64) -> String {
         "NaN".into()
     } else if n.is_infinite() {
         if n > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if n == 0.0 && n.is_sign_negative() {
+        // JS prints -0 as "0"; the server keeps the sign, and so do we.
+        "-0".into()
     } else {
         ryu_js::Buffer::new().format(n).to_string()
     }

@@ -1,0 +1,75 @@
+'use strict'
+// Shared by the suites: the server comes from DATABASE_URL (scripts/with-pg.mjs sets it).
+const net = require('node:net')
+const { Client, Pool } = require('..')
+
+const url = process.env.DATABASE_URL
+if (!url) throw new Error('DATABASE_URL is not set: run the tests through `npm test` (scripts/with-pg.mjs)')
+
+function connect(extra) {
+  return Client.connect(extra ? { connectionString: url, ...extra } : url)
+}
+
+function pool(extra) {
+  return new Pool({ connectionString: url, ...extra })
+}
+
+/** A unique name for objects a test creates. */
+function unique(prefix) {
+  return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`
+}
+
+/**
+ * A loopback TCP proxy in front of the server that counts frontend messages by type
+ * ('P' Parse, 'B' Bind, 'E' Execute, 'S' Sync, ...).
+ */
+async function countingProxy() {
+  const target = new URL(url)
+  const counts = {}
+  const sockets = new Set()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 5432), target.hostname)
+    sockets.add(client).add(upstream)
+    let buf = Buffer.alloc(0)
+    let started = false
+    client.on('data', (d) => {
+      buf = Buffer.concat([buf, d])
+      for (;;) {
+        if (!started) {
+          if (buf.length < 4) break
+          const n = buf.readInt32BE(0)
+          if (buf.length < n) break
+          buf = buf.subarray(n)
+          started = true
+          continue
+        }
+        if (buf.length < 5) break
+        const n = buf.readInt32BE(1)
+        if (buf.length < n + 1) break
+        const t = String.fromCharCode(buf[0])
+        counts[t] = (counts[t] || 0) + 1
+        buf = buf.subarray(n + 1)
+      }
+      upstream.write(d)
+    })
+    upstream.on('data', (d) => client.write(d))
+    const end = () => { client.destroy(); upstream.destroy() }
+    client.on('close', end).on('error', end)
+    upstream.on('close', end).on('error', end)
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const proxyUrl = new URL(url)
+  proxyUrl.hostname = '127.0.0.1'
+  proxyUrl.port = String(server.address().port)
+  return {
+    url: proxyUrl.toString(),
+    counts,
+    reset() { for (const k of Object.keys(counts)) delete counts[k] },
+    close() {
+      for (const s of sockets) s.destroy()
+      return new Promise((r) => server.close(r))
+    },
+  }
+}
+
+module.exports = { url, connect, pool, unique, countingProxy }
