@@ -1,0 +1,134 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Pool } = require('..')
+const { url, connect, pool, unique } = require('./helpers')
+
+async function backends(admin, app) {
+  const r = await admin.query('SELECT count(*)::int4 AS n FROM pg_stat_activity WHERE application_name = $1', [app])
+  return r.rows[0].n
+}
+
+test('the constructor does no I/O; errors come on first use', async () => {
+  const p = new Pool({ host: '127.0.0.1', port: 1, user: 'x', connectTimeoutMillis: 1000 })
+  assert.deepEqual(p.stats(), { size: 0, idle: 0, waiting: 0, max: 10 })
+  await assert.rejects(p.query('SELECT 1'), { code: 'ERR_CONNECTION' })
+  await p.close()
+})
+
+test('the pool never opens more than max connections', async () => {
+  const app = unique('maxcheck')
+  const p = pool({ max: 3, applicationName: app })
+  const admin = await connect()
+  try {
+    let peak = 0
+    const sample = setInterval(async () => {
+      peak = Math.max(peak, await backends(admin, app).catch(() => 0))
+    }, 20)
+    await Promise.all(Array.from({ length: 30 }, (_, i) => p.query('SELECT pg_sleep(0.02), $1::int4 AS i', [i])))
+    clearInterval(sample)
+    const now = await backends(admin, app)
+    assert.ok(now <= 3 && now > 0, `open backends: ${now}`)
+    assert.ok(peak <= 3, `peak backends: ${peak}`)
+    assert.equal(p.stats().max, 3)
+    assert.ok(p.stats().size <= 3)
+  } finally {
+    await p.close()
+    await admin.close()
+  }
+})
+
+test('acquiring past acquireTimeoutMillis rejects with ERR_POOL_TIMEOUT', async () => {
+  const p = pool({ max: 1, acquireTimeoutMillis: 100 })
+  const held = await p.connect()
+  try {
+    const t0 = Date.now()
+    await assert.rejects(p.connect(), { code: 'ERR_POOL_TIMEOUT' })
+    await assert.rejects(p.query('SELECT 1'), { code: 'ERR_POOL_TIMEOUT' })
+    assert.ok(Date.now() - t0 >= 190)
+    assert.equal(p.stats().waiting, 0)
+  } finally {
+    held.release()
+  }
+  assert.equal((await p.query('SELECT 1 AS x')).rows[0].x, 1)
+  await p.close()
+})
+
+test('connect/release, stats, and calls after release or close', async () => {
+  const p = pool({ max: 2 })
+  const c = await p.connect()
+  assert.equal(typeof c.processId, 'number')
+  assert.match(c.serverVersion, /^\d+/)
+  assert.deepEqual(p.stats(), { size: 1, idle: 0, waiting: 0, max: 2 })
+  const pid = c.processId
+  c.release()
+  assert.deepEqual(p.stats(), { size: 1, idle: 1, waiting: 0, max: 2 })
+  await assert.rejects(c.query('SELECT 1'), { code: 'ERR_CLIENT_CLOSED' })
+  assert.throws(() => c.release(), { code: 'ERR_CLIENT_RELEASED' })
+  const again = await p.connect()
+  assert.equal(again.processId, pid) // the same connection came back
+  again.release(true) // discarded
+  assert.equal(p.stats().size, 0)
+  await p.close()
+  await assert.rejects(p.query('SELECT 1'), { code: 'ERR_POOL_CLOSED' })
+  await assert.rejects(p.connect(), { code: 'ERR_POOL_CLOSED' })
+})
+
+test('Symbol.asyncDispose closes pools and clients', async () => {
+  // `await using` needs Node 22+; call the disposer it would call.
+  const p = pool()
+  assert.equal(typeof p[Symbol.asyncDispose], 'function')
+  assert.equal((await p.query('SELECT 1 AS x')).rows[0].x, 1)
+  await p[Symbol.asyncDispose]()
+  assert.equal(p.closed, true)
+  const c = await connect()
+  await c[Symbol.asyncDispose]()
+  assert.equal(c.closed, true)
+  await assert.rejects(p.query('SELECT 1'), { code: 'ERR_POOL_CLOSED' })
+})
+
+test('an idle pooled connection killed by the server is replaced without crashing', async () => {
+  const p = pool({ max: 1 })
+  const admin = await connect()
+  try {
+    const c = await p.connect()
+    const pid = c.processId
+    c.release()
+    const k = await admin.query('SELECT pg_terminate_backend($1) AS ok', [pid])
+    assert.equal(k.rows[0].ok, true)
+    await new Promise((r) => setTimeout(r, 100))
+    const r = await p.query('SELECT pg_backend_pid() AS pid')
+    assert.notEqual(r.rows[0].pid, pid)
+    assert.equal(p.stats().size, 1)
+  } finally {
+    await p.close()
+    await admin.close()
+  }
+})
+
+test('idle connections are closed after idleTimeoutMillis', async () => {
+  const app = unique('idle')
+  const p = pool({ max: 2, idleTimeoutMillis: 100, applicationName: app })
+  const admin = await connect()
+  try {
+    await Promise.all([p.query('SELECT pg_sleep(0.05)'), p.query('SELECT pg_sleep(0.05)')])
+    assert.equal(p.stats().size, 2)
+    await new Promise((r) => setTimeout(r, 600))
+    assert.equal(p.stats().size, 0)
+    for (let i = 0; i < 50 && (await backends(admin, app)) > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    assert.equal(await backends(admin, app), 0)
+  } finally {
+    await p.close()
+    await admin.close()
+  }
+})
+
+test('pool.query spreads concurrent calls over the pool', async () => {
+  const p = pool({ max: 4 })
+  try {
+    const r = await Promise.all(Array.from({ length: 8 }, () => p.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.05)')))
+    assert.ok(new Set(r.map((x) => x.rows[0].pid)).size > 1)
+  } finally {
+    await p.close()
+  }
+})
