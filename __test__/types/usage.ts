@@ -1,0 +1,36 @@
+// Type-checked by `npm run typecheck` (tsc --noEmit): the public types as users write them.
+import { Pool, Client, DatabaseError, FerroError, type QueryResult, type PoolConfig } from 'ferropg'
+
+interface User {
+  id: number
+  name: string
+}
+
+async function main(): Promise<void> {
+  const config: PoolConfig = { host: '/var/run/postgresql', max: 4, types: { int8: 'string' }, password: async () => 'pw' }
+  const pool = new Pool(config)
+  const r: QueryResult<User> = await pool.query<User>('SELECT id, name FROM users WHERE id = $1', [1])
+  const name: string = r.rows[0].name
+  const arr = await pool.query<[number, string]>('SELECT 1, $1::text', ['x'], { rowMode: 'array' })
+  const first: number = arr.rows[0][0]
+  const c = await pool.connect()
+  c.release()
+  const client = await Client.connect('postgres://localhost/db')
+  const pid: number = client.processId
+  try {
+    await client.query('SELECT 1/0')
+  } catch (e) {
+    if (e instanceof DatabaseError) {
+      const code: string = e.code
+      const detail: string | undefined = e.detail
+      void code, detail
+    } else if (e instanceof FerroError) {
+      void e.code
+    }
+  }
+  await client.close()
+  const s: number = pool.stats().waiting
+  await pool.close()
+  void name, first, pid, s
+}
+void main

@@ -1,0 +1,140 @@
+// ferropg public types (hand-written; the generated binding types are in binding.d.ts).
+
+/** A row: a plain object keyed by column name, in column order. */
+export type Row = Record<string, any>
+
+/** How values of some types reach JS. */
+export interface TypeOverrides {
+  /** int8: `'bigint'` (default, exact), `'number'` (rejects values beyond 2^53), or `'string'`. */
+  int8?: 'bigint' | 'number' | 'string'
+  /** numeric: `'string'` (default, exact) or `'number'`. */
+  numeric?: 'string' | 'number'
+  /** date: `'string'` (default, `'YYYY-MM-DD'`) or `'date'` (a Date at UTC midnight). */
+  date?: 'string' | 'date'
+  /** timestamp and timestamptz: `'date'` (default; timestamp read as UTC) or `'string'` (µs exact, UTC). */
+  timestamp?: 'date' | 'string'
+}
+
+/** Connection settings. Unset keys fall back to the connection string, then to PG* environment variables. */
+export interface ClientConfig {
+  /** A `postgres://` URL or a libpq `key=value` string; the other keys override it. */
+  connectionString?: string
+  /** Host name, IP address, or a directory holding the server's unix socket (starts with `/`). */
+  host?: string
+  port?: number
+  user?: string
+  /** The password, or a function (possibly async) called for each new connection. */
+  password?: string | (() => string | Promise<string>)
+  database?: string
+  applicationName?: string
+  connectTimeoutMillis?: number
+  /** Prepared statements kept per connection (LRU; default 256; 0 disables). */
+  statementCacheSize?: number
+  types?: TypeOverrides
+  /** Server settings sent at startup (`{ statement_timeout: '5s' }`), or a libpq options string. */
+  options?: string | Record<string, string | number | boolean>
+  /** Only `false` (no TLS) is supported in this version. */
+  ssl?: false
+}
+
+export interface PoolConfig extends ClientConfig {
+  /** Most connections open at once (default 10). */
+  max?: number
+  /** Close connections idle for this long (default: never). */
+  idleTimeoutMillis?: number
+  /** Close connections older than this when they are returned (default: never). */
+  maxLifetimeSeconds?: number
+  /** Reject `connect()`/`query()` with ERR_POOL_TIMEOUT after waiting this long for a connection (default: wait). */
+  acquireTimeoutMillis?: number
+}
+
+export interface QueryOptions {
+  /** `'object'` (default) rows keyed by column name, or `'array'` rows of values in column order. */
+  rowMode?: 'object' | 'array'
+}
+
+export interface Field {
+  name: string
+  typeOid: number
+  /** The table the column comes from (0 if none). */
+  tableOid: number
+  /** The column's number in that table (0 if none). */
+  columnId: number
+}
+
+export interface QueryResult<R = Row> {
+  rows: R[]
+  /** Rows returned or affected. */
+  rowCount: number
+  /** The statement's command, e.g. `'SELECT'`, `'INSERT'`. */
+  command: string
+  fields: Field[]
+}
+
+/** Something that runs queries: a Pool, a Client or a PoolClient. */
+export interface Queryable {
+  query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
+  query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+}
+
+/** One connection to PostgreSQL. */
+export declare class Client implements Queryable {
+  protected constructor()
+  /** Opens a connection. */
+  static connect(config?: string | ClientConfig): Promise<Client>
+  query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
+  query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+  /** The server process serving this connection. */
+  readonly processId: number
+  /** The server's `server_version`. */
+  readonly serverVersion: string
+  readonly closed: boolean
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** A client borrowed from a Pool. */
+export declare class PoolClient extends Client {
+  /** Gives the connection back; `release(true)` discards it instead. */
+  release(discard?: boolean): void
+}
+
+/** A pool of connections, opened lazily (the constructor does no I/O). */
+export declare class Pool implements Queryable {
+  constructor(config?: string | PoolConfig)
+  query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
+  query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+  /** Borrows a connection until `release()`. */
+  connect(): Promise<PoolClient>
+  stats(): { size: number; idle: number; waiting: number; max: number }
+  readonly closed: boolean
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** Every error ferropg creates; `code` is a SQLSTATE or a stable `ERR_*` code. */
+export declare class FerroError extends Error {
+  code: string
+}
+
+/** An error reported by the server (node-postgres field names; `code` is the SQLSTATE). */
+export declare class DatabaseError extends FerroError {
+  severity: string
+  detail: string | undefined
+  hint: string | undefined
+  position: string | undefined
+  internalPosition: string | undefined
+  internalQuery: string | undefined
+  where: string | undefined
+  schema: string | undefined
+  table: string | undefined
+  column: string | undefined
+  dataType: string | undefined
+  constraint: string | undefined
+  file: string | undefined
+  line: string | undefined
+  routine: string | undefined
+}
+
+/** A pipeline statement that did not run because an earlier one failed (`ERR_PIPELINE_ABORTED`). */
+export declare class PipelineAbortedError extends FerroError {}
