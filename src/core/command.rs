@@ -77,9 +77,18 @@ mod tests {
     #[test]
     fn reads_the_command() {
         assert_eq!(command_of("  select 1"), "SELECT");
-        assert_eq!(command_of("-- hi\n/* x */ insert into t values (1)"), "INSERT");
-        assert_eq!(command_of("WITH a AS (SELECT 1), b(x) AS (select 2) UPDATE t SET x = 1"), "UPDATE");
-        assert_eq!(command_of("with recursive r as (select 1) select * from r"), "SELECT");
+        assert_eq!(
+            command_of("-- hi\n/* x */ insert into t values (1)"),
+            "INSERT"
+        );
+        assert_eq!(
+            command_of("WITH a AS (SELECT 1), b(x) AS (select 2) UPDATE t SET x = 1"),
+            "UPDATE"
+        );
+        assert_eq!(
+            command_of("with recursive r as (select 1) select * from r"),
+            "SELECT"
+        );
         assert_eq!(command_of("values (1)"), "SELECT");
         assert_eq!(command_of("create table t ()"), "CREATE");
         assert_eq!(command_of(""), "");

@@ -130,9 +130,8 @@ struct Layers {
 
 impl Layers {
     fn add(&mut self, key: &str, value: String) -> Result<()> {
-        let canon = canonical(key).ok_or_else(|| {
-            Error::config(format!("unknown connection setting '{key}'"))
-        })?;
+        let canon = canonical(key)
+            .ok_or_else(|| Error::config(format!("unknown connection setting '{key}'")))?;
         if !self.settings.iter().any(|(k, _)| *k == canon) {
             self.settings.push((
                 canon,
@@ -146,7 +145,10 @@ impl Layers {
     }
 
     fn get(&self, canon: &str) -> Option<&Setting> {
-        self.settings.iter().find(|(k, _)| *k == canon).map(|(_, s)| s)
+        self.settings
+            .iter()
+            .find(|(k, _)| *k == canon)
+            .map(|(_, s)| s)
     }
 }
 
@@ -224,7 +226,10 @@ impl Config {
                 .or_else(|| env("LOGNAME"))
                 .unwrap_or_else(|| "postgres".to_string()),
         };
-        let dbname = l.get("dbname").map(|s| s.value.clone()).unwrap_or_else(|| user.clone());
+        let dbname = l
+            .get("dbname")
+            .map(|s| s.value.clone())
+            .unwrap_or_else(|| user.clone());
         let application_name = l
             .get("application_name")
             .or_else(|| l.get("fallback_application_name"))
@@ -252,7 +257,10 @@ impl Config {
                 }
             },
         };
-        if matches!(ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
+        if matches!(
+            ssl_mode,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull
+        ) {
             return Err(Error::config(format!(
                 "sslmode={} needs TLS, which this version of ferropg does not provide yet; use disable or prefer",
                 l.get("sslmode").map(|s| s.value.as_str()).unwrap_or("")
@@ -317,7 +325,10 @@ impl Config {
             dbname,
             application_name,
             connect_timeout,
-            options: l.get("options").map(|s| s.value.clone()).filter(|s| !s.is_empty()),
+            options: l
+                .get("options")
+                .map(|s| s.value.clone())
+                .filter(|s| !s.is_empty()),
             ssl_mode,
             statement_cache_size,
             types,
@@ -378,7 +389,10 @@ fn parse_uint(s: &Setting, max: u64) -> Result<u64> {
 /// libpq's default: the local socket directory when a server listens there, else localhost.
 fn default_host(port: u16) -> Host {
     for dir in ["/var/run/postgresql", "/tmp"] {
-        if std::path::Path::new(dir).join(format!(".s.PGSQL.{port}")).exists() {
+        if std::path::Path::new(dir)
+            .join(format!(".s.PGSQL.{port}"))
+            .exists()
+        {
             return Host::Unix(PathBuf::from(dir));
         }
     }
@@ -406,7 +420,11 @@ fn decode(part: &str, what: &str) -> Result<String> {
     percent_encoding::percent_decode_str(part)
         .decode_utf8()
         .map(|c| c.into_owned())
-        .map_err(|_| Error::config(format!("the connection URL's {what} is not valid UTF-8 after percent-decoding")))
+        .map_err(|_| {
+            Error::config(format!(
+                "the connection URL's {what} is not valid UTF-8 after percent-decoding"
+            ))
+        })
 }
 
 fn parse_url(rest: &str) -> Result<Vec<(String, String)>> {
@@ -442,7 +460,9 @@ fn parse_url(rest: &str) -> Result<Vec<(String, String)>> {
         for spec in hostlist.split(',') {
             let (h, p) = if let Some(v6) = spec.strip_prefix('[') {
                 let (addr, after) = v6.split_once(']').ok_or_else(|| {
-                    Error::config(format!("the connection URL has an unclosed '[' in host '{spec}'"))
+                    Error::config(format!(
+                        "the connection URL has an unclosed '[' in host '{spec}'"
+                    ))
                 })?;
                 (addr.to_string(), after.strip_prefix(':'))
             } else {
@@ -471,11 +491,16 @@ fn parse_url(rest: &str) -> Result<Vec<(String, String)>> {
     if let Some(q) = query {
         for pair in q.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').ok_or_else(|| {
-                Error::config(format!("the connection URL's query part '{}' has no '='", redact_pair(pair)))
+                Error::config(format!(
+                    "the connection URL's query part '{}' has no '='",
+                    redact_pair(pair)
+                ))
             })?;
             let k = decode(k, "query key")?;
             if canonical(&k).is_none() {
-                return Err(Error::config(format!("unknown connection setting '{k}' in the URL")));
+                return Err(Error::config(format!(
+                    "unknown connection setting '{k}' in the URL"
+                )));
             }
             // Query parameters override the authority part, as in libpq.
             out.retain(|(existing, _)| canonical(existing) != canonical(&k));
@@ -610,11 +635,16 @@ mod tests {
 
     #[test]
     fn key_value_strings() {
-        let c = resolve("host=localhost port = 5000 user=bob password='it''s' dbname='a b\\'c' sslmode=disable")
-            .unwrap_err();
+        let c = resolve(
+            "host=localhost port = 5000 user=bob password='it''s' dbname='a b\\'c' sslmode=disable",
+        )
+        .unwrap_err();
         // `'it''s'` is not libpq syntax: the stray quote leaves a key without '='.
         assert!(c.to_string().contains("expected '='"), "{c}");
-        let c = resolve("host=localhost port = 5000 user=bob password='it\\'s' dbname='a b' sslmode=disable").unwrap();
+        let c = resolve(
+            "host=localhost port = 5000 user=bob password='it\\'s' dbname='a b' sslmode=disable",
+        )
+        .unwrap();
         assert_eq!(c.ports, vec![5000]);
         assert_eq!(c.password.as_deref(), Some("it's"));
         assert_eq!(c.dbname, "a b");
@@ -650,7 +680,10 @@ mod tests {
     #[test]
     fn errors_name_the_key_and_hide_the_password() {
         let e = resolve("postgres://u:secretpw@h:99999/db").unwrap_err();
-        assert!(e.to_string().contains("'port'") && e.to_string().contains("99999"), "{e}");
+        assert!(
+            e.to_string().contains("'port'") && e.to_string().contains("99999"),
+            "{e}"
+        );
         assert!(!e.to_string().contains("secretpw"));
         let e = resolve("host=x bogus=1 password=secretpw").unwrap_err();
         assert!(e.to_string().contains("'bogus'"), "{e}");
@@ -658,8 +691,12 @@ mod tests {
         assert!(e.to_string().contains("'nope'") && !e.to_string().contains("secretpw"));
         let e = Config::resolve(&[("max".into(), "0".into())], None, &no_env).unwrap_err();
         assert!(e.to_string().contains("'max'"));
-        let e = Config::resolve(&[("types.int8".into(), "float".into())], None, &no_env).unwrap_err();
-        assert!(e.to_string().contains("'types.int8'") && e.to_string().contains("bigint"), "{e}");
+        let e =
+            Config::resolve(&[("types.int8".into(), "float".into())], None, &no_env).unwrap_err();
+        assert!(
+            e.to_string().contains("'types.int8'") && e.to_string().contains("bigint"),
+            "{e}"
+        );
         let e = resolve("mysql://x").unwrap_err();
         assert_eq!(e.code(), "ERR_INVALID_CONFIG");
         let c = resolve("postgres://u:secretpw@h/db").unwrap();

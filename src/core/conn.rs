@@ -68,7 +68,10 @@ impl std::fmt::Debug for Conn {
 fn is_stale_statement(e: &Error) -> bool {
     match e {
         Error::Db(d) => {
-            d.code == "26000" || (d.code == "0A000" && d.message.contains("cached plan must not change result type"))
+            d.code == "26000"
+                || (d.code == "0A000"
+                    && d.message
+                        .contains("cached plan must not change result type"))
         }
         _ => false,
     }
@@ -160,7 +163,8 @@ impl Conn {
         while let Some(row) = stream.try_next().await? {
             for (i, c) in columns.iter().enumerate() {
                 let cell: RawCell<'_> = row.try_get(i)?;
-                decode(c.type_(), cell.0, types, &mut w).map_err(|m| Error::driver("ERR_DECODE", m))?;
+                decode(c.type_(), cell.0, types, &mut w)
+                    .map_err(|m| Error::driver("ERR_DECODE", m))?;
             }
             n += 1;
         }

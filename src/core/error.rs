@@ -111,7 +111,10 @@ impl From<tokio_postgres::Error> for Error {
             }));
         }
         if e.is_closed() {
-            return Error::driver("ERR_CONNECTION_CLOSED", "the connection to the server is closed");
+            return Error::driver(
+                "ERR_CONNECTION_CLOSED",
+                "the connection to the server is closed",
+            );
         }
         // tokio-postgres never puts the password into its messages; they name the failing step
         // ("error connecting to server: Connection refused", "timeout", ...).

@@ -42,7 +42,9 @@ impl managed::Manager for Manager {
     type Error = Error;
 
     async fn create(&self) -> Result<Arc<Conn>> {
-        open(&self.config, self.password.as_deref()).await.map(Arc::new)
+        open(&self.config, self.password.as_deref())
+            .await
+            .map(Arc::new)
     }
 
     async fn recycle(&self, conn: &mut Arc<Conn>, _: &Metrics) -> RecycleResult<Error> {
@@ -51,7 +53,9 @@ impl managed::Manager for Manager {
         }
         if let Some(max) = self.config.pool.max_lifetime {
             if conn.created.elapsed() >= max {
-                return Err(RecycleError::message("connection reached maxLifetimeSeconds"));
+                return Err(RecycleError::message(
+                    "connection reached maxLifetimeSeconds",
+                ));
             }
         }
         Ok(())

@@ -150,6 +150,7 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
     pub fn str(&mut self) -> Result<&'a str, String> {
-        std::str::from_utf8(self.bytes()?).map_err(|_| "malformed parameter buffer (UTF-8)".to_string())
+        std::str::from_utf8(self.bytes()?)
+            .map_err(|_| "malformed parameter buffer (UTF-8)".to_string())
     }
 }

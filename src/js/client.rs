@@ -45,9 +45,9 @@ impl NativeClient {
 
     fn conn(&self) -> Result<Arc<Conn>, Error> {
         let g = self.holder.lock().unwrap_or_else(|p| p.into_inner());
-        g.as_ref()
-            .map(Holder::conn)
-            .ok_or_else(|| Error::driver("ERR_CLIENT_CLOSED", "the client is closed or was released"))
+        g.as_ref().map(Holder::conn).ok_or_else(|| {
+            Error::driver("ERR_CLIENT_CLOSED", "the client is closed or was released")
+        })
     }
 }
 
@@ -63,7 +63,12 @@ pub async fn connect_client(
         Err(e) => return Either::B(error_response(&e)),
     };
     let source = password.map(JsPassword);
-    match pool::open(&config, source.as_ref().map(|s| s as &dyn pool::PasswordSource)).await {
+    match pool::open(
+        &config,
+        source.as_ref().map(|s| s as &dyn pool::PasswordSource),
+    )
+    .await
+    {
         Ok(conn) => Either::A(NativeClient {
             process_id: conn.process_id,
             server_version: conn.server_version.clone(),
@@ -97,7 +102,9 @@ impl NativeClient {
     /// Statements currently in this connection's cache.
     #[napi(getter)]
     pub fn cached_statements(&self) -> u32 {
-        self.conn().map(|c| c.cached_statements() as u32).unwrap_or(0)
+        self.conn()
+            .map(|c| c.cached_statements() as u32)
+            .unwrap_or(0)
     }
 
     /// Gives a pooled connection back (or discards it when `discard` is true); closes a

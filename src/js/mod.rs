@@ -21,3 +21,23 @@ fn respond(r: crate::core::error::Result<Vec<u8>>) -> Buffer {
         Err(e) => error_response(&e),
     }
 }
+
+/// One runtime worker: a query's task and the connection's protocol task then run on the same
+/// thread, so a round trip costs the two JS-thread handoffs and no hop between workers.
+/// FERROPG_WORKER_THREADS overrides it (for measurements).
+#[napi_derive::module_init]
+fn init() {
+    let workers = std::env::var("FERROPG_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build();
+    // If building fails, napi falls back to its default runtime.
+    if let Ok(rt) = rt {
+        napi::bindgen_prelude::create_custom_tokio_runtime(rt);
+    }
+}

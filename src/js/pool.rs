@@ -14,7 +14,10 @@ use crate::core::config::Config;
 use crate::core::pool::{PasswordSource, Pool};
 
 /// Resolves settings, a connection string and the process environment into a `Config`.
-pub fn resolve_config(settings: HashMap<String, String>, conn_string: Option<String>) -> crate::core::error::Result<Config> {
+pub fn resolve_config(
+    settings: HashMap<String, String>,
+    conn_string: Option<String>,
+) -> crate::core::error::Result<Config> {
     let pairs: Vec<(String, String)> = settings.into_iter().collect();
     Config::resolve(&pairs, conn_string.as_deref(), &|k| std::env::var(k).ok())
 }
@@ -46,7 +49,8 @@ impl NativePool {
         let config = resolve_config(settings, conn_string)
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         let source = password.map(|f| Arc::new(JsPassword(f)) as Arc<dyn PasswordSource>);
-        let pool = Pool::new(config, source).map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
+        let pool = Pool::new(config, source)
+            .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {
             pool: Arc::new(pool),
             reaper: AtomicBool::new(false),

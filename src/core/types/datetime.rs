@@ -47,7 +47,13 @@ fn push_date(out: &mut String, unix_days: i64) -> bool {
 pub fn push_time(out: &mut String, us: i64) {
     let secs = us / 1_000_000;
     let frac = us % 1_000_000;
-    let _ = write!(out, "{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
     if frac != 0 {
         let mut f = format!("{frac:06}");
         while f.ends_with('0') {
@@ -122,9 +128,9 @@ pub fn timetz_to_string(us: i64, offset_west: i32) -> String {
     let sign = if east < 0 { '-' } else { '+' };
     let a = east.unsigned_abs();
     let _ = write!(s, "{sign}{:02}", a / 3600);
-    if a % 3600 != 0 {
+    if !a.is_multiple_of(3600) {
         let _ = write!(s, ":{:02}", (a / 60) % 60);
-        if a % 60 != 0 {
+        if !a.is_multiple_of(60) {
             let _ = write!(s, ":{:02}", a % 60);
         }
     }
@@ -193,12 +199,18 @@ mod tests {
         assert_eq!(date_to_string(i32::MAX), "infinity");
         // 4713-11-24 BC is the first day PostgreSQL accepts (Julian day 0).
         assert_eq!(date_to_string(-2_451_545), "4714-11-24 BC");
-        assert_eq!(timestamp_to_string(1_500_000, true), "2000-01-01 00:00:01.5+00");
+        assert_eq!(
+            timestamp_to_string(1_500_000, true),
+            "2000-01-01 00:00:01.5+00"
+        );
         assert_eq!(timestamp_to_string(-1, false), "1999-12-31 23:59:59.999999");
         assert_eq!(timetz_to_string(3_600_000_000, -19_800), "01:00:00+05:30");
         assert_eq!(timetz_to_string(0, 3600), "00:00:00-01");
         assert_eq!(ms_to_timestamp_text(0.0).unwrap(), "1970-01-01 00:00:00+00");
-        assert_eq!(ms_to_timestamp_text(-1.0).unwrap(), "1969-12-31 23:59:59.999+00");
+        assert_eq!(
+            ms_to_timestamp_text(-1.0).unwrap(),
+            "1969-12-31 23:59:59.999+00"
+        );
         assert_eq!(ms_to_date_text(86_400_000.0 * 1.5).unwrap(), "1970-01-02");
         assert_eq!(timestamp_to_ms(-PG_EPOCH_US), 0.0);
     }

@@ -8,7 +8,9 @@
 use postgres_protocol::types as pp;
 use tokio_postgres::types::{Kind, Type};
 
-use super::datetime::{date_to_ms, date_to_string, timestamp_to_ms, timestamp_to_string, timetz_to_string};
+use super::datetime::{
+    date_to_ms, date_to_string, timestamp_to_ms, timestamp_to_string, timetz_to_string,
+};
 use super::numeric::numeric_to_string;
 use super::{DateMode, Int8Mode, NumericMode, TimestampMode, TypeOptions};
 use crate::core::wire::{out, Writer};
@@ -20,8 +22,13 @@ fn err<E: std::fmt::Display>(ty: &Type) -> impl FnOnce(E) -> String + '_ {
 }
 
 fn fixed<const N: usize>(raw: &[u8], ty: &Type) -> Result<[u8; N], String> {
-    raw.try_into()
-        .map_err(|_| format!("could not decode a {} value: expected {N} bytes, got {}", ty.name(), raw.len()))
+    raw.try_into().map_err(|_| {
+        format!(
+            "could not decode a {} value: expected {N} bytes, got {}",
+            ty.name(),
+            raw.len()
+        )
+    })
 }
 
 /// Writes one value (`None` = SQL NULL).
@@ -31,7 +38,11 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>, opts: &TypeOptions, w: &mut Writer)
         return Ok(());
     };
     match *ty {
-        Type::BOOL => w.u8(if pp::bool_from_sql(raw).map_err(err(ty))? { out::TRUE } else { out::FALSE }),
+        Type::BOOL => w.u8(if pp::bool_from_sql(raw).map_err(err(ty))? {
+            out::TRUE
+        } else {
+            out::FALSE
+        }),
         Type::INT2 => {
             w.u8(out::I32);
             w.i32(i16::from_be_bytes(fixed(raw, ty)?) as i32);
@@ -111,7 +122,14 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>, opts: &TypeOptions, w: &mut Writer)
             let b: [u8; 16] = fixed(raw, ty)?;
             let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
             w.u8(out::STR);
-            w.str(&format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]));
+            w.str(&format!(
+                "{}-{}-{}-{}-{}",
+                &h[0..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..32]
+            ));
         }
         Type::DATE => {
             let d = i32::from_be_bytes(fixed(raw, ty)?);
@@ -180,7 +198,11 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>, opts: &TypeOptions, w: &mut Writer)
             let mut s = String::with_capacity(v.len());
             for i in 0..v.len() {
                 let byte = v.bytes()[i / 8];
-                s.push(if byte & (0x80 >> (i % 8)) != 0 { '1' } else { '0' });
+                s.push(if byte & (0x80 >> (i % 8)) != 0 {
+                    '1'
+                } else {
+                    '0'
+                });
             }
             w.u8(out::STR);
             w.str(&s);
@@ -267,7 +289,12 @@ fn decode_by_kind(ty: &Type, raw: &[u8], opts: &TypeOptions, w: &mut Writer) -> 
             // Binary record: i32 count, then per field: oid, i32 length (-1 = NULL), bytes.
             let bad = || format!("could not decode a {} value: malformed record", ty.name());
             let mut p = 4usize;
-            let n = i32::from_be_bytes(raw.get(0..4).ok_or_else(bad)?.try_into().map_err(|_| bad())?);
+            let n = i32::from_be_bytes(
+                raw.get(0..4)
+                    .ok_or_else(bad)?
+                    .try_into()
+                    .map_err(|_| bad())?,
+            );
             if n as usize != fields.len() {
                 return Err(bad());
             }

@@ -68,7 +68,9 @@ fn float_text(n: f64) -> String {
 /// An integer of type `ty` within [min, max].
 fn integer(v: &JsValue<'_>, ty: &Type, min: i128, max: i128) -> Result<String, String> {
     let n: Option<i128> = match v {
-        JsValue::Number(n) if n.fract() == 0.0 && n.is_finite() && n.abs() <= 2f64.powi(64) => Some(*n as i128),
+        JsValue::Number(n) if n.fract() == 0.0 && n.is_finite() && n.abs() <= 2f64.powi(64) => {
+            Some(*n as i128)
+        }
         JsValue::BigInt(s) => s.parse::<i128>().ok(),
         JsValue::Str(s) => s.trim().parse::<i128>().ok(),
         _ => None,
@@ -87,7 +89,7 @@ fn text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
             return match v {
                 JsValue::Array(items) => {
                     let mut s = String::new();
-                    array_literal(items, elem, ty, &mut s)?;
+                    array_literal(items, elem, &mut s)?;
                     Ok(s)
                 }
                 JsValue::Str(s) => Ok(s.to_string()),
@@ -160,7 +162,9 @@ fn text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
         Type::TIMESTAMP | Type::TIMESTAMPTZ => match v {
             JsValue::Str(s) => Ok(s.to_string()),
             JsValue::Date(ms) => ms_to_timestamp_text(*ms).ok_or_else(|| mismatch(v, ty)),
-            JsValue::Number(n) if n.is_infinite() => Ok(ms_to_timestamp_text(*n).unwrap_or_default()),
+            JsValue::Number(n) if n.is_infinite() => {
+                Ok(ms_to_timestamp_text(*n).unwrap_or_default())
+            }
             _ => Err(mismatch(v, ty)),
         },
         Type::TIME | Type::TIMETZ => match v {
@@ -188,29 +192,52 @@ fn text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
 /// (hyphens anywhere between groups of 4 hex digits, optional braces).
 fn canonical_uuid(s: &str) -> Option<String> {
     let t = s.trim();
-    let t = t.strip_prefix('{').and_then(|x| x.strip_suffix('}')).unwrap_or(t);
+    let t = t
+        .strip_prefix('{')
+        .and_then(|x| x.strip_suffix('}'))
+        .unwrap_or(t);
     let hex: String = t.chars().filter(|c| *c != '-').collect();
-    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) || t.starts_with('-') || t.ends_with('-') || t.contains("--") {
+    if hex.len() != 32
+        || !hex.bytes().all(|b| b.is_ascii_hexdigit())
+        || t.starts_with('-')
+        || t.ends_with('-')
+        || t.contains("--")
+    {
         return None;
     }
     let h = hex.to_ascii_lowercase();
-    Some(format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32]))
+    Some(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
 }
 
 fn int_field(v: &JsValue<'_>, name: &str, max: i128) -> Result<i128, String> {
     match v.field(name) {
         None | Some(JsValue::Null) => Ok(0),
         Some(JsValue::Number(n)) if n.fract() == 0.0 && n.abs() <= max as f64 => Ok(*n as i128),
-        Some(JsValue::BigInt(s)) => s.parse::<i128>().ok().filter(|n| n.abs() <= max).ok_or_else(|| {
-            format!("interval field '{name}' is out of range")
-        }),
-        Some(other) => Err(format!("interval field '{name}' must be an integer, got {}", other.describe())),
+        Some(JsValue::BigInt(s)) => s
+            .parse::<i128>()
+            .ok()
+            .filter(|n| n.abs() <= max)
+            .ok_or_else(|| format!("interval field '{name}' is out of range")),
+        Some(other) => Err(format!(
+            "interval field '{name}' must be an integer, got {}",
+            other.describe()
+        )),
     }
 }
 
 fn interval_text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
     if let JsValue::Object { fields, .. } = v {
-        if let Some((k, _)) = fields.iter().find(|(k, _)| !matches!(*k, "months" | "days" | "microseconds")) {
+        if let Some((k, _)) = fields
+            .iter()
+            .find(|(k, _)| !matches!(*k, "months" | "days" | "microseconds"))
+        {
             return Err(format!(
                 "expected {} as {{ months, days, microseconds }} or a string, got an object with key '{k}'",
                 ty.name()
@@ -253,7 +280,7 @@ fn element_text(v: &JsValue<'_>, elem: &Type) -> Result<String, String> {
     text(v, elem)
 }
 
-fn array_literal(items: &[JsValue<'_>], elem: &Type, ty: &Type, out: &mut String) -> Result<(), String> {
+fn array_literal(items: &[JsValue<'_>], elem: &Type, out: &mut String) -> Result<(), String> {
     out.push('{');
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
@@ -261,7 +288,7 @@ fn array_literal(items: &[JsValue<'_>], elem: &Type, ty: &Type, out: &mut String
         }
         match item {
             JsValue::Null => out.push_str("NULL"),
-            JsValue::Array(inner) => array_literal(inner, elem, ty, out)?,
+            JsValue::Array(inner) => array_literal(inner, elem, out)?,
             other => {
                 let t = element_text(other, elem).map_err(|e| format!("element {i}: {e}"))?;
                 push_quoted(&t, out);
@@ -277,7 +304,10 @@ fn range_literal(v: &JsValue<'_>, elem: &Type, ty: &Type) -> Result<String, Stri
         match v.field(name) {
             None | Some(JsValue::Null) => Ok(None),
             Some(JsValue::Bool(b)) => Ok(Some(*b)),
-            Some(o) => Err(format!("range field '{name}' must be a boolean, got {}", o.describe())),
+            Some(o) => Err(format!(
+                "range field '{name}' must be a boolean, got {}",
+                o.describe()
+            )),
         }
     };
     if flag("empty")? == Some(true) {
@@ -295,15 +325,29 @@ fn range_literal(v: &JsValue<'_>, elem: &Type, ty: &Type) -> Result<String, Stri
         }
     }
     let mut s = String::new();
-    s.push(if flag("lowerInc")?.unwrap_or(true) { '[' } else { '(' });
+    s.push(if flag("lowerInc")?.unwrap_or(true) {
+        '['
+    } else {
+        '('
+    });
     if let Some(lo) = v.field("lower").filter(|x| !matches!(x, JsValue::Null)) {
-        push_quoted(&text(lo, elem).map_err(|e| format!("range lower bound: {e}"))?, &mut s);
+        push_quoted(
+            &text(lo, elem).map_err(|e| format!("range lower bound: {e}"))?,
+            &mut s,
+        );
     }
     s.push(',');
     if let Some(hi) = v.field("upper").filter(|x| !matches!(x, JsValue::Null)) {
-        push_quoted(&text(hi, elem).map_err(|e| format!("range upper bound: {e}"))?, &mut s);
+        push_quoted(
+            &text(hi, elem).map_err(|e| format!("range upper bound: {e}"))?,
+            &mut s,
+        );
     }
-    s.push(if flag("upperInc")?.unwrap_or(false) { ']' } else { ')' });
+    s.push(if flag("upperInc")?.unwrap_or(false) {
+        ']'
+    } else {
+        ')'
+    });
     Ok(s)
 }
 
@@ -321,26 +365,42 @@ mod tests {
     #[test]
     fn integers_are_exact() {
         assert_eq!(t(JsValue::Number(42.0), &Type::INT4).unwrap(), "42");
-        assert!(t(JsValue::Number(1.5), &Type::INT4).unwrap_err().contains("int4"));
+        assert!(t(JsValue::Number(1.5), &Type::INT4)
+            .unwrap_err()
+            .contains("int4"));
         assert!(t(JsValue::Number(2f64.powi(31)), &Type::INT4).is_err());
-        assert_eq!(t(JsValue::BigInt("-9223372036854775808"), &Type::INT8).unwrap(), "-9223372036854775808");
+        assert_eq!(
+            t(JsValue::BigInt("-9223372036854775808"), &Type::INT8).unwrap(),
+            "-9223372036854775808"
+        );
         assert!(t(JsValue::BigInt("9223372036854775808"), &Type::INT8).is_err());
         assert!(t(JsValue::Str("12x"), &Type::INT2).is_err());
-        assert!(t(JsValue::Bool(true), &Type::INT4).unwrap_err().contains("boolean"));
+        assert!(t(JsValue::Bool(true), &Type::INT4)
+            .unwrap_err()
+            .contains("boolean"));
     }
 
     #[test]
     fn floats_numeric_uuid() {
         assert_eq!(t(JsValue::Number(0.1), &Type::FLOAT8).unwrap(), "0.1");
-        assert_eq!(t(JsValue::Number(f64::NEG_INFINITY), &Type::FLOAT8).unwrap(), "-Infinity");
+        assert_eq!(
+            t(JsValue::Number(f64::NEG_INFINITY), &Type::FLOAT8).unwrap(),
+            "-Infinity"
+        );
         assert!(t(JsValue::Number(1e300), &Type::FLOAT4).is_err());
         assert_eq!(t(JsValue::Str("-1.50"), &Type::NUMERIC).unwrap(), "-1.50");
         assert!(t(JsValue::Str("abc"), &Type::NUMERIC).is_err());
         assert_eq!(
-            t(JsValue::Str("{A0EEBC99-9C0B4EF8-BB6D-6BB9BD380A11}"), &Type::UUID).unwrap(),
+            t(
+                JsValue::Str("{A0EEBC99-9C0B4EF8-BB6D-6BB9BD380A11}"),
+                &Type::UUID
+            )
+            .unwrap(),
             "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
         );
-        assert!(t(JsValue::Str("abc"), &Type::UUID).unwrap_err().contains("string 'abc'"));
+        assert!(t(JsValue::Str("abc"), &Type::UUID)
+            .unwrap_err()
+            .contains("string 'abc'"));
     }
 
     #[test]
@@ -349,19 +409,32 @@ mod tests {
             JsValue::Array(vec![JsValue::Str("a\"b"), JsValue::Null]),
             JsValue::Array(vec![JsValue::Str("c\\"), JsValue::Str("d")]),
         ]);
-        assert_eq!(t(arr, &Type::TEXT_ARRAY).unwrap(), r#"{{"a\"b",NULL},{"c\\","d"}}"#);
+        assert_eq!(
+            t(arr, &Type::TEXT_ARRAY).unwrap(),
+            r#"{{"a\"b",NULL},{"c\\","d"}}"#
+        );
         let bad = JsValue::Array(vec![JsValue::Number(1.0), JsValue::Number(1.5)]);
         assert!(t(bad, &Type::INT4_ARRAY).unwrap_err().contains("element 1"));
         let r = JsValue::Object {
             json: None,
-            fields: vec![("lower", JsValue::Number(1.0)), ("upper", JsValue::Number(5.0)), ("upperInc", JsValue::Bool(true))],
+            fields: vec![
+                ("lower", JsValue::Number(1.0)),
+                ("upper", JsValue::Number(5.0)),
+                ("upperInc", JsValue::Bool(true)),
+            ],
         };
         assert_eq!(t(r, &Type::INT4_RANGE).unwrap(), r#"["1","5"]"#);
         let i = JsValue::Object {
             json: None,
-            fields: vec![("months", JsValue::Number(14.0)), ("microseconds", JsValue::BigInt("-1"))],
+            fields: vec![
+                ("months", JsValue::Number(14.0)),
+                ("microseconds", JsValue::BigInt("-1")),
+            ],
         };
-        assert_eq!(t(i, &Type::INTERVAL).unwrap(), "14 months 0 days -1 microseconds");
+        assert_eq!(
+            t(i, &Type::INTERVAL).unwrap(),
+            "14 months 0 days -1 microseconds"
+        );
         let b = encode(&JsValue::Bytes(&[1, 2]), &Type::BYTEA).unwrap();
         assert_eq!(b, Encoded::Binary(vec![1, 2]));
     }

@@ -28,14 +28,21 @@ pub fn to_json(v: &JsValue<'_>, out: &mut String) -> Result<(), String> {
         JsValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         JsValue::Number(n) if n.is_finite() => out.push_str(ryu_js::Buffer::new().format(*n)),
         // JSON.stringify writes null for NaN and ±Infinity; that would silently change data.
-        JsValue::Number(n) => return Err(format!("{} has no JSON form", ryu_js::Buffer::new().format(*n))),
+        JsValue::Number(n) => {
+            return Err(format!(
+                "{} has no JSON form",
+                ryu_js::Buffer::new().format(*n)
+            ))
+        }
         JsValue::BigInt(s) => out.push_str(s),
         JsValue::Str(s) => push_json_string(out, s),
         JsValue::Date(ms) => {
             let t = ms_to_iso(*ms).ok_or("an invalid Date has no JSON form")?;
             push_json_string(out, &t);
         }
-        JsValue::Bytes(_) => return Err("a Buffer has no JSON form; encode it (e.g. base64) first".into()),
+        JsValue::Bytes(_) => {
+            return Err("a Buffer has no JSON form; encode it (e.g. base64) first".into())
+        }
         JsValue::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -91,7 +98,10 @@ mod tests {
         ]);
         let mut s = String::new();
         to_json(&v, &mut s).unwrap();
-        assert_eq!(s, r#"[1.5,"a\"b\n",null,"1970-01-01T00:00:00.000Z",{"x":1}]"#);
+        assert_eq!(
+            s,
+            r#"[1.5,"a\"b\n",null,"1970-01-01T00:00:00.000Z",{"x":1}]"#
+        );
         assert!(to_json(&JsValue::Number(f64::NAN), &mut String::new()).is_err());
         assert!(to_json(&JsValue::Bytes(b"x"), &mut String::new()).is_err());
     }

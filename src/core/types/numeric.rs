@@ -115,17 +115,36 @@ mod tests {
     fn decodes() {
         assert_eq!(numeric_to_string(&enc(&[], 0, 0, 0)).unwrap(), "0");
         assert_eq!(numeric_to_string(&enc(&[], 0, 0, 3)).unwrap(), "0.000");
-        assert_eq!(numeric_to_string(&enc(&[1, 2345, 6700], 1, NEG, 4)).unwrap(), "-12345.6700");
-        assert_eq!(numeric_to_string(&enc(&[12], -1, 0, 6)).unwrap(), "0.001200");
+        assert_eq!(
+            numeric_to_string(&enc(&[1, 2345, 6700], 1, NEG, 4)).unwrap(),
+            "-12345.6700"
+        );
+        assert_eq!(
+            numeric_to_string(&enc(&[12], -1, 0, 6)).unwrap(),
+            "0.001200"
+        );
         assert_eq!(numeric_to_string(&enc(&[1], 2, 0, 0)).unwrap(), "100000000");
         assert_eq!(numeric_to_string(&enc(&[], 0, NAN, 0)).unwrap(), "NaN");
-        assert_eq!(numeric_to_string(&enc(&[], 0, NINF, 0)).unwrap(), "-Infinity");
+        assert_eq!(
+            numeric_to_string(&enc(&[], 0, NINF, 0)).unwrap(),
+            "-Infinity"
+        );
         assert!(numeric_to_string(&[0, 5]).is_err());
     }
 
     #[test]
     fn validates_text() {
-        for ok in ["1", "-1.5", ".5", "5.", "1e10", "1.5E-3", "NaN", "-Infinity", " 42 "] {
+        for ok in [
+            "1",
+            "-1.5",
+            ".5",
+            "5.",
+            "1e10",
+            "1.5E-3",
+            "NaN",
+            "-Infinity",
+            " 42 ",
+        ] {
             assert!(is_numeric_text(ok), "{ok}");
         }
         for bad in ["", "abc", "1.2.3", "e5", "1e", "--1", "-NaN", "0x10"] {

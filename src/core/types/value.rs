@@ -47,7 +47,9 @@ impl JsValue<'_> {
 
     pub fn field(&self, name: &str) -> Option<&JsValue<'_>> {
         match self {
-            JsValue::Object { fields, .. } => fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v),
+            JsValue::Object { fields, .. } => {
+                fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+            }
             _ => None,
         }
     }
