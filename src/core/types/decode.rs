@@ -316,8 +316,14 @@ fn decode_by_kind(ty: &Type, raw: &[u8], opts: &TypeOptions, w: &mut Writer) -> 
             }
             Ok(())
         }
-        // Enums, text-like types and anything else: text when the bytes are UTF-8.
+        // Geometric types; enums, text-like types and anything else: text when the bytes are
+        // UTF-8, else the raw binary value.
         _ => {
+            if let Some(t) = super::geometry::geometry_text(ty.oid(), raw) {
+                w.u8(out::STR);
+                w.str(&t);
+                return Ok(());
+            }
             match std::str::from_utf8(raw) {
                 Ok(s) => {
                     w.u8(out::STR);

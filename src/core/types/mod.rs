@@ -6,6 +6,7 @@
 pub mod datetime;
 pub mod decode;
 pub mod encode;
+pub mod geometry;
 pub mod json;
 pub mod numeric;
 pub mod value;
