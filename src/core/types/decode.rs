@@ -122,14 +122,7 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>, opts: &TypeOptions, w: &mut Writer)
             let b: [u8; 16] = fixed(raw, ty)?;
             let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
             w.u8(out::STR);
-            w.str(&format!(
-                "{}-{}-{}-{}-{}",
-                &h[0..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..32]
-            ));
+            w.str(&super::encode::hyphenate_uuid(&h));
         }
         Type::DATE => {
             let d = i32::from_be_bytes(fixed(raw, ty)?);

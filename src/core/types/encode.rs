@@ -188,6 +188,18 @@ fn text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
     }
 }
 
+/// 32 hex digits in the canonical 8-4-4-4-12 grouping.
+pub fn hyphenate_uuid(h: &str) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` from a UUID in any form the server accepts
 /// (hyphens anywhere between groups of 4 hex digits, optional braces).
 fn canonical_uuid(s: &str) -> Option<String> {
@@ -205,15 +217,7 @@ fn canonical_uuid(s: &str) -> Option<String> {
     {
         return None;
     }
-    let h = hex.to_ascii_lowercase();
-    Some(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
+    Some(hyphenate_uuid(&hex.to_ascii_lowercase()))
 }
 
 fn int_field(v: &JsValue<'_>, name: &str, max: i128) -> Result<i128, String> {
