@@ -99,6 +99,17 @@ const CASES = [
   ['polygon', '((0,0),(1,1),(1,0))', '((0,0),(1,1),(1,0))', '((0,0),(1,1),(1,0))'],
   ['line', '{1,-1,0}', '{1,-1,0}', '{1,-1,0}'],
   ['circle', '<(1,2),0.5>', '<(1,2),0.5>', '<(1,2),0.5>'],
+  ['money', '1234.56', '$1,234.56', '$1,234.56'],
+  ['money', '-0.05', '-$0.05', '-$0.05'],
+  ['tsvector', "fat:2,3A cat:1 'it''s'", "'cat':1 'fat':2,3A 'it''s'", "'cat':1 'fat':2,3A 'it''s'"],
+  ['tsquery', "fat & (rat | !cat)", "'fat' & ( 'rat' | !'cat' )", "'fat' & ( 'rat' | !'cat' )"],
+  ['tsquery', "(a | b) <-> c & sup:*AB", "( 'a' | 'b' ) <-> 'c' & 'sup':*AB", "( 'a' | 'b' ) <-> 'c' & 'sup':*AB"],
+  ['tsquery', 'a <2> !b', "'a' <2> !'b'", "'a' <2> !'b'"],
+  ['pg_lsn', '16/B374D848', '16/B374D848', '16/B374D848'],
+  ['tid', '(7,3)', '(7,3)', '(7,3)'],
+  ['xid8', '42', '42', '42'],
+  ['jsonpath', '$.a[*] ? (@ > 1)', '$."a"[*]?(@ > 1)', '$."a"[*]?(@ > 1)'],
+  ['pg_snapshot', '10:20:10,14,15', '10:20:10,14,15', '10:20:10,14,15'],
 ]
 
 test('every type round-trips as a parameter and matches the server text', async () => {
@@ -114,6 +125,24 @@ test('every type round-trips as a parameter and matches the server text', async 
       assert.equal(back.rows[0].t, r.rows[0].t, `${label} (decoded value sent back)`)
     }
   } finally {
+    await c.close()
+  }
+})
+
+test('extension types: citext, hstore, ltree come back as the server text', async () => {
+  const c = await connect()
+  const schema = unique('ext')
+  try {
+    await c.query(`CREATE SCHEMA ${schema}`)
+    for (const ext of ['citext', 'hstore', 'ltree']) await c.query(`CREATE EXTENSION ${ext} SCHEMA ${schema}`)
+    const r = await c.query(
+      `SELECT $1::${schema}.citext AS ci, $2::${schema}.hstore AS h, $3::${schema}.ltree AS l, ` +
+        `$2::${schema}.hstore::text AS ht, ARRAY['a.b', 'c']::${schema}.ltree[] AS la`,
+      ['MiXeD', 'a=>1, "b c"=>NULL', 'top.mid.leaf'],
+    )
+    assert.deepStrictEqual(r.rows[0], { ci: 'MiXeD', h: r.rows[0].ht, ht: '"a"=>"1", "b c"=>NULL', l: 'top.mid.leaf', la: ['a.b', 'c'] })
+  } finally {
+    await c.query(`DROP SCHEMA ${schema} CASCADE`)
     await c.close()
   }
 })

@@ -309,10 +309,12 @@ fn decode_by_kind(ty: &Type, raw: &[u8], opts: &TypeOptions, w: &mut Writer) -> 
             }
             Ok(())
         }
-        // Geometric types; enums, text-like types and anything else: text when the bytes are
-        // UTF-8, else the raw binary value.
+        // Geometric and other built-in types, hstore/ltree; then enums, text-like types and
+        // anything else: text when the bytes are UTF-8, else the raw binary value.
         _ => {
-            if let Some(t) = super::geometry::geometry_text(ty.oid(), raw) {
+            let text = super::geometry::geometry_text(ty.oid(), raw)
+                .or_else(|| super::other::other_text(ty.oid(), ty.name(), raw));
+            if let Some(t) = text {
                 w.u8(out::STR);
                 w.str(&t);
                 return Ok(());

@@ -9,6 +9,7 @@ pub mod encode;
 pub mod geometry;
 pub mod json;
 pub mod numeric;
+pub mod other;
 pub mod value;
 
 /// How int8 columns reach JS.
