@@ -10,6 +10,10 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 export declare class NativeClient {
+  /**
+   * Queues the query on the JS thread, so queries run in call order, and resolves when
+   * its result arrives (later queries are sent without waiting for it).
+   */
   query(sql: string, params: Buffer): Promise<Buffer>
   /** The server process serving this connection (`pg_backend_pid()`). */
   get processId(): number

@@ -3,13 +3,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
+use napi::Env;
 use napi_derive::napi;
 
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
 use super::{error_response, respond};
-use crate::core::conn::Conn;
+use crate::core::conn::{closed_if_dropped, Conn};
 use crate::core::error::Error;
 use crate::core::pool::{self, Object, Pool};
 
@@ -80,12 +81,22 @@ pub async fn connect_client(
 
 #[napi]
 impl NativeClient {
-    #[napi]
-    pub async fn query(&self, sql: String, params: Buffer) -> Buffer {
-        match self.conn() {
-            Ok(c) => respond(c.query(&sql, &params).await),
-            Err(e) => error_response(&e),
-        }
+    /// Queues the query on the JS thread, so queries run in call order, and resolves when
+    /// its result arrives (later queries are sent without waiting for it).
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn query<'env>(
+        &self,
+        env: &'env Env,
+        sql: String,
+        params: Buffer,
+    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
+        let reply = self.conn().map(|c| c.submit(sql, Box::new(params)));
+        env.spawn_future(async move {
+            Ok(match reply {
+                Ok(rx) => respond(closed_if_dropped(rx.await)),
+                Err(e) => error_response(&e),
+            })
+        })
     }
 
     /// The server process serving this connection (`pg_backend_pid()`).

@@ -71,7 +71,7 @@ impl NativePool {
             Ok(o) => o,
             Err(e) => return error_response(&e),
         };
-        let r = obj.query(&sql, &params).await;
+        let r = obj.query(sql, Box::new(params)).await;
         drop(obj);
         respond(r)
     }
