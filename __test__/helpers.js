@@ -21,12 +21,15 @@ function unique(prefix) {
 
 /**
  * A loopback TCP proxy in front of the server that counts frontend messages by type
- * ('P' Parse, 'B' Bind, 'E' Execute, 'S' Sync, ...).
+ * ('P' Parse, 'B' Bind, 'E' Execute, 'S' Sync, ...) and can delay each direction.
  */
-async function countingProxy() {
+async function countingProxy({ delayMillis = 0 } = {}) {
   const target = new URL(url)
   const counts = {}
   const sockets = new Set()
+  // Each chunk is passed on after `delayMillis` (timers with one delay fire in order), so a
+  // round trip costs 2 x delayMillis: enough to tell pipelined from serial.
+  const forward = (to, d) => (delayMillis ? setTimeout(() => to.destroyed || to.write(d), delayMillis) : to.write(d))
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || 5432), target.hostname)
     sockets.add(client).add(upstream)
@@ -50,9 +53,9 @@ async function countingProxy() {
         counts[t] = (counts[t] || 0) + 1
         buf = buf.subarray(n + 1)
       }
-      upstream.write(d)
+      forward(upstream, d)
     })
-    upstream.on('data', (d) => client.write(d))
+    upstream.on('data', (d) => forward(client, d))
     const end = () => { client.destroy(); upstream.destroy() }
     client.on('close', end).on('error', end)
     upstream.on('close', end).on('error', end)
