@@ -15,6 +15,12 @@ export declare class NativeClient {
    * its result arrives (later queries are sent without waiting for it).
    */
   query(sql: string, params: Buffer): Promise<Buffer>
+  /** Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists. */
+  executeChunk(sql: string, sets: Buffer, returning: boolean): Promise<Buffer>
+  /** Queues a parameterless statement over the simple protocol (transaction control). */
+  simple(sql: string): Promise<Buffer>
+  /** Whether the statements sent so far leave the connection inside a transaction block. */
+  get inTransaction(): boolean
   /** The server process serving this connection (`pg_backend_pid()`). */
   get processId(): number
   get serverVersion(): string

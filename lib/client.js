@@ -4,6 +4,7 @@ const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
 const { decodeResult } = require('./reader')
 const { toNative } = require('./config')
+const { executeMany } = require('./many')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -20,6 +21,9 @@ function settle(buf, options) {
 class Client {
   #native
   #closed = false
+  // While an executeMany runs, other calls on this client wait for it (they would otherwise
+  // land inside its transaction).
+  #busy = null
 
   /** @internal */
   constructor(nativeClient) {
@@ -38,9 +42,26 @@ class Client {
   }
 
   async query(sql, params, options) {
+    if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
     checkSql(sql)
     return settle(await this.#native.query(sql, encodeParams(params)), options)
+  }
+
+  /**
+   * Runs one statement once per parameter set, pipelined and atomic: in its own transaction,
+   * or under a savepoint inside one. `{ returning: true }` collects every execution's rows.
+   */
+  async executeMany(sql, paramSets, options) {
+    while (this.#busy) await this.#busy
+    if (this.#closed) throw this._closedError()
+    const run = executeMany(this.#native, sql, paramSets, options)
+    this.#busy = run.then(() => {}, () => {})
+    try {
+      return await run
+    } finally {
+      this.#busy = null
+    }
   }
 
   get processId() { return this.#native.processId }

@@ -35,6 +35,7 @@ class PipelineAbortedError extends FerroError {
 
 const DB_ERROR = 1
 const DRIVER_ERROR = 2
+const BATCH_ERROR = 3
 
 function readStr(buf, p) {
   const n = buf.readUInt32LE(p)
@@ -42,10 +43,20 @@ function readStr(buf, p) {
   return [buf.toString('utf8', p + 4, p + 4 + n), p + 4 + n]
 }
 
-/** The error of a response buffer, or undefined when the response is a success. */
-function responseError(buf) {
+/**
+ * The error of a response buffer, or undefined when the response is a success. A batch error
+ * gets `index` (the failing parameter set, counted from `indexBase`).
+ */
+function responseError(buf, indexBase = 0) {
   const status = buf[0]
   if (status === 0) return undefined
+  if (status === BATCH_ERROR) {
+    const index = indexBase + buf.readUInt32LE(1)
+    const e = responseError(buf.subarray(5))
+    e.index = index
+    e.message = `parameter set ${index}: ${e.message}`
+    return e
+  }
   let p = 1
   let a, b, c
   ;[a, p] = readStr(buf, p)

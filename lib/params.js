@@ -135,4 +135,26 @@ function encodeParams(params) {
 
 const EMPTY = Buffer.alloc(4)
 
-module.exports = { encodeParams }
+/** Parameter sets (arrays) in one buffer: u32 count, then each set as in encodeParams. */
+function encodeParamSets(sets, indexBase) {
+  pos = 0
+  ensure(4)
+  buf.writeUInt32LE(sets.length, 0)
+  pos = 4
+  for (let s = 0; s < sets.length; s++) {
+    const params = sets[s]
+    ensure(4)
+    buf.writeUInt32LE(params.length, pos)
+    pos += 4
+    try {
+      for (let i = 0; i < params.length; i++) writeValue(params[i], 0, i + 1)
+    } catch (e) {
+      e.index = indexBase + s
+      e.message = `parameter set ${e.index}: ${e.message}`
+      throw e
+    }
+  }
+  return Buffer.from(buf.subarray(0, pos))
+}
+
+module.exports = { encodeParams, encodeParamSets }

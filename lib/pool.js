@@ -29,6 +29,16 @@ class Pool {
     return settle(await this.#native.query(sql, encodeParams(params)), options)
   }
 
+  /** executeMany on one pooled connection (see Client#executeMany). */
+  async executeMany(sql, paramSets, options) {
+    const c = await this.connect()
+    try {
+      return await c.executeMany(sql, paramSets, options)
+    } finally {
+      c.release()
+    }
+  }
+
   async connect() {
     this.#check()
     const r = await this.#native.connect()

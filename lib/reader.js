@@ -89,8 +89,13 @@ function array(dims, d) {
 
 /** Builds `{ rows, rowCount, command, fields }` from a successful response buffer. */
 function decodeResult(buf, rowMode) {
+  return decodeAt(buf, 0, rowMode)[0]
+}
+
+/** Decodes the result that starts at `offset`; returns `[result, endOffset]`. */
+function decodeAt(buf, offset, rowMode) {
   B = buf
-  P = 1
+  P = offset + 1
   try {
     const ncols = B.readUInt16LE(P)
     P += 2
@@ -109,10 +114,10 @@ function decodeResult(buf, rowMode) {
     for (let r = 0; r < nrows; r++) rows[r] = build(value)
     const command = text()
     const rowCount = B.readDoubleLE(P)
-    return { rows, rowCount, command, fields }
+    return [{ rows, rowCount, command, fields }, P + 8]
   } finally {
     B = null
   }
 }
 
-module.exports = { decodeResult }
+module.exports = { decodeResult, decodeAt }

@@ -35,6 +35,16 @@ pub fn write_header(w: &mut Writer, columns: &[Column]) {
     }
 }
 
+/// The error of parameter set `index` of an executeMany batch: `[BATCH_ERROR][u32 index]`,
+/// then the error response.
+pub fn batch_error_buffer(index: usize, e: &Error) -> Vec<u8> {
+    let mut w = Writer::with_capacity(256);
+    w.u8(status::BATCH_ERROR);
+    w.u32(index as u32);
+    w.buf.extend_from_slice(&error_buffer(e));
+    w.buf
+}
+
 /// An error response.
 pub fn error_buffer(e: &Error) -> Vec<u8> {
     let mut w = Writer::with_capacity(256);

@@ -48,6 +48,8 @@ pub mod status {
     pub const OK: u8 = 0;
     pub const DB_ERROR: u8 = 1;
     pub const DRIVER_ERROR: u8 = 2;
+    /// executeMany: u32 index of the failing parameter set, then an error response.
+    pub const BATCH_ERROR: u8 = 3;
 }
 
 /// An append-only little-endian writer.

@@ -52,6 +52,18 @@ impl NativeClient {
     }
 }
 
+type Pending = Result<tokio::sync::oneshot::Receiver<crate::core::error::Result<Vec<u8>>>, Error>;
+
+/// A promise for a queued job's response buffer.
+fn settle<'env>(env: &'env Env, reply: Pending) -> napi::Result<PromiseRaw<'env, Buffer>> {
+    env.spawn_future(async move {
+        Ok(match reply {
+            Ok(rx) => respond(closed_if_dropped(rx.await)),
+            Err(e) => error_response(&e),
+        })
+    })
+}
+
 /// Opens a standalone connection.
 #[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
 pub async fn connect_client(
@@ -90,13 +102,40 @@ impl NativeClient {
         sql: String,
         params: Buffer,
     ) -> napi::Result<PromiseRaw<'env, Buffer>> {
-        let reply = self.conn().map(|c| c.submit(sql, Box::new(params)));
-        env.spawn_future(async move {
-            Ok(match reply {
-                Ok(rx) => respond(closed_if_dropped(rx.await)),
-                Err(e) => error_response(&e),
-            })
-        })
+        let reply = self.conn().map(|c| c.submit_query(sql, Box::new(params)));
+        settle(env, reply)
+    }
+
+    /// Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists.
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn execute_chunk<'env>(
+        &self,
+        env: &'env Env,
+        sql: String,
+        sets: Buffer,
+        returning: bool,
+    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
+        let reply = self
+            .conn()
+            .map(|c| c.submit_many(sql, Box::new(sets), returning));
+        settle(env, reply)
+    }
+
+    /// Queues a parameterless statement over the simple protocol (transaction control).
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn simple<'env>(
+        &self,
+        env: &'env Env,
+        sql: String,
+    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
+        let reply = self.conn().map(|c| c.submit_simple(sql));
+        settle(env, reply)
+    }
+
+    /// Whether the statements sent so far leave the connection inside a transaction block.
+    #[napi(getter)]
+    pub fn in_transaction(&self) -> bool {
+        self.conn().map(|c| c.in_transaction()).unwrap_or(false)
     }
 
     /// The server process serving this connection (`pg_backend_pid()`).

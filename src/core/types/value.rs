@@ -104,16 +104,21 @@ fn read_at<'a>(r: &mut Reader<'a>, depth: usize) -> Result<JsValue<'a>, String> 
     })
 }
 
-/// Reads a parameter list: u32 count, then the values.
+/// Reads a parameter list (u32 count, then the values); an empty buffer is an empty list.
 pub fn read_params<'a>(buf: &'a [u8]) -> Result<Vec<JsValue<'a>>, String> {
     let mut r = Reader::new(buf);
     if r.at_end() {
         return Ok(Vec::new());
     }
+    read_list(&mut r)
+}
+
+/// Reads one parameter list at the reader's position.
+pub fn read_list<'a>(r: &mut Reader<'a>) -> Result<Vec<JsValue<'a>>, String> {
     let n = r.u32()? as usize;
     let mut out = Vec::with_capacity(n.min(65_535));
     for _ in 0..n {
-        out.push(read_value(&mut r)?);
+        out.push(read_value(r)?);
     }
     Ok(out)
 }

@@ -1,0 +1,151 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Client } = require('..')
+const { connect, pool, countingProxy, unique } = require('./helpers')
+
+async function withTable(fn) {
+  const c = await connect()
+  const t = unique('t_many')
+  try {
+    await c.query(`CREATE TABLE ${t} (id serial PRIMARY KEY, v int4 NOT NULL, s text)`)
+    return await fn(c, t)
+  } finally {
+    await c.query(`DROP TABLE IF EXISTS ${t}`)
+    await c.close()
+  }
+}
+
+const count = async (c, t) => (await c.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows[0].n
+
+test('executeMany inserts every set and reports the row count', () =>
+  withTable(async (c, t) => {
+    const r = await c.executeMany(`INSERT INTO ${t} (v, s) VALUES ($1, $2)`, [[1, 'a'], [2, 'b'], [3, null]])
+    assert.deepEqual(r, { rowCount: 3 })
+    assert.deepEqual((await c.query(`SELECT v, s FROM ${t} ORDER BY id`)).rows, [{ v: 1, s: 'a' }, { v: 2, s: 'b' }, { v: 3, s: null }])
+    const u = await c.executeMany(`UPDATE ${t} SET s = $2 WHERE v <= $1`, [[1, 'x'], [3, 'y']])
+    assert.equal(u.rowCount, 4)
+  }))
+
+test('returning: the rows of every execution, in order', () =>
+  withTable(async (c, t) => {
+    const sets = Array.from({ length: 50 }, (_, i) => [i, `s${i}`])
+    const r = await c.executeMany(`INSERT INTO ${t} (v, s) VALUES ($1, $2) RETURNING v, s`, sets, { returning: true })
+    assert.equal(r.rowCount, 50)
+    assert.equal(r.results.length, 50)
+    assert.deepEqual(r.results.map((x) => x.rows[0]), sets.map(([v, s]) => ({ v, s })))
+    assert.equal(r.results[0].command, 'INSERT')
+  }))
+
+test('a failing set rolls the whole batch back and says which set failed', () =>
+  withTable(async (c, t) => {
+    await c.query(`INSERT INTO ${t} (v) VALUES (0)`)
+    const sets = Array.from({ length: 10_000 }, (_, i) => [i === 5_000 ? null : i])
+    const e = await c.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, sets).catch((x) => x)
+    assert.equal(e.code, '23502')
+    assert.equal(e.index, 5_000)
+    assert.match(e.message, /^parameter set 5000: /)
+    assert.equal(await count(c, t), 1)
+    assert.equal(c.closed, false)
+    assert.equal((await c.query('SELECT 1 AS ok')).rows[0].ok, 1) // connection usable, not in a transaction
+    await assert.rejects(c.query('SAVEPOINT probe'), { code: '25P01' }) // not left in a transaction
+  }))
+
+test('a value that does not fit is rejected with its set index; nothing is written', () =>
+  withTable(async (c, t) => {
+    const e = await c.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, [[1], [2], [1.5]]).catch((x) => x)
+    assert.equal(e.code, 'ERR_INVALID_PARAMETER')
+    assert.equal(e.index, 2)
+    assert.match(e.message, /parameter set 2: \$1: expected int4/)
+    assert.equal(await count(c, t), 0)
+  }))
+
+test('inside a transaction the batch runs under a savepoint; the outer transaction stays usable', () =>
+  withTable(async (c, t) => {
+    await c.query('BEGIN')
+    await c.query(`INSERT INTO ${t} (v) VALUES (100)`)
+    const e = await c.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, [[1], [null]]).catch((x) => x)
+    assert.equal(e.index, 1)
+    await c.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, [[7], [8]])
+    assert.deepEqual((await c.query(`SELECT v FROM ${t} ORDER BY id`)).rows.map((r) => r.v), [100, 7, 8])
+    await c.query('ROLLBACK')
+    assert.equal(await count(c, t), 0)
+  }))
+
+test('wrong set lengths and non-arrays are rejected before any execution is sent', async () => {
+  const proxy = await countingProxy()
+  const c = await Client.connect(proxy.url)
+  const t = unique('t_many_len')
+  try {
+    await c.query(`CREATE TEMP TABLE ${t} (v int4)`)
+    await c.query(`SELECT 1 FROM ${t}`)
+    proxy.reset()
+    await assert.rejects(c.executeMany(`INSERT INTO ${t} VALUES ($1)`, [[1], [1, 2]]), /parameter set 1 has 2 values/)
+    await assert.rejects(c.executeMany(`INSERT INTO ${t} VALUES ($1)`, [[1, 2], [3, 4]]), /parameter set 0: .*expects 1 parameter, got 2/)
+    await assert.rejects(c.executeMany(`INSERT INTO ${t} VALUES ($1)`, [[1], 'x']), /parameter set 1 is not an array/)
+    await assert.rejects(c.executeMany(`INSERT INTO ${t} VALUES ($1)`, 42), { code: 'ERR_INVALID_ARGUMENT' })
+    assert.equal(proxy.counts.E ?? 0, 0, 'no Execute reached the server')
+    assert.equal((await c.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows[0].n, 0)
+  } finally {
+    await c.close()
+    await proxy.close()
+  }
+})
+
+test('an async iterable of 1,000,000 sets streams through with flat memory', () =>
+  withTable(async (c, t) => {
+    async function* sets() {
+      for (let i = 0; i < 1_000_000; i++) yield [i]
+    }
+    global.gc?.()
+    const before = process.memoryUsage().rss
+    let peak = before
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50)
+    const r = await c.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, sets())
+    clearInterval(timer)
+    assert.equal(r.rowCount, 1_000_000)
+    assert.equal(await count(c, t), 1_000_000)
+    const growth = (peak - before) / 2 ** 20
+    assert.ok(growth < 96, `RSS grew by ${growth.toFixed(0)} MiB`)
+  }))
+
+test('1,000 rows take a few round trips; other queries on the client wait for the batch', async () => {
+  const proxy = await countingProxy({ delayMillis: 25 })
+  const c = await Client.connect(proxy.url)
+  const t = unique('t_many_rt')
+  try {
+    await c.query(`CREATE TEMP TABLE ${t} (v int4)`)
+    proxy.reset()
+    const t0 = process.hrtime.bigint()
+    const batch = c.executeMany(`INSERT INTO ${t} VALUES ($1)`, Array.from({ length: 1000 }, (_, i) => [i]))
+    const during = c.query(`SELECT count(*)::int4 AS n FROM ${t}`)
+    const r = await batch
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6
+    assert.equal(r.rowCount, 1000)
+    assert.equal((await during).rows[0].n, 1000, 'the concurrent query ran after the batch')
+    assert.equal(proxy.counts.E, 1000 + 1)
+    assert.equal(proxy.counts.P, 2, 'the INSERT and the SELECT were each prepared once')
+    assert.ok(ms < 4 * 50, `executeMany of 1,000 rows took ${ms.toFixed(0)} ms (${(ms / 50).toFixed(1)} round trips)`)
+  } finally {
+    await c.close()
+    await proxy.close()
+  }
+})
+
+test('Pool.executeMany runs on one pooled connection and returns it clean', async () => {
+  const p = pool({ max: 1 })
+  const t = unique('t_many_pool')
+  try {
+    await p.query(`CREATE TABLE ${t} (v int4 NOT NULL)`)
+    assert.deepEqual(await p.executeMany(`INSERT INTO ${t} VALUES ($1)`, [[1], [2]]), { rowCount: 2 })
+    await assert.rejects(p.executeMany(`INSERT INTO ${t} VALUES ($1)`, [[3], [null]]), { code: '23502', index: 1 })
+    const c = await p.connect()
+    assert.equal((await c.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows[0].n, 2)
+    // Not left in a transaction: a savepoint outside one fails.
+    await assert.rejects(c.query('SAVEPOINT x'), { code: '25P01' })
+    c.release()
+  } finally {
+    await p.query(`DROP TABLE IF EXISTS ${t}`)
+    await p.close()
+  }
+})

@@ -1,0 +1,104 @@
+'use strict'
+// executeMany: one prepared statement over many parameter sets, atomically.
+//
+// Parameter sets are encoded on the JS thread in chunks (one buffer and one native call per
+// chunk, never per set); each chunk's executions are sent together, and at most MAX_INFLIGHT
+// chunks are outstanding, so memory stays flat for any number of sets from an async iterable.
+// Outside a transaction the batch runs in its own (BEGIN ... COMMIT); inside one, under a
+// savepoint. BEGIN, the chunks and COMMIT are queued back to back: if a set fails, the server
+// skips everything after it and turns COMMIT into ROLLBACK, so nothing of the batch remains.
+const { FerroError, responseError } = require('./errors')
+const { encodeParamSets } = require('./params')
+const { decodeAt } = require('./reader')
+
+const CHUNK_SETS = 4096
+const CHUNK_BYTES = 1 << 20
+const MAX_INFLIGHT = 2
+const SAVEPOINT = 'ferropg_execute_many'
+
+function isIterable(x) {
+  return x != null && (typeof x[Symbol.iterator] === 'function' || typeof x[Symbol.asyncIterator] === 'function')
+}
+
+/** Runs the batch on a native client; returns `{ rowCount, results? }`. */
+async function executeMany(native, sql, paramSets, options = {}) {
+  if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
+  if (!isIterable(paramSets)) throw new FerroError('ERR_INVALID_ARGUMENT', 'paramSets must be an iterable or async iterable of arrays')
+  const returning = Boolean(options.returning)
+  const rowMode = options.rowMode
+  const nested = native.inTransaction
+  const begin = native.simple(nested ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN')
+  const results = returning ? [] : undefined
+  let rowCount = 0
+  let firstError
+  const inflight = []
+
+  const collect = async () => {
+    const { base, promise } = inflight.shift()
+    const buf = await promise
+    const err = responseError(buf, base)
+    if (err) {
+      firstError ??= err
+      return
+    }
+    rowCount += buf.readDoubleLE(1)
+    if (returning) {
+      const n = buf.readUInt32LE(9)
+      let at = 13
+      for (let i = 0; i < n; i++) {
+        const [r, end] = decodeAt(buf, at, rowMode)
+        results.push(r)
+        at = end
+      }
+    }
+  }
+
+  let width
+  let base = 0
+  let chunk = []
+  let bytes = 0
+  const flush = async () => {
+    if (chunk.length === 0) return
+    const buf = encodeParamSets(chunk, base)
+    inflight.push({ base, promise: native.executeChunk(sql, buf, returning) })
+    base += chunk.length
+    chunk = []
+    bytes = 0
+    while (inflight.length > MAX_INFLIGHT) await collect()
+  }
+  try {
+    for await (const set of paramSets) {
+      if (firstError) break
+      if (!Array.isArray(set)) {
+        throw new FerroError('ERR_INVALID_PARAMETER', `parameter set ${base + chunk.length} is not an array`)
+      }
+      width ??= set.length
+      if (set.length !== width) {
+        throw new FerroError('ERR_INVALID_PARAMETER', `parameter set ${base + chunk.length} has ${set.length} values, the first had ${width}`)
+      }
+      chunk.push(set)
+      bytes += 16 * set.length
+      if (chunk.length >= CHUNK_SETS || bytes >= CHUNK_BYTES) await flush()
+    }
+    await flush()
+  } catch (e) {
+    firstError ??= e
+  }
+  // COMMIT (or RELEASE) goes right behind the last chunk, before its results are known.
+  const end = firstError ? null : native.simple(nested ? `RELEASE SAVEPOINT ${SAVEPOINT}` : 'COMMIT')
+  while (inflight.length) await collect()
+  const beginErr = responseError(await begin)
+  firstError ??= beginErr
+  const endErr = end && responseError(await end)
+  if (!firstError && !endErr) return returning ? { rowCount, results } : { rowCount }
+  // Undo: ROLLBACK, or back to the savepoint and out of it (the outer transaction stays usable).
+  const undo = nested ? `ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}` : 'ROLLBACK'
+  // A COMMIT that was sent always ends the transaction (an aborted one as ROLLBACK).
+  if (nested || !end) {
+    const undoErr = responseError(await native.simple(undo))
+    if (undoErr && firstError) firstError.cause ??= undoErr
+  }
+  throw firstError ?? endErr
+}
+
+module.exports = { executeMany }

@@ -1,0 +1,161 @@
+//! Ordered submission: everything queued on a connection is sent in queue order, without
+//! waiting for earlier results.
+//!
+//! tokio-postgres writes a request when its future is first polled, so the worker polls each
+//! job once, in order, before taking the next. A job whose statement is not cached must be
+//! prepared first (one round trip); the worker waits for that before sending anything later,
+//! so an INSERT that needs preparing can never be overtaken by a cached SELECT behind it.
+//! Jobs already sent keep being driven meanwhile.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{pin_mut, poll, StreamExt};
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::Statement;
+
+use crate::core::conn::{Params, Shared};
+use crate::core::error::Result;
+use crate::core::exec;
+
+pub type Reply = oneshot::Sender<Result<Vec<u8>>>;
+
+pub enum Job {
+    Query {
+        sql: String,
+        params: Params,
+        reply: Reply,
+    },
+    Many {
+        sql: String,
+        sets: Params,
+        returning: bool,
+        reply: Reply,
+    },
+    Simple {
+        sql: String,
+        reply: Reply,
+    },
+}
+
+/// How a statement changes the transaction state (None: it does not).
+fn transaction_effect(sql: &str) -> Option<bool> {
+    let mut words = sql
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_uppercase);
+    match words.next()?.as_str() {
+        "BEGIN" | "START" => Some(true),
+        "COMMIT" | "END" | "ABORT" => Some(false),
+        "ROLLBACK" => match words.next().as_deref() {
+            Some("TO") | Some("PREPARED") => None,
+            _ => Some(false),
+        },
+        "PREPARE" => (words.next().as_deref() == Some("TRANSACTION")).then_some(false),
+        _ => None,
+    }
+}
+
+pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    let mut inflight = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            biased;
+            Some(()) = inflight.next(), if !inflight.is_empty() => {}
+            job = jobs.recv() => {
+                let Some(job) = job else { break };
+                let sql = match &job {
+                    Job::Query { sql, .. } | Job::Many { sql, .. } | Job::Simple { sql, .. } => sql.clone(),
+                };
+                let stmt = match job {
+                    Job::Simple { .. } => None,
+                    _ => {
+                        let prepare = statement(&shared, &sql);
+                        pin_mut!(prepare);
+                        Some(loop {
+                            tokio::select! {
+                                biased;
+                                s = &mut prepare => break s,
+                                Some(()) = inflight.next(), if !inflight.is_empty() => {}
+                            }
+                        })
+                    }
+                };
+                if let Some(inside) = transaction_effect(&sql) {
+                    shared.in_transaction.store(inside, Ordering::Relaxed);
+                }
+                let mut fut = Box::pin(run(shared.clone(), stmt, job));
+                if poll!(fut.as_mut()).is_pending() {
+                    inflight.push(fut);
+                }
+            }
+        }
+    }
+    while inflight.next().await.is_some() {}
+}
+
+/// The cached statement for `sql`, prepared on a miss.
+pub async fn statement(shared: &Shared, sql: &str) -> Result<Statement> {
+    if let Some(s) = shared.cache.get(sql) {
+        return Ok(s);
+    }
+    let s = shared.client.prepare(sql).await?;
+    shared.cache.put(sql, &s);
+    Ok(s)
+}
+
+async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
+    match (job, stmt) {
+        (Job::Query { sql, params, reply }, Some(stmt)) => {
+            let r = match stmt {
+                Ok(stmt) => exec::query(&shared, stmt, &sql, (*params).as_ref()).await,
+                Err(e) => Err(e),
+            };
+            let _ = reply.send(r);
+        }
+        (
+            Job::Many {
+                sql,
+                sets,
+                returning,
+                reply,
+            },
+            Some(stmt),
+        ) => {
+            let r = match stmt {
+                Ok(stmt) => {
+                    exec::execute_many(&shared, &stmt, &sql, (*sets).as_ref(), returning).await
+                }
+                Err(e) => Err(e),
+            };
+            let _ = reply.send(r);
+        }
+        (Job::Simple { sql, reply }, _) => {
+            let r = shared.client.batch_execute(&sql).await.map_err(Into::into);
+            let _ = reply.send(r.map(|()| vec![crate::core::wire::status::OK]));
+        }
+        // Query and Many always come with a statement (see the worker).
+        (Job::Query { reply, .. } | Job::Many { reply, .. }, None) => drop(reply),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transaction_effect;
+
+    #[test]
+    fn tracks_transaction_control() {
+        assert_eq!(transaction_effect("begin"), Some(true));
+        assert_eq!(
+            transaction_effect("  START TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
+            Some(true)
+        );
+        assert_eq!(transaction_effect("COMMIT;"), Some(false));
+        assert_eq!(transaction_effect("rollback"), Some(false));
+        assert_eq!(transaction_effect("ROLLBACK TO SAVEPOINT a"), None);
+        assert_eq!(transaction_effect("PREPARE TRANSACTION 'x'"), Some(false));
+        assert_eq!(transaction_effect("PREPARE q AS SELECT 1"), None);
+        assert_eq!(transaction_effect("SELECT 1"), None);
+    }
+}
