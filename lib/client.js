@@ -5,6 +5,7 @@ const { encodeParams } = require('./params')
 const { decodeResult } = require('./reader')
 const { toNative } = require('./config')
 const { executeMany } = require('./many')
+const { Pipeline, runBlock } = require('./pipeline')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -24,6 +25,7 @@ class Client {
   // While an executeMany runs, other calls on this client wait for it (they would otherwise
   // land inside its transaction).
   #busy = null
+  #pipeline = null
 
   /** @internal */
   constructor(nativeClient) {
@@ -42,6 +44,8 @@ class Client {
   }
 
   async query(sql, params, options) {
+    // Inside pipeline(), the client's own calls join the pipeline (as in psycopg).
+    if (this.#pipeline) return this.#pipeline.query(sql, params, options)
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
     checkSql(sql)
@@ -53,9 +57,34 @@ class Client {
    * or under a savepoint inside one. `{ returning: true }` collects every execution's rows.
    */
   async executeMany(sql, paramSets, options) {
+    if (this.#pipeline) return this.#pipeline.executeMany(sql, paramSets, options)
+    return this.#exclusive(() => executeMany(this.#native, sql, paramSets, options))
+  }
+
+  /**
+   * Pipeline mode (psycopg 3 semantics): `p.query()` sends without waiting, `p.sync()` is a
+   * synchronization point, each segment outside a transaction is atomic; leaving the block
+   * syncs. A nested call runs on the same pipeline and syncs when it exits.
+   */
+  async pipeline(fn) {
+    if (this.#pipeline) return runBlock(this.#pipeline, fn)
+    return this.#exclusive(async () => {
+      const p = new Pipeline(this.#native)
+      this.#pipeline = p
+      try {
+        return await runBlock(p, fn)
+      } finally {
+        p._close()
+        this.#pipeline = null
+      }
+    })
+  }
+
+  // Runs `fn` while other calls on this client wait.
+  async #exclusive(fn) {
     while (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
-    const run = executeMany(this.#native, sql, paramSets, options)
+    const run = fn()
     this.#busy = run.then(() => {}, () => {})
     try {
       return await run

@@ -26,8 +26,10 @@ async function executeMany(native, sql, paramSets, options = {}) {
   if (!isIterable(paramSets)) throw new FerroError('ERR_INVALID_ARGUMENT', 'paramSets must be an iterable or async iterable of arrays')
   const returning = Boolean(options.returning)
   const rowMode = options.rowMode
+  // Inside pipeline() the segment's transaction is the batch's (bracket: false).
+  const bracket = options.bracket !== false
   const nested = native.inTransaction
-  const begin = native.simple(nested ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN')
+  const begin = bracket ? native.simple(nested ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN') : null
   const results = returning ? [] : undefined
   let rowCount = 0
   let firstError
@@ -83,6 +85,11 @@ async function executeMany(native, sql, paramSets, options = {}) {
     await flush()
   } catch (e) {
     firstError ??= e
+  }
+  if (!bracket) {
+    while (inflight.length) await collect()
+    if (firstError) throw firstError
+    return returning ? { rowCount, results } : { rowCount }
   }
   // COMMIT (or RELEASE) goes right behind the last chunk, before its results are known.
   const end = firstError ? null : native.simple(nested ? `RELEASE SAVEPOINT ${SAVEPOINT}` : 'COMMIT')

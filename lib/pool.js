@@ -39,6 +39,16 @@ class Pool {
     }
   }
 
+  /** pipeline() on one pooled connection (see Client#pipeline). */
+  async pipeline(fn) {
+    const c = await this.connect()
+    try {
+      return await c.pipeline(fn)
+    } finally {
+      c.release()
+    }
+  }
+
   async connect() {
     this.#check()
     const r = await this.#native.connect()
