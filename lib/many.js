@@ -86,6 +86,7 @@ async function executeMany(native, sql, paramSets, options = {}) {
   } catch (e) {
     firstError ??= e
   }
+  options.onSubmitted?.()
   if (!bracket) {
     while (inflight.length) await collect()
     if (firstError) throw firstError

@@ -34,10 +34,18 @@ class Pipeline {
   #native
   #segment = null
   #closed = false
+  // While an executeMany is still submitting (its sets may come from an async iterable),
+  // later statements wait for it so that the wire order is the call order.
+  #gate = null
 
   /** @internal */
   constructor(native) {
     this.#native = native
+  }
+
+  // Submits now, or after the executeMany that is still submitting.
+  #submit(fn) {
+    return this.#gate ? this.#gate.then(fn) : fn()
   }
 
   #open() {
@@ -46,7 +54,7 @@ class Pipeline {
     const implicit = !this.#native.inTransaction
     const seg = { implicit, error: undefined, tail: Promise.resolve() }
     if (implicit) {
-      const begin = this.#native.simple('BEGIN')
+      const begin = this.#submit(() => this.#native.simple('BEGIN'))
       seg.tail = begin.then((buf) => {
         seg.error ??= responseError(buf)
       })
@@ -80,7 +88,8 @@ class Pipeline {
     try {
       seg = this.#open()
       if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
-      const raw = this.#native.query(sql, encodeParams(params))
+      const buf = encodeParams(params)
+      const raw = this.#submit(() => this.#native.query(sql, buf))
       return this.#chain(seg, raw, (buf) => decodeResult(buf, options?.rowMode))
     } catch (e) {
       return handled(Promise.reject(e))
@@ -95,7 +104,14 @@ class Pipeline {
     } catch (e) {
       return handled(Promise.reject(e))
     }
-    const run = executeMany(this.#native, sql, paramSets, { ...options, bracket: false })
+    let release
+    const gate = new Promise((r) => (release = r))
+    const run = this.#submit(() => executeMany(this.#native, sql, paramSets, { ...options, bracket: false, onSubmitted: release }))
+    run.then(release, release)
+    this.#gate = gate
+    gate.then(() => {
+      if (this.#gate === gate) this.#gate = null
+    })
     const p = seg.tail.then(() => run.then(
       (r) => r,
       (err) => {
@@ -113,7 +129,7 @@ class Pipeline {
     const seg = this.#segment
     if (!seg) return
     this.#segment = null
-    const commit = seg.implicit ? this.#native.simple('COMMIT') : null
+    const commit = seg.implicit ? this.#submit(() => this.#native.simple('COMMIT')) : null
     await seg.tail
     const commitErr = commit ? responseError(await commit) : undefined
     if (seg.error) throw seg.error

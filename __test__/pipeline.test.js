@@ -1,0 +1,212 @@
+'use strict'
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Client, PipelineAbortedError, DatabaseError } = require('..')
+const { connect, pool, countingProxy, unique } = require('./helpers')
+
+async function withTable(fn) {
+  const c = await connect()
+  const t = unique('t_pipe')
+  try {
+    await c.query(`CREATE TABLE ${t} (id serial PRIMARY KEY, s text)`)
+    return await fn(c, t)
+  } finally {
+    await c.query(`DROP TABLE IF EXISTS ${t}`)
+    await c.close()
+  }
+}
+
+const rows = async (c, t) => (await c.query(`SELECT id, s FROM ${t} ORDER BY id`)).rows
+const outcome = (p) => p.then((r) => r.rowCount, (e) => (e instanceof PipelineAbortedError ? 'aborted' : e.code))
+
+test("DESIGN.md's example: one, missing table, three, sync, four -> exactly (2, 'four')", () =>
+  withTable(async (c, t) => {
+    const seen = {}
+    await c.pipeline(async (p) => {
+      const one = p.query(`INSERT INTO ${t} (s) VALUES ('one')`)
+      const two = p.query(`INSERT INTO missing_table_${process.pid} (s) VALUES ('two')`)
+      const three = p.query(`INSERT INTO ${t} (s) VALUES ('three')`)
+      seen.sync = await p.sync().then(() => 'ok', (e) => e.code)
+      seen.one = await outcome(one)
+      seen.two = await two.catch((e) => e)
+      seen.three = await outcome(three)
+      p.query(`INSERT INTO ${t} (s) VALUES ('four')`)
+    })
+    assert.equal(seen.sync, '42P01')
+    assert.equal(seen.one, 1) // it ran, then the segment was rolled back
+    assert.ok(seen.two instanceof DatabaseError)
+    assert.equal(seen.two.code, '42P01')
+    assert.equal(seen.three, 'aborted')
+    assert.deepEqual(await rows(c, t), [{ id: 2, s: 'four' }])
+  }))
+
+test('promises settle in send order with their results', () =>
+  withTable(async (c, t) => {
+    const order = []
+    const r = await c.pipeline(async (p) => {
+      const ps = []
+      for (let i = 0; i < 50; i++) {
+        ps.push(p.query(`INSERT INTO ${t} (s) VALUES ($1) RETURNING id`, [`v${i}`]).then((x) => (order.push(i), x.rows[0].id)))
+      }
+      return Promise.all(ps)
+    })
+    assert.deepEqual(order, Array.from({ length: 50 }, (_, i) => i))
+    assert.deepEqual(r, Array.from({ length: 50 }, (_, i) => i + 1))
+    assert.equal((await rows(c, t)).length, 50) // leaving the block synced (committed)
+  }))
+
+test('an error in the first statement aborts the segment; the next segment runs', () =>
+  withTable(async (c, t) => {
+    const got = await c.pipeline(async (p) => {
+      const a = outcome(p.query('SELECT 1/0'))
+      const b = outcome(p.query(`INSERT INTO ${t} (s) VALUES ('b')`))
+      const s1 = await p.sync().then(() => 'ok', (e) => e.code)
+      const d = outcome(p.query(`INSERT INTO ${t} (s) VALUES ('d')`))
+      return [await a, await b, s1, await d]
+    })
+    assert.deepEqual(got, ['22012', 'aborted', '22012', 1])
+    assert.deepEqual((await rows(c, t)).map((r) => r.s), ['d'])
+  }))
+
+test('an error in the last statement rolls back the segment and rejects the block', () =>
+  withTable(async (c, t) => {
+    let a
+    const e = await c
+      .pipeline(async (p) => {
+        a = outcome(p.query(`INSERT INTO ${t} (s) VALUES ('a')`))
+        p.query(`INSERT INTO ${t} (id, s) VALUES (1, 'dup')`)
+      })
+      .catch((x) => x)
+    assert.equal(await a, 1)
+    assert.equal(e.code, '23505') // leaving the block synced and reported the error
+    assert.deepEqual(await rows(c, t), [])
+    assert.equal((await c.query('SELECT 1 AS ok')).rows[0].ok, 1)
+  }))
+
+test('inside an explicit transaction an error leaves the transaction aborted', () =>
+  withTable(async (c, t) => {
+    await c.query('BEGIN')
+    await c.query(`INSERT INTO ${t} (s) VALUES ('outer')`)
+    const got = await c
+      .pipeline(async (p) => {
+        const a = outcome(p.query(`INSERT INTO ${t} (s) VALUES ('a')`))
+        const b = outcome(p.query('SELECT 1/0'))
+        const d = outcome(p.query(`INSERT INTO ${t} (s) VALUES ('d')`))
+        const s = await p.sync().then(() => 'ok', (x) => x.code)
+        const after = outcome(p.query('SELECT 1'))
+        return [await a, await b, await d, s, await after]
+      })
+      .catch((x) => x)
+    // After the sync the transaction is still aborted: the next statement fails with 25P02,
+    // and so does the block's final sync.
+    assert.equal(got.code, '25P02')
+    await assert.rejects(c.query('SELECT 1'), { code: '25P02' })
+    await c.query('ROLLBACK')
+    assert.deepEqual(await rows(c, t), [])
+  }))
+
+test('explicit transaction: a successful pipeline adds no COMMIT of its own', () =>
+  withTable(async (c, t) => {
+    await c.query('BEGIN')
+    await c.pipeline(async (p) => {
+      p.query(`INSERT INTO ${t} (s) VALUES ('a')`)
+      p.query(`INSERT INTO ${t} (s) VALUES ('b')`)
+    })
+    await c.query('ROLLBACK')
+    assert.deepEqual(await rows(c, t), [])
+  }))
+
+test('a statement that cannot run in a transaction block fails clearly; the next segment runs', () =>
+  withTable(async (c, t) => {
+    const got = await c.pipeline(async (p) => {
+      const v = outcome(p.query(`VACUUM ${t}`))
+      const s = await p.sync().then(() => 'ok', (e) => e.code)
+      const a = outcome(p.query(`INSERT INTO ${t} (s) VALUES ('after')`))
+      return [await v, s, await a]
+    })
+    assert.deepEqual(got, ['25001', '25001', 1])
+    await c.query(`VACUUM ${t}`) // fine outside a pipeline
+  }))
+
+test('nested pipeline() syncs when it exits; client.query inside joins the pipeline', () =>
+  withTable(async (c, t) => {
+    await c.pipeline(async (p) => {
+      p.query(`INSERT INTO ${t} (s) VALUES ('outer')`)
+      const inner = await c
+        .pipeline(async (q) => {
+          assert.equal(q, p)
+          q.query('SELECT 1/0')
+        })
+        .catch((e) => e.code)
+      assert.equal(inner, '22012') // the nested block's sync rejected
+      const r = await c.query(`INSERT INTO ${t} (s) VALUES ('joined') RETURNING s`)
+      assert.equal(r.rows[0].s, 'joined')
+    })
+    assert.deepEqual((await rows(c, t)).map((r) => r.s), ['joined'])
+  }))
+
+test('executeMany inside a pipeline belongs to the segment', () =>
+  withTable(async (c, t) => {
+    await c.pipeline(async (p) => {
+      const m = p.executeMany(`INSERT INTO ${t} (s) VALUES ($1)`, [['x'], ['y']])
+      await p.sync()
+      assert.deepEqual(await m, { rowCount: 2 })
+      const bad = p.executeMany(`INSERT INTO ${t} (id, s) VALUES ($1, $2)`, [[100, 'a'], [1, 'dup']])
+      const after = outcome(p.query(`INSERT INTO ${t} (s) VALUES ('z')`))
+      assert.equal((await bad.catch((e) => e)).index, 1)
+      assert.equal(await after, 'aborted')
+      await assert.rejects(p.sync(), { code: '23505' })
+    })
+    assert.deepEqual((await rows(c, t)).map((r) => r.s), ['x', 'y'])
+  }))
+
+test('COPY and cursors are refused inside a pipeline; the block ends cleanly', async () => {
+  const c = await connect()
+  try {
+    await c.pipeline(async (p) => {
+      assert.throws(() => p.copyFrom('t', []), { code: 'ERR_PIPELINE_UNSUPPORTED', message: /COPY cannot run inside a pipeline/ })
+      assert.throws(() => p.copyIn('COPY t FROM STDIN'), { code: 'ERR_PIPELINE_UNSUPPORTED' })
+      assert.throws(() => p.copyOut('COPY t TO STDOUT'), { code: 'ERR_PIPELINE_UNSUPPORTED' })
+      assert.throws(() => p.cursor('SELECT 1'), { code: 'ERR_PIPELINE_UNSUPPORTED', message: /cursor/ })
+    })
+    let saved
+    await c.pipeline((p) => { saved = p })
+    await assert.rejects(saved.query('SELECT 1'), { code: 'ERR_PIPELINE_CLOSED' })
+  } finally {
+    await c.close()
+  }
+})
+
+test('on the wire: one flight of statements, BEGIN/COMMIT as simple queries, few round trips', async () => {
+  const proxy = await countingProxy({ delayMillis: 25 })
+  const c = await Client.connect(proxy.url)
+  try {
+    await c.query('SELECT $1::int4 AS x', [0])
+    proxy.reset()
+    const t0 = process.hrtime.bigint()
+    // Not awaiting inside the block: BEGIN, the statements and COMMIT leave in one flight.
+    const pending = await c.pipeline((p) => Array.from({ length: 200 }, (_, i) => p.query('SELECT $1::int4 AS x', [i])))
+    const r = await Promise.all(pending)
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6
+    assert.equal(r[199].rows[0].x, 199)
+    assert.equal(proxy.counts.Q, 2, 'BEGIN and COMMIT')
+    assert.equal(proxy.counts.E, 200)
+    assert.ok(ms < 3 * 50, `200 statements took ${ms.toFixed(0)} ms (${(ms / 50).toFixed(1)} round trips)`)
+  } finally {
+    await c.close()
+    await proxy.close()
+  }
+})
+
+test('Pool.pipeline runs on one connection and returns it clean', async () => {
+  const p = pool({ max: 1 })
+  try {
+    const e = await p.pipeline(async (pl) => { pl.query('SELECT 1/0') }).catch((x) => x)
+    assert.equal(e.code, '22012')
+    const c = await p.connect()
+    await assert.rejects(c.query('SAVEPOINT s'), { code: '25P01' }) // not in a transaction
+    c.release()
+  } finally {
+    await p.close()
+  }
+})
