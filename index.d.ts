@@ -71,10 +71,49 @@ export interface QueryResult<R = Row> {
   fields: Field[]
 }
 
+/** Parameter sets for executeMany: arrays from an array, any iterable or an async iterable. */
+export type ParamSets = Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>
+
+export interface ExecuteManyOptions {
+  /** Collect the rows of every execution into `results`. */
+  returning?: boolean
+  rowMode?: 'object' | 'array'
+}
+
+export interface ExecuteManyResult<R = Row> {
+  /** Rows affected (or returned) by all executions together. */
+  rowCount: number
+  /** With `returning: true`: one result per parameter set, in order. */
+  results?: QueryResult<R>[]
+}
+
 /** Something that runs queries: a Pool, a Client or a PoolClient. */
 export interface Queryable {
   query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
   query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+  /**
+   * One prepared statement over many parameter sets: converted in chunks, sent pipelined, and
+   * atomic (its own transaction, or a savepoint inside one). A failing set's error has `index`.
+   */
+  executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
+  /**
+   * Pipeline mode with psycopg 3 semantics: statements are sent without waiting, each segment
+   * between sync points outside a transaction is atomic, leaving the block syncs.
+   */
+  pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
+}
+
+/** The object a `pipeline()` callback receives. */
+export interface Pipeline {
+  /** Sends a statement now; settles in send order (PipelineAbortedError if an earlier one of the segment failed). */
+  query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
+  query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+  /** executeMany as part of the current segment (no transaction of its own). */
+  executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
+  /** A synchronization point: resolves when the segment is done, rejects with its first error. */
+  sync(): Promise<void>
+  /** A nested block on the same pipeline; syncs when it exits. */
+  pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
 }
 
 /** One connection to PostgreSQL. */
@@ -84,6 +123,8 @@ export declare class Client implements Queryable {
   static connect(config?: string | ClientConfig): Promise<Client>
   query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
   query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+  executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
+  pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   /** The server process serving this connection. */
   readonly processId: number
   /** The server's `server_version`. */
@@ -104,6 +145,8 @@ export declare class Pool implements Queryable {
   constructor(config?: string | PoolConfig)
   query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
   query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+  executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
+  pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   /** Borrows a connection until `release()`. */
   connect(): Promise<PoolClient>
   stats(): { size: number; idle: number; waiting: number; max: number }
@@ -138,3 +181,8 @@ export declare class DatabaseError extends FerroError {
 
 /** A pipeline statement that did not run because an earlier one failed (`ERR_PIPELINE_ABORTED`). */
 export declare class PipelineAbortedError extends FerroError {}
+
+export interface FerroError {
+  /** executeMany: the index of the parameter set that failed. */
+  index?: number
+}

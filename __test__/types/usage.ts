@@ -28,6 +28,16 @@ async function main(): Promise<void> {
       void e.code
     }
   }
+  const many = await pool.executeMany<{ id: number }>('INSERT INTO t VALUES ($1) RETURNING id', [[1], [2]], { returning: true })
+  const firstId: number | undefined = many.results?.[0].rows[0].id
+  async function* gen(): AsyncGenerator<[number]> { yield [1] }
+  const streamed: number = (await client.executeMany('INSERT INTO t VALUES ($1)', gen())).rowCount
+  const fromPipe: number = await client.pipeline(async (p) => {
+    const r = p.query<{ n: number }>('SELECT 1 AS n')
+    await p.sync()
+    return (await r).rows[0].n
+  })
+  void firstId, streamed, fromPipe
   await client.close()
   const s: number = pool.stats().waiting
   await pool.close()
