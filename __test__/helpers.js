@@ -29,7 +29,7 @@ async function countingProxy({ delayMillis = 0 } = {}) {
   const sockets = new Set()
   // Each chunk is passed on after `delayMillis` (timers with one delay fire in order), so a
   // round trip costs 2 x delayMillis: enough to tell pipelined from serial.
-  const forward = (to, d) => (delayMillis ? setTimeout(() => to.destroyed || to.write(d), delayMillis) : to.write(d))
+  const forward = (to, d) => (proxy.delay ? setTimeout(() => to.destroyed || to.write(d), proxy.delay) : to.write(d))
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(target.port || 5432), target.hostname)
     sockets.add(client).add(upstream)
@@ -64,7 +64,8 @@ async function countingProxy({ delayMillis = 0 } = {}) {
   const proxyUrl = new URL(url)
   proxyUrl.hostname = '127.0.0.1'
   proxyUrl.port = String(server.address().port)
-  return {
+  const proxy = {
+    delay: delayMillis,
     url: proxyUrl.toString(),
     counts,
     reset() { for (const k of Object.keys(counts)) delete counts[k] },
@@ -73,6 +74,34 @@ async function countingProxy({ delayMillis = 0 } = {}) {
       return new Promise((r) => server.close(r))
     },
   }
+  return proxy
 }
 
-module.exports = { url, connect, pool, unique, countingProxy }
+/**
+ * How many round trips `work(client)` waits for: it runs twice on fresh connections through
+ * the proxy, once undelayed and once with `delay` ms each way, and the difference in time is
+ * divided by the round-trip time. Processing time cancels out, so the count does not depend on
+ * how fast the machine is.
+ */
+async function roundTrips(proxy, setup, work, delay = 25) {
+  const { Client } = require('..')
+  const run = async (ms) => {
+    proxy.delay = 0
+    const c = await Client.connect(proxy.url)
+    try {
+      await setup(c)
+      proxy.delay = ms
+      const t0 = process.hrtime.bigint()
+      await work(c)
+      return Number(process.hrtime.bigint() - t0) / 1e6
+    } finally {
+      proxy.delay = 0
+      await c.close()
+    }
+  }
+  const base = await run(0)
+  const slow = await run(delay)
+  return (slow - base) / (2 * delay)
+}
+
+module.exports = { url, connect, pool, unique, countingProxy, roundTrips }

@@ -4,9 +4,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Client } = require('..')
-const { connect, countingProxy, unique } = require('./helpers')
-
-const DELAY = 25 // ms each way: one round trip = 50 ms
+const { connect, countingProxy, roundTrips, unique } = require('./helpers')
 
 test('queries run in call order even when an earlier one must be prepared first', async () => {
   const c = await connect()
@@ -46,38 +44,38 @@ test('results resolve in send order; a failing query does not disturb its neighb
   }
 })
 
-async function timed(fn) {
-  const t0 = process.hrtime.bigint()
-  const r = await fn()
-  return [r, Number(process.hrtime.bigint() - t0) / 1e6]
-}
-
 test('200 pipelined statements take a few round trips, not 200', async () => {
-  const proxy = await countingProxy({ delayMillis: DELAY })
-  const c = await Client.connect(proxy.url)
+  const proxy = await countingProxy()
   try {
-    const rtt = 2 * DELAY
-    await c.query('SELECT $1::int4 AS x', [0]) // warm
-    proxy.reset()
-    const [warm, warmMs] = await timed(() => Promise.all(Array.from({ length: 200 }, (_, i) => c.query('SELECT $1::int4 AS x', [i]))))
-    assert.deepEqual(warm.map((r) => r.rows[0].x), Array.from({ length: 200 }, (_, i) => i))
-    assert.equal(proxy.counts.S, 200, 'one Sync per statement')
-    assert.equal(proxy.counts.P, undefined, 'warm: no Parse')
-    assert.ok(warmMs < 3 * rtt, `warm pipeline took ${warmMs.toFixed(0)} ms (${(warmMs / rtt).toFixed(1)} round trips)`)
-
-    proxy.reset()
-    const [cold, coldMs] = await timed(() => Promise.all(Array.from({ length: 200 }, (_, i) => c.query('SELECT $1::int4 + 1 AS y', [i]))))
-    assert.equal(cold[199].rows[0].y, 200)
-    assert.equal(proxy.counts.P, 1, 'cold: one Parse')
-    assert.ok(coldMs < 4 * rtt, `cold pipeline took ${coldMs.toFixed(0)} ms (${(coldMs / rtt).toFixed(1)} round trips)`)
-
-    // For scale: awaiting each statement costs a round trip apiece.
-    const [, serialMs] = await timed(async () => {
-      for (let i = 0; i < 5; i++) await c.query('SELECT $1::int4 AS x', [i])
+    const warm = await roundTrips(
+      proxy,
+      (c) => c.query('SELECT $1::int4 AS x', [0]),
+      async (c) => {
+        const r = await Promise.all(Array.from({ length: 200 }, (_, i) => c.query('SELECT $1::int4 AS x', [i])))
+        assert.deepEqual(r.map((x) => x.rows[0].x), Array.from({ length: 200 }, (_, i) => i))
+      },
+    )
+    assert.ok(warm <= 3, `warm: ${warm.toFixed(2)} round trips`)
+    const cold = await roundTrips(proxy, async () => {}, async (c) => {
+      const r = await Promise.all(Array.from({ length: 200 }, (_, i) => c.query('SELECT $1::int4 + 1 AS y', [i])))
+      assert.equal(r[199].rows[0].y, 200)
     })
-    assert.ok(serialMs >= 5 * rtt * 0.9, `5 serial statements took ${serialMs.toFixed(0)} ms`)
-  } finally {
+    assert.ok(cold <= 4, `cold: ${cold.toFixed(2)} round trips`)
+    // On the wire: one Parse for the cold statement, one Bind/Execute/Sync per statement.
+    proxy.reset()
+    const c = await Client.connect(proxy.url)
+    proxy.reset()
+    await Promise.all(Array.from({ length: 200 }, (_, i) => c.query('SELECT $1::int4 * 3 AS z', [i])))
+    assert.equal(proxy.counts.P, 1)
+    assert.equal(proxy.counts.E, 200)
+    assert.equal(proxy.counts.S, 201) // the prepare's Sync, then one per statement
     await c.close()
+    // For scale: awaiting each statement costs a round trip apiece.
+    const serial = await roundTrips(proxy, (c) => c.query('SELECT $1::int4 AS x', [0]), async (c) => {
+      for (let i = 0; i < 10; i++) await c.query('SELECT $1::int4 AS x', [i])
+    })
+    assert.ok(serial >= 9, `10 awaited statements: ${serial.toFixed(2)} round trips`)
+  } finally {
     await proxy.close()
   }
 })
