@@ -103,6 +103,23 @@ export interface Queryable {
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
 }
 
+export interface TransactionOptions {
+  isolationLevel?: 'serializable' | 'repeatable read' | 'read committed' | 'read uncommitted'
+  readOnly?: boolean
+  deferrable?: boolean
+}
+
+/** The object a `transaction()` callback receives; using it after the block ended rejects with ERR_TRANSACTION_CLOSED. */
+export interface Transaction {
+  query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
+  query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
+  /** Runs under a savepoint: a failing batch is rolled back and the transaction stays usable. */
+  executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
+  pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
+  /** A nested transaction (a savepoint). */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>
+}
+
 /** The object a `pipeline()` callback receives. */
 export interface Pipeline {
   /** Sends a statement now; settles in send order (PipelineAbortedError if an earlier one of the segment failed). */
@@ -125,6 +142,7 @@ export declare class Client implements Queryable {
   query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
   /** The server process serving this connection. */
   readonly processId: number
   /** The server's `server_version`. */
@@ -147,6 +165,7 @@ export declare class Pool implements Queryable {
   query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
   /** Borrows a connection until `release()`. */
   connect(): Promise<PoolClient>
   stats(): { size: number; idle: number; waiting: number; max: number }

@@ -6,6 +6,7 @@ const { decodeResult } = require('./reader')
 const { toNative } = require('./config')
 const { executeMany } = require('./many')
 const { Pipeline, runBlock } = require('./pipeline')
+const { transaction } = require('./transaction')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -80,6 +81,21 @@ class Client {
     })
   }
 
+  /**
+   * BEGIN (with `isolationLevel`, `readOnly`, `deferrable`), COMMIT when `fn(tx)` resolves,
+   * ROLLBACK when it throws. `tx.transaction()` nests as a savepoint.
+   */
+  async transaction(fn, options) {
+    if (this.#closed) throw this._closedError()
+    if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'transaction() cannot run inside a pipeline: leave the pipeline() block first')
+    return transaction(this, fn, options)
+  }
+
+  /** @internal Whether the statements sent so far leave the connection in a transaction. */
+  get _inTransaction() {
+    return this.#native.inTransaction
+  }
+
   // Runs `fn` while other calls on this client wait.
   async #exclusive(fn) {
     while (this.#busy) await this.#busy
@@ -121,9 +137,14 @@ class Client {
 
 /** A client borrowed from a Pool: give it back with release(). */
 class PoolClient extends Client {
-  /** Returns the connection to the pool; `release(true)` (or an Error) discards it instead. */
+  /**
+   * Returns the connection to the pool; `release(true)` (or an Error) discards it instead. A
+   * connection left inside a transaction (a raw BEGIN without COMMIT) is discarded, never
+   * handed to the next user.
+   */
   release(discard = false) {
-    if (!this._end(Boolean(discard))) throw new FerroError('ERR_CLIENT_RELEASED', 'the client was already released')
+    const dirty = !this.closed && this._inTransaction
+    if (!this._end(Boolean(discard) || dirty)) throw new FerroError('ERR_CLIENT_RELEASED', 'the client was already released')
   }
 
   _closedError() {

@@ -39,6 +39,16 @@ class Pool {
     }
   }
 
+  /** transaction() on one pooled connection (see Client#transaction). */
+  async transaction(fn, options) {
+    const c = await this.connect()
+    try {
+      return await c.transaction(fn, options)
+    } finally {
+      c.release()
+    }
+  }
+
   /** pipeline() on one pooled connection (see Client#pipeline). */
   async pipeline(fn) {
     const c = await this.connect()

@@ -37,7 +37,11 @@ async function main(): Promise<void> {
     await p.sync()
     return (await r).rows[0].n
   })
-  void firstId, streamed, fromPipe
+  const total: number = await pool.transaction(async (tx) => {
+    await tx.executeMany('INSERT INTO t VALUES ($1)', [[1]])
+    return tx.transaction(async (inner) => (await inner.query<{ n: number }>('SELECT 1 AS n')).rows[0].n)
+  }, { isolationLevel: 'serializable', readOnly: false })
+  void firstId, streamed, fromPipe, total
   await client.close()
   const s: number = pool.stats().waiting
   await pool.close()

@@ -72,7 +72,13 @@ impl NativePool {
             Err(e) => return error_response(&e),
         };
         let r = obj.query(sql, Box::new(params)).await;
-        drop(obj);
+        // A raw BEGIN through pool.query would leave the connection inside a transaction:
+        // never hand that to the next caller.
+        if obj.in_transaction() {
+            Pool::discard(obj);
+        } else {
+            drop(obj);
+        }
         respond(r)
     }
 
