@@ -3,6 +3,7 @@
 pub mod command;
 pub mod config;
 pub mod conn;
+pub mod connstring;
 pub mod error;
 pub mod exec;
 pub mod pool;

@@ -254,8 +254,9 @@ fn interval_text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
     Ok(format!("{months} months {days} days {us} microseconds"))
 }
 
-/// Quotes one array element or range bound for the server's literal syntax.
-fn push_quoted(s: &str, out: &mut String) {
+/// Double-quotes `s`, escaping double quotes and backslashes (array elements, range bounds,
+/// hstore).
+pub fn push_quoted(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         if c == '"' || c == '\\' {

@@ -8,6 +8,8 @@ use std::fmt::Write;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::types as pp;
 
+use super::encode::push_quoted;
+
 /// A cursor over big-endian fields; every read is bounds-checked.
 struct Cur<'a>(&'a [u8]);
 
@@ -239,16 +241,6 @@ fn snapshot(raw: &[u8]) -> Option<String> {
 
 fn hstore(raw: &[u8]) -> Option<String> {
     let mut out = String::new();
-    let quote = |out: &mut String, s: &str| {
-        out.push('"');
-        for c in s.chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
-    };
     let mut entries = pp::hstore_from_sql(raw).ok()?;
     let mut first = true;
     while let Some((k, v)) = entries.next().ok()? {
@@ -256,10 +248,10 @@ fn hstore(raw: &[u8]) -> Option<String> {
             out.push_str(", ");
         }
         first = false;
-        quote(&mut out, k);
+        push_quoted(k, &mut out);
         out.push_str("=>");
         match v {
-            Some(v) => quote(&mut out, v),
+            Some(v) => push_quoted(v, &mut out),
             None => out.push_str("NULL"),
         }
     }
