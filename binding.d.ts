@@ -19,6 +19,10 @@ export declare class NativeClient {
   executeChunk(sql: string, sets: Buffer, returning: boolean): Promise<Buffer>
   /** Queues a parameterless statement over the simple protocol (transaction control). */
   simple(sql: string): Promise<Buffer>
+  /** Starts a `COPY ... FROM STDIN` (queued in call order). */
+  copyIn(sql: string): Promise<NativeCopyIn | Buffer>
+  /** Starts a `COPY ... TO STDOUT` (queued in call order). */
+  copyOut(sql: string): Promise<NativeCopyOut | Buffer>
   /** Whether the statements sent so far leave the connection inside a transaction block. */
   get inTransaction(): boolean
   /** The server process serving this connection (`pg_backend_pid()`). */
@@ -31,6 +35,22 @@ export declare class NativeClient {
    * standalone one. Later calls reject with ERR_CLIENT_CLOSED.
    */
   release(discard: boolean): void
+}
+
+export declare class NativeCopyIn {
+  /** Sends a chunk; resolves when the connection has taken it. */
+  write(chunk: Buffer): Promise<Buffer>
+  /** Ends the COPY: `[OK][f64 rows copied]` or an error. */
+  finish(): Promise<Buffer>
+  /** Aborts the COPY; nothing of it remains. */
+  abort(): Promise<void>
+}
+
+export declare class NativeCopyOut {
+  /** `[OK][1][data]`, `[OK][0]` at the end, or an error. */
+  read(): Promise<Buffer>
+  /** Stops the COPY early (cancels it on the server) and leaves the connection usable. */
+  cancel(): Promise<void>
 }
 
 export declare class NativePool {

@@ -1,3 +1,5 @@
+/// <reference types="node" />
+import type { Readable, Writable } from 'node:stream'
 // ferropg public types (hand-written; the generated binding types are in binding.d.ts).
 
 /** A row: a plain object keyed by column name, in column order. */
@@ -103,6 +105,17 @@ export interface Queryable {
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
 }
 
+/** A node Writable over `COPY ... FROM STDIN` (any format); `destroy(err)` aborts the COPY. */
+export interface CopyInStream extends Writable {
+  /** Rows copied, set when the stream finishes. */
+  readonly rowCount: number | undefined
+}
+
+/** A node Readable (and async iterable of Buffers) over `COPY ... TO STDOUT`; destroying it early cancels the COPY. */
+export interface CopyOutStream extends Readable {
+  [Symbol.asyncIterator](): ReturnType<Readable[typeof Symbol.asyncIterator]> & AsyncIterator<Buffer>
+}
+
 export interface TransactionOptions {
   isolationLevel?: 'serializable' | 'repeatable read' | 'read committed' | 'read uncommitted'
   readOnly?: boolean
@@ -118,6 +131,10 @@ export interface Transaction {
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   /** A nested transaction (a savepoint). */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>
+  /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
+  copyIn(sql: string): Promise<CopyInStream>
+  /** A Readable over `COPY ... TO STDOUT` with backpressure. */
+  copyOut(sql: string): Promise<CopyOutStream>
 }
 
 /** The object a `pipeline()` callback receives. */
@@ -143,6 +160,10 @@ export declare class Client implements Queryable {
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
+  copyIn(sql: string): Promise<CopyInStream>
+  /** A Readable over `COPY ... TO STDOUT` with backpressure. */
+  copyOut(sql: string): Promise<CopyOutStream>
   /** The server process serving this connection. */
   readonly processId: number
   /** The server's `server_version`. */
@@ -166,6 +187,10 @@ export declare class Pool implements Queryable {
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
+  copyIn(sql: string): Promise<CopyInStream>
+  /** A Readable over `COPY ... TO STDOUT` with backpressure. */
+  copyOut(sql: string): Promise<CopyOutStream>
   /** Borrows a connection until `release()`. */
   connect(): Promise<PoolClient>
   stats(): { size: number; idle: number; waiting: number; max: number }

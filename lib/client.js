@@ -7,6 +7,7 @@ const { toNative } = require('./config')
 const { executeMany } = require('./many')
 const { Pipeline, runBlock } = require('./pipeline')
 const { transaction } = require('./transaction')
+const { openCopy } = require('./copy')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -89,6 +90,25 @@ class Client {
     if (this.#closed) throw this._closedError()
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'transaction() cannot run inside a pipeline: leave the pipeline() block first')
     return transaction(this, fn, options)
+  }
+
+  /**
+   * A Writable over `COPY ... FROM STDIN` (any format), with backpressure; `destroy(err)`
+   * aborts the COPY and nothing is written; `rowCount` is set when it finishes.
+   */
+  async copyIn(sql) {
+    if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
+    if (this.#busy) await this.#busy
+    if (this.#closed) throw this._closedError()
+    return openCopy(this.#native, 'in', sql)
+  }
+
+  /** A Readable (and async iterable) over `COPY ... TO STDOUT`; destroying it early cancels the COPY. */
+  async copyOut(sql) {
+    if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
+    if (this.#busy) await this.#busy
+    if (this.#closed) throw this._closedError()
+    return openCopy(this.#native, 'out', sql)
   }
 
   /** @internal Whether the statements sent so far leave the connection in a transaction. */

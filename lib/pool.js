@@ -49,6 +49,28 @@ class Pool {
     }
   }
 
+  /** copyIn on a pooled connection held until the stream closes, then released clean. */
+  async copyIn(sql) {
+    return this.#copy('copyIn', sql)
+  }
+
+  /** copyOut on a pooled connection held until the stream closes, then released clean. */
+  async copyOut(sql) {
+    return this.#copy('copyOut', sql)
+  }
+
+  async #copy(method, sql) {
+    const c = await this.connect()
+    try {
+      const stream = await c[method](sql)
+      stream.once('close', () => c.release())
+      return stream
+    } catch (e) {
+      c.release()
+      throw e
+    }
+  }
+
   /** pipeline() on one pooled connection (see Client#pipeline). */
   async pipeline(fn) {
     const c = await this.connect()

@@ -57,6 +57,16 @@ class Transaction {
     return this.#client.pipeline(fn)
   }
 
+  async copyIn(sql) {
+    this.#check()
+    return this.#client.copyIn(sql)
+  }
+
+  async copyOut(sql) {
+    this.#check()
+    return this.#client.copyOut(sql)
+  }
+
   /** A nested transaction: a savepoint, released when `fn` resolves, rolled back when it throws. */
   async transaction(fn) {
     this.#check()

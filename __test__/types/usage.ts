@@ -41,7 +41,14 @@ async function main(): Promise<void> {
     await tx.executeMany('INSERT INTO t VALUES ($1)', [[1]])
     return tx.transaction(async (inner) => (await inner.query<{ n: number }>('SELECT 1 AS n')).rows[0].n)
   }, { isolationLevel: 'serializable', readOnly: false })
-  void firstId, streamed, fromPipe, total
+  const sink = await pool.copyIn('COPY t FROM STDIN (FORMAT csv)')
+  sink.end('1\n')
+  const copied: number | undefined = sink.rowCount
+  for await (const chunk of await client.copyOut('COPY t TO STDOUT')) {
+    const b: Buffer = chunk
+    void b
+  }
+  void firstId, streamed, fromPipe, total, copied
   await client.close()
   const s: number = pool.stats().waiting
   await pool.close()

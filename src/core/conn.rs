@@ -13,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 
 use crate::core::config::Config;
+use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::{Error, Result};
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
@@ -132,20 +133,41 @@ impl Conn {
         self.submit(|reply| Job::Simple { sql, reply })
     }
 
+    /// Queues the start of a `COPY ... FROM STDIN`; await the result with `started`.
+    pub fn submit_copy_in(&self, sql: String) -> oneshot::Receiver<Result<CopyIn>> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.queue.send(Job::CopyIn { sql, reply });
+        rx
+    }
+
+    /// Queues the start of a `COPY ... TO STDOUT`; await the result with `started`.
+    pub fn submit_copy_out(&self, sql: String) -> oneshot::Receiver<Result<CopyOut>> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.queue.send(Job::CopyOut { sql, reply });
+        rx
+    }
+
     /// Runs a query and waits for its response buffer.
     pub async fn query(&self, sql: String, params: Params) -> Result<Vec<u8>> {
         closed_if_dropped(self.submit_query(sql, params).await)
     }
 }
 
+fn gone() -> Error {
+    Error::driver(
+        "ERR_CONNECTION_CLOSED",
+        "the connection closed before the statement completed",
+    )
+}
+
+/// The handle of a started COPY; a dropped reply means the connection went away.
+pub async fn started<T>(rx: oneshot::Receiver<Result<T>>) -> Result<T> {
+    rx.await.unwrap_or_else(|_| Err(gone()))
+}
+
 /// The reply of a submitted job; a dropped reply means the connection went away.
 pub fn closed_if_dropped(
     r: std::result::Result<Result<Vec<u8>>, oneshot::error::RecvError>,
 ) -> Result<Vec<u8>> {
-    r.unwrap_or_else(|_| {
-        Err(Error::driver(
-            "ERR_CONNECTION_CLOSED",
-            "the connection closed before the statement completed",
-        ))
-    })
+    r.unwrap_or_else(|_| Err(gone()))
 }

@@ -4,6 +4,7 @@ pub mod command;
 pub mod config;
 pub mod conn;
 pub mod connstring;
+pub mod copy;
 pub mod error;
 pub mod exec;
 pub mod pool;

@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::Statement;
 
 use crate::core::conn::{Params, Shared};
+use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::Result;
 use crate::core::exec;
 
@@ -37,6 +38,26 @@ pub enum Job {
         sql: String,
         reply: Reply,
     },
+    CopyIn {
+        sql: String,
+        reply: oneshot::Sender<Result<CopyIn>>,
+    },
+    CopyOut {
+        sql: String,
+        reply: oneshot::Sender<Result<CopyOut>>,
+    },
+}
+
+impl Job {
+    fn sql(&self) -> &str {
+        match self {
+            Job::Query { sql, .. }
+            | Job::Many { sql, .. }
+            | Job::Simple { sql, .. }
+            | Job::CopyIn { sql, .. }
+            | Job::CopyOut { sql, .. } => sql,
+        }
+    }
 }
 
 /// How a statement changes the transaction state (None: it does not).
@@ -65,9 +86,7 @@ pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedRec
             Some(()) = inflight.next(), if !inflight.is_empty() => {}
             job = jobs.recv() => {
                 let Some(job) = job else { break };
-                let sql = match &job {
-                    Job::Query { sql, .. } | Job::Many { sql, .. } | Job::Simple { sql, .. } => sql.clone(),
-                };
+                let sql = job.sql().to_string();
                 let stmt = match job {
                     Job::Simple { .. } => None,
                     _ => {
@@ -131,12 +150,38 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
             };
             let _ = reply.send(r);
         }
+        (Job::CopyIn { reply, .. }, Some(stmt)) => {
+            let r = match stmt {
+                Ok(stmt) => shared
+                    .client
+                    .copy_in::<_, bytes::Bytes>(&stmt)
+                    .await
+                    .map(CopyIn::new)
+                    .map_err(Into::into),
+                Err(e) => Err(e),
+            };
+            let _ = reply.send(r);
+        }
+        (Job::CopyOut { reply, .. }, Some(stmt)) => {
+            let r = match stmt {
+                Ok(stmt) => shared
+                    .client
+                    .copy_out(&stmt)
+                    .await
+                    .map(|s| CopyOut::new(s, shared.client.cancel_token()))
+                    .map_err(Into::into),
+                Err(e) => Err(e),
+            };
+            let _ = reply.send(r);
+        }
         (Job::Simple { sql, reply }, _) => {
             let r = shared.client.batch_execute(&sql).await.map_err(Into::into);
             let _ = reply.send(r.map(|()| vec![crate::core::wire::status::OK]));
         }
-        // Query and Many always come with a statement (see the worker).
+        // The others always come with a statement (see the worker).
         (Job::Query { reply, .. } | Job::Many { reply, .. }, None) => drop(reply),
+        (Job::CopyIn { reply, .. }, None) => drop(reply),
+        (Job::CopyOut { reply, .. }, None) => drop(reply),
     }
 }
 

@@ -7,10 +7,11 @@ use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
+use super::copy::{NativeCopyIn, NativeCopyOut};
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
 use super::{error_response, respond};
-use crate::core::conn::{closed_if_dropped, Conn};
+use crate::core::conn::{closed_if_dropped, started, Conn};
 use crate::core::error::Error;
 use crate::core::pool::{self, Object, Pool};
 
@@ -130,6 +131,44 @@ impl NativeClient {
     ) -> napi::Result<PromiseRaw<'env, Buffer>> {
         let reply = self.conn().map(|c| c.submit_simple(sql));
         settle(env, reply)
+    }
+
+    /// Starts a `COPY ... FROM STDIN` (queued in call order).
+    #[napi(ts_return_type = "Promise<NativeCopyIn | Buffer>")]
+    pub fn copy_in<'env>(
+        &self,
+        env: &'env Env,
+        sql: String,
+    ) -> napi::Result<PromiseRaw<'env, Either<NativeCopyIn, Buffer>>> {
+        let rx = self.conn().map(|c| c.submit_copy_in(sql));
+        env.spawn_future(async move {
+            Ok(match rx {
+                Ok(rx) => match started(rx).await {
+                    Ok(c) => Either::A(NativeCopyIn::new(c)),
+                    Err(e) => Either::B(error_response(&e)),
+                },
+                Err(e) => Either::B(error_response(&e)),
+            })
+        })
+    }
+
+    /// Starts a `COPY ... TO STDOUT` (queued in call order).
+    #[napi(ts_return_type = "Promise<NativeCopyOut | Buffer>")]
+    pub fn copy_out<'env>(
+        &self,
+        env: &'env Env,
+        sql: String,
+    ) -> napi::Result<PromiseRaw<'env, Either<NativeCopyOut, Buffer>>> {
+        let rx = self.conn().map(|c| c.submit_copy_out(sql));
+        env.spawn_future(async move {
+            Ok(match rx {
+                Ok(rx) => match started(rx).await {
+                    Ok(c) => Either::A(NativeCopyOut::new(c)),
+                    Err(e) => Either::B(error_response(&e)),
+                },
+                Err(e) => Either::B(error_response(&e)),
+            })
+        })
     }
 
     /// Whether the statements sent so far leave the connection inside a transaction block.

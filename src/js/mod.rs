@@ -3,6 +3,7 @@
 //! a real JS error created on the caller's stack.
 
 mod client;
+mod copy;
 mod password;
 mod pool;
 

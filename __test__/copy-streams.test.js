@@ -1,0 +1,195 @@
+'use strict'
+// copyIn / copyOut: node streams over COPY with backpressure.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { pipeline } = require('node:stream/promises')
+const { Readable, Writable } = require('node:stream')
+const { connect, pool, unique } = require('./helpers')
+
+async function withTable(fn) {
+  const c = await connect()
+  const t = unique('t_copy')
+  try {
+    await c.query(`CREATE TABLE ${t} (a int4, b text)`)
+    return await fn(c, t)
+  } finally {
+    await c.query(`DROP TABLE IF EXISTS ${t}`)
+    await c.close()
+  }
+}
+
+const rows = async (c, t) => (await c.query(`SELECT a, b FROM ${t} ORDER BY a`)).rows
+
+test('stream.pipeline(fs.createReadStream(csv), copyIn) loads the file; rowCount on finish', () =>
+  withTable(async (c, t) => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ferropg-csv-')), 'data.csv')
+    fs.writeFileSync(file, Array.from({ length: 50_000 }, (_, i) => `${i},"row ${i}, quoted"`).join('\n') + '\n')
+    try {
+      const w = await c.copyIn(`COPY ${t} FROM STDIN (FORMAT csv)`)
+      await pipeline(fs.createReadStream(file, { highWaterMark: 4096 }), w)
+      assert.equal(w.rowCount, 50_000)
+      const r = await c.query(`SELECT count(*)::int4 AS n, max(b) AS m FROM ${t}`)
+      assert.deepEqual(r.rows[0], { n: 50_000, m: 'row 9999, quoted' })
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true })
+    }
+  }))
+
+test('text and binary formats round-trip through copyOut and copyIn', () =>
+  withTable(async (c, t) => {
+    await c.query(`INSERT INTO ${t} SELECT g, CASE WHEN g % 3 = 0 THEN NULL ELSE E'tab\\there ' || g END FROM generate_series(1, 1000) g`)
+    for (const format of ['text', 'binary']) {
+      const t2 = unique('t_copy2')
+      await c.query(`CREATE TEMP TABLE ${t2} (a int4, b text)`)
+      const out = await c.copyOut(`COPY ${t} TO STDOUT (FORMAT ${format})`)
+      // A second COPY on the same connection waits for the first: read it out first.
+      const chunks = []
+      for await (const ch of out) chunks.push(ch)
+      const inp = await c.copyIn(`COPY ${t2} FROM STDIN (FORMAT ${format})`)
+      await pipeline(Readable.from(chunks), inp)
+      assert.equal(inp.rowCount, 1000, format)
+      assert.deepEqual(await rows(c, t2), await rows(c, t), format)
+    }
+  }))
+
+test('destroy(err) aborts the COPY: nothing is written, the connection stays usable', () =>
+  withTable(async (c, t) => {
+    const w = await c.copyIn(`COPY ${t} FROM STDIN (FORMAT csv)`)
+    const errors = []
+    w.on('error', (e) => errors.push(e.message))
+    w.write('1,a\n2,b\n')
+    await new Promise((r) => setTimeout(r, 20))
+    w.destroy(new Error('upstream failed'))
+    await new Promise((r) => w.on('close', r))
+    assert.deepEqual(errors, ['upstream failed'])
+    assert.deepEqual(await rows(c, t), [])
+    assert.equal((await c.query('SELECT 1 AS ok')).rows[0].ok, 1)
+  }))
+
+test('bad data fails the pipeline with the server error and writes nothing', () =>
+  withTable(async (c, t) => {
+    const w = await c.copyIn(`COPY ${t} FROM STDIN (FORMAT csv)`)
+    const e = await pipeline(Readable.from(['1,a\n', 'x,b\n']), w).catch((x) => x)
+    assert.equal(e.code, '22P02')
+    assert.deepEqual(await rows(c, t), [])
+    assert.equal((await c.query('SELECT 1 AS ok')).rows[0].ok, 1)
+    await assert.rejects(c.copyIn(42), { code: 'ERR_INVALID_ARGUMENT' })
+  }))
+
+test('a COPY FROM STDIN that cannot start reports the error; a pool replaces that connection', async () => {
+  // tokio-postgres closes the connection when a COPY FROM STDIN fails before it starts (it
+  // sends a second Sync): the error is reported, the connection is not reused.
+  const p = pool({ max: 1 })
+  try {
+    const c = await p.connect()
+    await assert.rejects(c.copyIn(`COPY nowhere_${process.pid} FROM STDIN`), { code: '42P01' })
+    c.release()
+    const r = await p.query('SELECT pg_backend_pid() AS pid')
+    assert.equal(typeof r.rows[0].pid, 'number')
+    await assert.rejects(p.copyIn(`COPY nowhere_${process.pid} FROM STDIN`), { code: '42P01' })
+    assert.equal((await p.query('SELECT 1 AS ok')).rows[0].ok, 1)
+  } finally {
+    await p.close()
+  }
+})
+
+test('copyIn honours backpressure: a write waits until the connection has taken the data', () =>
+  withTable(async (c, t) => {
+    const w = await c.copyIn(`COPY ${t} FROM STDIN`)
+    const line = 'x'.repeat(1000)
+    let refused = 0
+    for (let i = 0; i < 2000; i++) {
+      if (!w.write(`${i}\t${line}\n`)) {
+        refused++
+        await new Promise((r) => w.once('drain', r))
+      }
+    }
+    w.end()
+    await new Promise((r, j) => w.on('finish', r).on('error', j))
+    assert.ok(refused > 0, 'write() returned false at least once')
+    assert.equal(w.rowCount, 2000)
+  }))
+
+test('copyOut is a Readable and an async iterable; a slow consumer keeps memory bounded', async () => {
+  const c = await connect()
+  try {
+    const out = await c.copyOut('COPY (SELECT g, md5(g::text) FROM generate_series(1, 300000) g) TO STDOUT')
+    let lines = 0
+    let last = ''
+    const before = process.memoryUsage().rss
+    let peak = before
+    await pipeline(
+      out,
+      new Writable({
+        highWaterMark: 16 * 1024,
+        write(chunk, _e, cb) {
+          const s = last + chunk.toString()
+          const parts = s.split('\n')
+          last = parts.pop()
+          lines += parts.length
+          peak = Math.max(peak, process.memoryUsage().rss)
+          setTimeout(cb, 1) // a slow consumer
+        },
+      }),
+    )
+    assert.equal(lines, 300_000)
+    // The 300k rows are ~13 MiB of text; buffering it all twice over would show here.
+    assert.ok((peak - before) / 2 ** 20 < 64, `RSS grew ${((peak - before) / 2 ** 20).toFixed(0)} MiB`)
+  } finally {
+    await c.close()
+  }
+})
+
+test('destroying copyOut early cancels the COPY and leaves the connection usable', async () => {
+  const c = await connect()
+  try {
+    const out = await c.copyOut('COPY (SELECT g FROM generate_series(1, 50000000) g) TO STDOUT')
+    const t0 = Date.now()
+    for await (const chunk of out) {
+      assert.ok(chunk.length > 0)
+      break
+    }
+    assert.ok(Date.now() - t0 < 10_000)
+    assert.equal((await c.query('SELECT 2 AS ok')).rows[0].ok, 2)
+  } finally {
+    await c.close()
+  }
+})
+
+test('on a Pool each COPY holds one connection and releases it clean', async () => {
+  const p = pool({ max: 1 })
+  const t = unique('t_copy_pool')
+  try {
+    await p.query(`CREATE TABLE ${t} (a int4, b text)`)
+    const w = await p.copyIn(`COPY ${t} FROM STDIN (FORMAT csv)`)
+    assert.equal(p.stats().idle, 0)
+    await pipeline(Readable.from(['1,a\n']), w)
+    await new Promise((r) => setImmediate(r))
+    assert.equal(p.stats().idle, 1)
+    const out = await p.copyOut(`COPY ${t} TO STDOUT (FORMAT csv)`)
+    const chunks = []
+    for await (const ch of out) chunks.push(ch)
+    assert.equal(Buffer.concat(chunks).toString(), '1,a\n')
+    await new Promise((r) => setImmediate(r))
+    assert.equal(p.stats().idle, 1)
+    const c = await p.connect()
+    await assert.rejects(c.query('SAVEPOINT s'), { code: '25P01' })
+    c.release()
+  } finally {
+    await p.query(`DROP TABLE IF EXISTS ${t}`)
+    await p.close()
+  }
+})
+
+test('COPY inside a transaction: an aborted copyIn rolls back only itself', () =>
+  withTable(async (c, t) => {
+    await c.transaction(async (tx) => {
+      await tx.query(`INSERT INTO ${t} VALUES (0, 'kept')`)
+      const w = await tx.copyIn(`COPY ${t} FROM STDIN (FORMAT csv)`)
+      await pipeline(Readable.from(['1,a\n']), w)
+    })
+    assert.deepEqual((await rows(c, t)).map((r) => r.a), [0, 1])
+  }))

@@ -1,0 +1,90 @@
+'use strict'
+// COPY as node streams with backpressure: CopyInStream (Writable) over COPY ... FROM STDIN,
+// CopyOutStream (Readable, async iterable) over COPY ... TO STDOUT. Data crosses into Rust
+// once per write (or per batch of buffered writes) and out once per batch of received data.
+const { Writable, Readable } = require('node:stream')
+const { FerroError, responseError } = require('./errors')
+
+/** A Writable over `COPY ... FROM STDIN` (text, csv or binary). `rowCount` is set on 'finish'. */
+class CopyInStream extends Writable {
+  #native
+  #done = false
+
+  /** @internal */
+  constructor(native, onClose) {
+    super({ highWaterMark: 256 * 1024, decodeStrings: true })
+    this.#native = native
+    this.rowCount = undefined
+    if (onClose) this.once('close', onClose)
+  }
+
+  _write(chunk, _enc, cb) {
+    this.#native.write(chunk).then((buf) => cb(responseError(buf)), cb)
+  }
+
+  _writev(chunks, cb) {
+    const data = chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk))
+    this._write(data, null, cb)
+  }
+
+  _final(cb) {
+    this.#native.finish().then((buf) => {
+      const err = responseError(buf)
+      if (err) return cb(err)
+      this.#done = true
+      this.rowCount = buf.readDoubleLE(1)
+      cb()
+    }, cb)
+  }
+
+  _destroy(err, cb) {
+    // An unfinished COPY is aborted: the server rolls it back, nothing of it is written.
+    if (this.#done) return cb(err)
+    this.#native.abort().then(() => cb(err), () => cb(err))
+  }
+}
+
+/** A Readable (and async iterable) over `COPY ... TO STDOUT`; destroying it early cancels the COPY. */
+class CopyOutStream extends Readable {
+  #native
+  #ended = false
+
+  /** @internal */
+  constructor(native, onClose) {
+    super({ highWaterMark: 256 * 1024 })
+    this.#native = native
+    if (onClose) this.once('close', onClose)
+  }
+
+  _read() {
+    this.#native.read().then((buf) => {
+      const err = responseError(buf)
+      if (err) return this.destroy(err)
+      if (buf[1] === 0) {
+        this.#ended = true
+        return this.push(null)
+      }
+      this.push(buf.subarray(2))
+    }, (e) => this.destroy(e))
+  }
+
+  _destroy(err, cb) {
+    if (this.#ended) return cb(err)
+    this.#ended = true
+    this.#native.cancel().then(() => cb(err), () => cb(err))
+  }
+}
+
+function checkSql(sql) {
+  if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the COPY statement must be a string, got ${typeof sql}`)
+}
+
+/** Starts a COPY on a native client; `onClose` runs when the stream is done either way. */
+async function openCopy(native, kind, sql, onClose) {
+  checkSql(sql)
+  const r = await (kind === 'in' ? native.copyIn(sql) : native.copyOut(sql))
+  if (Buffer.isBuffer(r)) throw responseError(r)
+  return kind === 'in' ? new CopyInStream(r, onClose) : new CopyOutStream(r, onClose)
+}
+
+module.exports = { CopyInStream, CopyOutStream, openCopy }

@@ -1,0 +1,103 @@
+//! `NativeCopyIn` / `NativeCopyOut`: the napi face of `core::copy`. `lib/copy.js` wraps them
+//! in node streams.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+
+use super::error_response;
+use crate::core::copy::{CopyIn, CopyOut};
+use crate::core::wire::{status, Writer};
+
+/// The most a `read()` gathers before it returns (messages already received are batched so
+/// that a COPY of small rows does not cross the boundary once per row).
+const READ_BATCH: usize = 256 * 1024;
+
+fn ok() -> Buffer {
+    Buffer::from(vec![status::OK])
+}
+
+#[napi]
+pub struct NativeCopyIn {
+    inner: Arc<CopyIn>,
+}
+
+impl NativeCopyIn {
+    pub fn new(inner: CopyIn) -> Self {
+        NativeCopyIn {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+#[napi]
+impl NativeCopyIn {
+    /// Sends a chunk; resolves when the connection has taken it.
+    #[napi]
+    pub async fn write(&self, chunk: Buffer) -> Buffer {
+        match self.inner.write(Bytes::from_owner(chunk)).await {
+            Ok(()) => ok(),
+            Err(e) => error_response(&e),
+        }
+    }
+
+    /// Ends the COPY: `[OK][f64 rows copied]` or an error.
+    #[napi]
+    pub async fn finish(&self) -> Buffer {
+        match self.inner.finish().await {
+            Ok(n) => {
+                let mut w = Writer::with_capacity(9);
+                w.u8(status::OK);
+                w.f64(n as f64);
+                Buffer::from(w.buf)
+            }
+            Err(e) => error_response(&e),
+        }
+    }
+
+    /// Aborts the COPY; nothing of it remains.
+    #[napi]
+    pub async fn abort(&self) {
+        self.inner.abort().await;
+    }
+}
+
+#[napi]
+pub struct NativeCopyOut {
+    inner: Arc<CopyOut>,
+}
+
+impl NativeCopyOut {
+    pub fn new(inner: CopyOut) -> Self {
+        NativeCopyOut {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+#[napi]
+impl NativeCopyOut {
+    /// `[OK][1][data]`, `[OK][0]` at the end, or an error.
+    #[napi]
+    pub async fn read(&self) -> Buffer {
+        match self.inner.read(READ_BATCH).await {
+            Ok(Some(data)) => {
+                let mut v = Vec::with_capacity(data.len() + 2);
+                v.push(status::OK);
+                v.push(1);
+                v.extend_from_slice(&data);
+                Buffer::from(v)
+            }
+            Ok(None) => Buffer::from(vec![status::OK, 0]),
+            Err(e) => error_response(&e),
+        }
+    }
+
+    /// Stops the COPY early (cancels it on the server) and leaves the connection usable.
+    #[napi]
+    pub async fn cancel(&self) {
+        self.inner.cancel().await;
+    }
+}
