@@ -23,6 +23,8 @@ export declare class NativeClient {
   copyIn(sql: string): Promise<NativeCopyIn | Buffer>
   /** Starts a `COPY ... TO STDOUT` (queued in call order). */
   copyOut(sql: string): Promise<NativeCopyOut | Buffer>
+  /** Starts a copyFrom into `table` (binary COPY; the target is looked up once per connection). */
+  copyFrom(schema: string | undefined | null, table: string, columns?: Array<string> | undefined | null): Promise<NativeCopyFrom | Buffer>
   /** Whether the statements sent so far leave the connection inside a transaction block. */
   get inTransaction(): boolean
   /** The server process serving this connection (`pg_backend_pid()`). */
@@ -35,6 +37,18 @@ export declare class NativeClient {
    * standalone one. Later calls reject with ERR_CLIENT_CLOSED.
    */
   release(discard: boolean): void
+}
+
+/** A running copyFrom (binary COPY of JS rows). */
+export declare class NativeCopyFrom {
+  /** The target's columns, in COPY order (object rows are read by these names). */
+  get columns(): Array<string>
+  /** Encodes and sends a chunk of rows; `[OK]` or a batch error naming the row. */
+  write(rows: Buffer, base: number): Promise<Buffer>
+  /** Ends the COPY: `[OK][f64 rows copied]` or an error. */
+  finish(): Promise<Buffer>
+  /** Aborts the COPY (CopyFail): nothing of it remains. */
+  abort(): Promise<void>
 }
 
 export declare class NativeCopyIn {

@@ -116,6 +116,19 @@ export interface CopyOutStream extends Readable {
   [Symbol.asyncIterator](): ReturnType<Readable[typeof Symbol.asyncIterator]> & AsyncIterator<Buffer>
 }
 
+export interface CopyFromOptions {
+  /** The columns to fill, in the order of array rows (default: every column of the table, in order). */
+  columns?: string[]
+  schema?: string
+  /** Aborting stops the COPY; nothing of it is written; the call rejects with ERR_QUERY_CANCELLED. */
+  signal?: AbortSignal
+}
+
+/** Rows for copyFrom: arrays in column order, or objects keyed by column name. */
+export type CopyRows =
+  | Iterable<readonly unknown[] | Record<string, unknown>>
+  | AsyncIterable<readonly unknown[] | Record<string, unknown>>
+
 export interface TransactionOptions {
   isolationLevel?: 'serializable' | 'repeatable read' | 'read committed' | 'read uncommitted'
   readOnly?: boolean
@@ -131,6 +144,11 @@ export interface Transaction {
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   /** A nested transaction (a savepoint). */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>
+  /**
+   * Writes rows into `table` with binary COPY; resolves with the number of rows. A value that
+   * does not fit aborts the COPY (the error has `index`, and names the column and type).
+   */
+  copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
   copyIn(sql: string): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
@@ -160,6 +178,11 @@ export declare class Client implements Queryable {
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /**
+   * Writes rows into `table` with binary COPY; resolves with the number of rows. A value that
+   * does not fit aborts the COPY (the error has `index`, and names the column and type).
+   */
+  copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
   copyIn(sql: string): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
@@ -187,6 +210,11 @@ export declare class Pool implements Queryable {
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /**
+   * Writes rows into `table` with binary COPY; resolves with the number of rows. A value that
+   * does not fit aborts the COPY (the error has `index`, and names the column and type).
+   */
+  copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
   copyIn(sql: string): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */

@@ -8,6 +8,7 @@ const { executeMany } = require('./many')
 const { Pipeline, runBlock } = require('./pipeline')
 const { transaction } = require('./transaction')
 const { openCopy } = require('./copy')
+const { copyFrom } = require('./copy-from')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -109,6 +110,15 @@ class Client {
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
     return openCopy(this.#native, 'out', sql)
+  }
+
+  /**
+   * Writes rows (arrays, or objects keyed by column name) into `table` with binary COPY;
+   * resolves with the number of rows. A value that does not fit aborts the whole COPY.
+   */
+  async copyFrom(table, rows, options) {
+    if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
+    return this.#exclusive(() => copyFrom(this.#native, table, rows, options))
   }
 
   /** @internal Whether the statements sent so far leave the connection in a transaction. */

@@ -47,14 +47,14 @@ function readStr(buf, p) {
  * The error of a response buffer, or undefined when the response is a success. A batch error
  * gets `index` (the failing parameter set, counted from `indexBase`).
  */
-function responseError(buf, indexBase = 0) {
+function responseError(buf, indexBase = 0, label = 'parameter set') {
   const status = buf[0]
   if (status === 0) return undefined
   if (status === BATCH_ERROR) {
     const index = indexBase + buf.readUInt32LE(1)
     const e = responseError(buf.subarray(5))
     e.index = index
-    e.message = `parameter set ${index}: ${e.message}`
+    e.message = `${label} ${index}: ${e.message}`
     return e
   }
   let p = 1

@@ -136,7 +136,7 @@ function encodeParams(params) {
 const EMPTY = Buffer.alloc(4)
 
 /** Parameter sets (arrays) in one buffer: u32 count, then each set as in encodeParams. */
-function encodeParamSets(sets, indexBase) {
+function encodeParamSets(sets, indexBase, label = 'parameter set') {
   pos = 0
   ensure(4)
   buf.writeUInt32LE(sets.length, 0)
@@ -150,7 +150,7 @@ function encodeParamSets(sets, indexBase) {
       for (let i = 0; i < params.length; i++) writeValue(params[i], 0, i + 1)
     } catch (e) {
       e.index = indexBase + s
-      e.message = `parameter set ${e.index}: ${e.message}`
+      e.message = `${label} ${e.index}: ${e.message}`
       throw e
     }
   }

@@ -49,6 +49,16 @@ class Pool {
     }
   }
 
+  /** copyFrom on one pooled connection (see Client#copyFrom). */
+  async copyFrom(table, rows, options) {
+    const c = await this.connect()
+    try {
+      return await c.copyFrom(table, rows, options)
+    } finally {
+      c.release()
+    }
+  }
+
   /** copyIn on a pooled connection held until the stream closes, then released clean. */
   async copyIn(sql) {
     return this.#copy('copyIn', sql)

@@ -57,6 +57,11 @@ class Transaction {
     return this.#client.pipeline(fn)
   }
 
+  async copyFrom(table, rows, options) {
+    this.#check()
+    return this.#client.copyFrom(table, rows, options)
+  }
+
   async copyIn(sql) {
     this.#check()
     return this.#client.copyIn(sql)

@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     await tx.executeMany('INSERT INTO t VALUES ($1)', [[1]])
     return tx.transaction(async (inner) => (await inner.query<{ n: number }>('SELECT 1 AS n')).rows[0].n)
   }, { isolationLevel: 'serializable', readOnly: false })
+  const copiedRows: number = await pool.copyFrom('t', [[1, 'a'], { id: 2, name: 'b' }], { columns: ['id', 'name'], signal: AbortSignal.timeout(1000) })
+  void copiedRows
   const sink = await pool.copyIn('COPY t FROM STDIN (FORMAT csv)')
   sink.end('1\n')
   const copied: number | undefined = sink.rowCount

@@ -5,6 +5,7 @@
 //! spawns the protocol task; everything above talks to `Conn`. Today the task runs on the
 //! addon's tokio runtime; a transport driven from the libuv loop would replace this function.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,10 +15,11 @@ use tokio_postgres::NoTls;
 
 use crate::core::config::Config;
 use crate::core::copy::{CopyIn, CopyOut};
+use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
 use crate::core::error::{Error, Result};
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
-use crate::core::worker::{submission_worker, Job, Reply};
+use crate::core::worker::{statement, submission_worker, Job, Reply};
 
 /// What the submission worker and running statements share.
 pub struct Shared {
@@ -27,6 +29,8 @@ pub struct Shared {
     /// Inside a transaction block, as far as the statements sent so far tell (BEGIN/START,
     /// COMMIT/END/ROLLBACK/ABORT/PREPARE TRANSACTION), updated in send order.
     pub in_transaction: AtomicBool,
+    /// copyFrom targets looked up on this connection, by lookup statement.
+    pub copy_targets: std::sync::Mutex<HashMap<String, Arc<CopyTarget>>>,
 }
 
 pub struct Conn {
@@ -71,6 +75,7 @@ impl Conn {
             cache: StatementCache::new(config.statement_cache_size),
             types: config.types,
             in_transaction: AtomicBool::new(false),
+            copy_targets: std::sync::Mutex::new(HashMap::new()),
         });
         let (queue, jobs) = mpsc::unbounded_channel();
         tokio::spawn(submission_worker(shared.clone(), jobs));
@@ -145,6 +150,64 @@ impl Conn {
         let (reply, rx) = oneshot::channel();
         let _ = self.queue.send(Job::CopyOut { sql, reply });
         rx
+    }
+
+    /// Starts a copyFrom: looks the target up (once per connection; the lookup runs in queue
+    /// order like any query) and starts `COPY ... FROM STDIN (FORMAT binary)`.
+    pub async fn start_copy_from(
+        &self,
+        schema: Option<&str>,
+        table: &str,
+        columns: Option<&[String]>,
+    ) -> Result<CopyFrom> {
+        let key = lookup_sql(schema, table, columns);
+        let cached = self
+            .shared
+            .copy_targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let target = match cached {
+            Some(t) => t,
+            None => {
+                self.query(key.clone(), Box::new(Vec::<u8>::new())).await?;
+                let stmt = statement(&self.shared, &key).await?;
+                let names = stmt
+                    .columns()
+                    .iter()
+                    .map(|c| c.name().to_string())
+                    .collect();
+                let types = stmt.columns().iter().map(|c| c.type_().clone()).collect();
+                let t = Arc::new(CopyTarget::new(schema, table, names, types)?);
+                let mut targets = self
+                    .shared
+                    .copy_targets
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if targets.len() >= 256 {
+                    targets.clear();
+                }
+                targets.insert(key.clone(), t.clone());
+                t
+            }
+        };
+        match started(self.submit_copy_in(target.copy_sql.clone())).await {
+            Ok(sink) => Ok(CopyFrom::new(target, sink, key)),
+            Err(e) => {
+                self.forget_copy_target(&key);
+                Err(e)
+            }
+        }
+    }
+
+    /// Drops a cached copyFrom target (after a server error: the table may have changed).
+    pub fn forget_copy_target(&self, key: &str) {
+        self.shared
+            .copy_targets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 
     /// Runs a query and waits for its response buffer.

@@ -5,6 +5,7 @@ pub mod config;
 pub mod conn;
 pub mod connstring;
 pub mod copy;
+pub mod copy_from;
 pub mod error;
 pub mod exec;
 pub mod pool;

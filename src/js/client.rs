@@ -7,7 +7,7 @@ use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
-use super::copy::{NativeCopyIn, NativeCopyOut};
+use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut};
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
 use super::{error_response, respond};
@@ -169,6 +169,27 @@ impl NativeClient {
                 Err(e) => Either::B(error_response(&e)),
             })
         })
+    }
+
+    /// Starts a copyFrom into `table` (binary COPY; the target is looked up once per connection).
+    #[napi(ts_return_type = "Promise<NativeCopyFrom | Buffer>")]
+    pub async fn copy_from(
+        &self,
+        schema: Option<String>,
+        table: String,
+        columns: Option<Vec<String>>,
+    ) -> Either<NativeCopyFrom, Buffer> {
+        let conn = match self.conn() {
+            Ok(c) => c,
+            Err(e) => return Either::B(error_response(&e)),
+        };
+        match conn
+            .start_copy_from(schema.as_deref(), &table, columns.as_deref())
+            .await
+        {
+            Ok(c) => Either::A(NativeCopyFrom::new(c, conn)),
+            Err(e) => Either::B(error_response(&e)),
+        }
     }
 
     /// Whether the statements sent so far leave the connection inside a transaction block.

@@ -8,7 +8,10 @@ use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use super::error_response;
+use crate::core::conn::Conn;
 use crate::core::copy::{CopyIn, CopyOut};
+use crate::core::copy_from::{CopyFrom, RowError};
+use crate::core::result::batch_error_buffer;
 use crate::core::wire::{status, Writer};
 
 /// The most a `read()` gathers before it returns (messages already received are batched so
@@ -99,5 +102,72 @@ impl NativeCopyOut {
     #[napi]
     pub async fn cancel(&self) {
         self.inner.cancel().await;
+    }
+}
+
+/// A running copyFrom (binary COPY of JS rows).
+#[napi]
+pub struct NativeCopyFrom {
+    inner: Arc<CopyFrom>,
+    conn: Arc<Conn>,
+}
+
+impl NativeCopyFrom {
+    pub fn new(inner: CopyFrom, conn: Arc<Conn>) -> Self {
+        NativeCopyFrom {
+            inner: Arc::new(inner),
+            conn,
+        }
+    }
+
+    fn failed(&self, index: usize, e: &crate::core::error::Error) -> Buffer {
+        if e.sqlstate().is_some() {
+            // The table may have changed since it was looked up.
+            self.conn.forget_copy_target(&self.inner.key);
+        }
+        Buffer::from(batch_error_buffer(index, e))
+    }
+}
+
+#[napi]
+impl NativeCopyFrom {
+    /// The target's columns, in COPY order (object rows are read by these names).
+    #[napi(getter)]
+    pub fn columns(&self) -> Vec<String> {
+        self.inner.names().to_vec()
+    }
+
+    /// Encodes and sends a chunk of rows; `[OK]` or a batch error naming the row.
+    #[napi]
+    pub async fn write(&self, rows: Buffer, base: u32) -> Buffer {
+        match self.inner.write_rows(&rows, base as usize).await {
+            Ok(()) => ok(),
+            Err(RowError { index, error }) => self.failed(index, &error),
+        }
+    }
+
+    /// Ends the COPY: `[OK][f64 rows copied]` or an error.
+    #[napi]
+    pub async fn finish(&self) -> Buffer {
+        match self.inner.finish().await {
+            Ok(n) => {
+                let mut w = Writer::with_capacity(9);
+                w.u8(status::OK);
+                w.f64(n as f64);
+                Buffer::from(w.buf)
+            }
+            Err(e) => {
+                if e.sqlstate().is_some() {
+                    self.conn.forget_copy_target(&self.inner.key);
+                }
+                error_response(&e)
+            }
+        }
+    }
+
+    /// Aborts the COPY (CopyFail): nothing of it remains.
+    #[napi]
+    pub async fn abort(&self) {
+        self.inner.abort().await;
     }
 }

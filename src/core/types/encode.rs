@@ -37,7 +37,7 @@ pub fn encode(v: &JsValue<'_>, ty: &Type) -> Result<Encoded, String> {
     Ok(Encoded::Text(text(v, ty)?))
 }
 
-fn mismatch(v: &JsValue<'_>, ty: &Type) -> String {
+pub(super) fn mismatch(v: &JsValue<'_>, ty: &Type) -> String {
     format!("expected {}, got {}", expected(ty), v.describe())
 }
 
@@ -65,8 +65,18 @@ fn float_text(n: f64) -> String {
     }
 }
 
-/// An integer of type `ty` within [min, max].
+/// An integer of type `ty` within [min, max], as text.
 fn integer(v: &JsValue<'_>, ty: &Type, min: i128, max: i128) -> Result<String, String> {
+    integer_value(v, ty, min, max).map(|n| n.to_string())
+}
+
+/// An integer of type `ty` within [min, max]: a whole number, a bigint or integer text.
+pub(super) fn integer_value(
+    v: &JsValue<'_>,
+    ty: &Type,
+    min: i128,
+    max: i128,
+) -> Result<i128, String> {
     let n: Option<i128> = match v {
         JsValue::Number(n) if n.fract() == 0.0 && n.is_finite() && n.abs() <= 2f64.powi(64) => {
             Some(*n as i128)
@@ -76,7 +86,38 @@ fn integer(v: &JsValue<'_>, ty: &Type, min: i128, max: i128) -> Result<String, S
         _ => None,
     };
     match n {
-        Some(n) if n >= min && n <= max => Ok(n.to_string()),
+        Some(n) if n >= min && n <= max => Ok(n),
+        _ => Err(mismatch(v, ty)),
+    }
+}
+
+/// A float4/float8 value: a number, an exactly representable bigint, or numeric text.
+pub(super) fn float_value(v: &JsValue<'_>, ty: &Type) -> Result<f64, String> {
+    let n = match v {
+        JsValue::Number(n) => *n,
+        JsValue::BigInt(s) => match s.parse::<i64>() {
+            Ok(i) if (i as f64) as i64 == i && i.unsigned_abs() <= 1 << 53 => i as f64,
+            _ => return Err(format!("{} (it would lose precision)", mismatch(v, ty))),
+        },
+        JsValue::Str(s) => match s.trim().parse::<f64>() {
+            Ok(n) => n,
+            Err(_) if s.trim().eq_ignore_ascii_case("nan") => f64::NAN,
+            Err(_) => return Err(mismatch(v, ty)),
+        },
+        _ => return Err(mismatch(v, ty)),
+    };
+    if *ty == Type::FLOAT4 && n.is_finite() && n.abs() > f32::MAX as f64 {
+        return Err(format!("{} (out of float4 range)", mismatch(v, ty)));
+    }
+    Ok(n)
+}
+
+/// Exact decimal text for a numeric: a number (shortest round trip), a bigint, or decimal text.
+pub(super) fn numeric_text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
+    match v {
+        JsValue::Number(n) => Ok(float_text(*n)),
+        JsValue::BigInt(s) => Ok(s.to_string()),
+        JsValue::Str(s) if is_numeric_text(s) => Ok(s.trim().to_string()),
         _ => Err(mismatch(v, ty)),
     }
 }
@@ -119,31 +160,8 @@ fn text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
                 _ => integer(v, ty, 0, u32::MAX as i128),
             }
         }
-        Type::FLOAT4 | Type::FLOAT8 => {
-            let n = match v {
-                JsValue::Number(n) => *n,
-                JsValue::BigInt(s) => match s.parse::<i64>() {
-                    Ok(i) if (i as f64) as i64 == i && i.unsigned_abs() <= 1 << 53 => i as f64,
-                    _ => return Err(format!("{} (it would lose precision)", mismatch(v, ty))),
-                },
-                JsValue::Str(s) => match s.trim().parse::<f64>() {
-                    Ok(n) => n,
-                    Err(_) if s.trim().eq_ignore_ascii_case("nan") => f64::NAN,
-                    Err(_) => return Err(mismatch(v, ty)),
-                },
-                _ => return Err(mismatch(v, ty)),
-            };
-            if *ty == Type::FLOAT4 && n.is_finite() && n.abs() > f32::MAX as f64 {
-                return Err(format!("{} (out of float4 range)", mismatch(v, ty)));
-            }
-            Ok(float_text(n))
-        }
-        Type::NUMERIC => match v {
-            JsValue::Number(n) => Ok(float_text(*n)),
-            JsValue::BigInt(s) => Ok(s.to_string()),
-            JsValue::Str(s) if is_numeric_text(s) => Ok(s.trim().to_string()),
-            _ => Err(mismatch(v, ty)),
-        },
+        Type::FLOAT4 | Type::FLOAT8 => float_value(v, ty).map(float_text),
+        Type::NUMERIC => numeric_text(v, ty),
         Type::JSON | Type::JSONB => {
             let mut s = String::new();
             to_json(v, &mut s).map_err(|e| format!("expected {}: {e}", ty.name()))?;
@@ -202,7 +220,7 @@ pub fn hyphenate_uuid(h: &str) -> String {
 
 /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` from a UUID in any form the server accepts
 /// (hyphens anywhere between groups of 4 hex digits, optional braces).
-fn canonical_uuid(s: &str) -> Option<String> {
+pub(super) fn canonical_uuid(s: &str) -> Option<String> {
     let t = s.trim();
     let t = t
         .strip_prefix('{')
@@ -236,7 +254,8 @@ fn int_field(v: &JsValue<'_>, name: &str, max: i128) -> Result<i128, String> {
     }
 }
 
-fn interval_text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
+/// (months, days, microseconds) of an interval given as `{ months, days, microseconds }`.
+pub(super) fn interval_parts(v: &JsValue<'_>, ty: &Type) -> Result<(i32, i32, i64), String> {
     if let JsValue::Object { fields, .. } = v {
         if let Some((k, _)) = fields
             .iter()
@@ -251,6 +270,11 @@ fn interval_text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
     let months = int_field(v, "months", i32::MAX as i128)?;
     let days = int_field(v, "days", i32::MAX as i128)?;
     let us = int_field(v, "microseconds", i64::MAX as i128)?;
+    Ok((months as i32, days as i32, us as i64))
+}
+
+fn interval_text(v: &JsValue<'_>, ty: &Type) -> Result<String, String> {
+    let (months, days, us) = interval_parts(v, ty)?;
     Ok(format!("{months} months {days} days {us} microseconds"))
 }
 

@@ -3,6 +3,7 @@
 //! `decode` turns the server's binary values into the result wire format; `encode` turns
 //! tagged JS values into parameters of the type the server described for each `$n`.
 
+pub mod binary;
 pub mod datetime;
 pub mod decode;
 pub mod encode;

@@ -1,0 +1,93 @@
+'use strict'
+// copyFrom: rows (arrays or objects keyed by column name) from an array, any iterable, an
+// async iterable or an object-mode Readable, written with binary COPY. Rows are encoded in
+// chunks on the JS thread (one native call per chunk); the native side converts them to the
+// columns' types in one pass and sends its buffer every 512 KiB. While one chunk is being
+// written the next is encoded.
+const { FerroError, responseError } = require('./errors')
+const { encodeParamSets } = require('./params')
+
+const CHUNK_ROWS = 2048
+
+function cancelled(signal) {
+  return new FerroError('ERR_QUERY_CANCELLED', 'copyFrom was aborted by its signal; nothing was written', { cause: signal.reason })
+}
+
+function rowValues(row, names, index) {
+  if (Array.isArray(row)) {
+    if (row.length !== names.length) {
+      throw Object.assign(new FerroError('ERR_INVALID_PARAMETER', `row ${index}: has ${row.length} values for ${names.length} columns`), { index })
+    }
+    return row
+  }
+  if (row !== null && typeof row === 'object') return names.map((n) => row[n])
+  throw Object.assign(new FerroError('ERR_INVALID_PARAMETER', `row ${index}: expected an array or an object, got ${row === null ? 'null' : typeof row}`), { index })
+}
+
+function checkOptions(table, rows, options) {
+  const bad = (m) => new FerroError('ERR_INVALID_ARGUMENT', m)
+  if (typeof table !== 'string' || table === '') throw bad('copyFrom needs a table name')
+  if (rows == null || (typeof rows[Symbol.iterator] !== 'function' && typeof rows[Symbol.asyncIterator] !== 'function')) {
+    throw bad('copyFrom rows must be an array, an iterable, an async iterable or an object-mode Readable')
+  }
+  const { columns, schema, signal } = options
+  if (columns !== undefined && (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string'))) throw bad("'columns' must be an array of column names")
+  if (schema !== undefined && typeof schema !== 'string') throw bad("'schema' must be a string")
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw bad("'signal' must be an AbortSignal")
+}
+
+/** Runs a copyFrom on a native client; resolves with the number of rows copied. */
+async function copyFrom(native, table, rows, options = {}) {
+  checkOptions(table, rows, options)
+  const { signal } = options
+  if (signal?.aborted) throw cancelled(signal)
+  const started = await native.copyFrom(options.schema ?? null, table, options.columns ?? null)
+  if (Buffer.isBuffer(started)) throw responseError(started)
+  const copy = started
+  const names = copy.columns
+  let aborted = false
+  const onAbort = () => {
+    aborted = true
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  let base = 0
+  let chunk = []
+  let pending = null
+  const settle = async () => {
+    if (!pending) return
+    const res = await pending
+    pending = null
+    const err = responseError(res, 0, 'row')
+    if (err) throw err
+  }
+  const flush = async () => {
+    if (chunk.length === 0) return
+    const buf = encodeParamSets(chunk, base, 'row')
+    await settle()
+    pending = copy.write(buf, base)
+    base += chunk.length
+    chunk = []
+  }
+  try {
+    for await (const row of rows) {
+      if (aborted) break
+      chunk.push(rowValues(row, names, base + chunk.length))
+      if (chunk.length >= CHUNK_ROWS) await flush()
+    }
+    if (!aborted) await flush()
+    await settle()
+    if (aborted) throw cancelled(signal)
+    const done = await copy.finish()
+    const err = responseError(done)
+    if (err) throw err
+    return done.readDoubleLE(1)
+  } catch (e) {
+    await pending?.catch(() => {})
+    await copy.abort()
+    throw e
+  } finally {
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+module.exports = { copyFrom }

@@ -1,0 +1,185 @@
+//! `copyFrom`: JS rows written to a table with binary COPY.
+//!
+//! The column list and types of a (schema, table, columns) target are looked up once per
+//! connection (one `SELECT ... LIMIT 0`, cached); rows arrive from JS in chunks in the parameter
+//! wire format and are encoded in a single pass into one buffer that is sent to the server
+//! whenever it reaches 512 KiB. A value that does not fit aborts the COPY (CopyFail): the error
+//! names the row, the column and the expected type, and the table keeps nothing of the COPY.
+
+use std::sync::Arc;
+
+use bytes::{BufMut, BytesMut};
+use tokio::sync::Mutex;
+use tokio_postgres::types::Type;
+
+use crate::core::copy::CopyIn;
+use crate::core::error::{Error, Result};
+use crate::core::types::binary::{supported, write_field};
+use crate::core::types::value::read_list;
+use crate::core::wire::Reader;
+
+/// Flush threshold of the COPY buffer.
+pub const FLUSH_AT: usize = 512 * 1024;
+
+const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// What a COPY writes to: the quoted target and its columns' names and types.
+pub struct CopyTarget {
+    pub copy_sql: String,
+    pub names: Vec<String>,
+    pub types: Vec<Type>,
+}
+
+/// `"name"` with embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The lookup statement for a target; its result columns give names and types.
+pub fn lookup_sql(schema: Option<&str>, table: &str, columns: Option<&[String]>) -> String {
+    let target = match schema {
+        Some(s) => format!("{}.{}", quote_ident(s), quote_ident(table)),
+        None => quote_ident(table),
+    };
+    let cols = match columns {
+        Some(c) if !c.is_empty() => c
+            .iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "*".to_string(),
+    };
+    format!("SELECT {cols} FROM {target} LIMIT 0")
+}
+
+impl CopyTarget {
+    pub fn new(
+        schema: Option<&str>,
+        table: &str,
+        names: Vec<String>,
+        types: Vec<Type>,
+    ) -> Result<CopyTarget> {
+        if let Some((n, t)) = names.iter().zip(&types).find(|(_, t)| !supported(t)) {
+            return Err(Error::driver(
+                "ERR_UNSUPPORTED_TYPE",
+                format!("copyFrom cannot write column \"{n}\" of type {}: use copyIn with a text or csv COPY", t.name()),
+            ));
+        }
+        let target = match schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(table)),
+            None => quote_ident(table),
+        };
+        let cols = names
+            .iter()
+            .map(|n| quote_ident(n))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(CopyTarget {
+            copy_sql: format!("COPY {target} ({cols}) FROM STDIN (FORMAT binary)"),
+            names,
+            types,
+        })
+    }
+}
+
+/// A running copyFrom.
+pub struct CopyFrom {
+    target: Arc<CopyTarget>,
+    sink: CopyIn,
+    buf: Mutex<BytesMut>,
+    /// The target's cache key on its connection.
+    pub key: String,
+}
+
+/// A row that could not be encoded: its index, and the message naming column and type.
+pub struct RowError {
+    pub index: usize,
+    pub error: Error,
+}
+
+impl CopyFrom {
+    pub fn new(target: Arc<CopyTarget>, sink: CopyIn, key: String) -> CopyFrom {
+        let mut buf = BytesMut::with_capacity(FLUSH_AT + 64 * 1024);
+        buf.put_slice(HEADER);
+        CopyFrom {
+            target,
+            sink,
+            buf: Mutex::new(buf),
+            key,
+        }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.target.names
+    }
+
+    /// Encodes a chunk of rows (u32 count, then parameter lists); `base` is the index of the
+    /// chunk's first row. On a bad row the COPY is aborted and the row is reported.
+    pub async fn write_rows(&self, rows: &[u8], base: usize) -> std::result::Result<(), RowError> {
+        let fail = |index, error| RowError { index, error };
+        let mut buf = self.buf.lock().await;
+        let mut r = Reader::new(rows);
+        let n = r.u32().map_err(|m| fail(base, Error::param(m)))? as usize;
+        let ncols = self.target.types.len();
+        for i in 0..n {
+            let index = base + i;
+            let values = read_list(&mut r).map_err(|m| fail(index, Error::param(m)))?;
+            if values.len() != ncols {
+                self.sink.abort().await;
+                return Err(fail(
+                    index,
+                    Error::param(format!("has {} values for {ncols} columns", values.len())),
+                ));
+            }
+            let row_start = buf.len();
+            buf.put_i16(ncols as i16);
+            for ((v, ty), name) in values
+                .iter()
+                .zip(&self.target.types)
+                .zip(&self.target.names)
+            {
+                if let Err(m) = write_field(v, ty, &mut buf) {
+                    buf.truncate(row_start);
+                    drop(buf);
+                    self.sink.abort().await;
+                    return Err(fail(index, Error::param(format!("column \"{name}\": {m}"))));
+                }
+            }
+            if buf.len() >= FLUSH_AT {
+                let data = buf.split().freeze();
+                self.sink.write(data).await.map_err(|e| fail(index, e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the rest and the trailer; returns the number of rows copied.
+    pub async fn finish(&self) -> Result<u64> {
+        let data = {
+            let mut buf = self.buf.lock().await;
+            buf.put_i16(-1);
+            buf.split().freeze()
+        };
+        self.sink.write(data).await?;
+        self.sink.finish().await
+    }
+
+    pub async fn abort(&self) {
+        self.sink.abort().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(
+            lookup_sql(Some("s"), "t", Some(&["a".to_string(), "B c".to_string()])),
+            "SELECT \"a\", \"B c\" FROM \"s\".\"t\" LIMIT 0"
+        );
+        assert_eq!(lookup_sql(None, "t", None), "SELECT * FROM \"t\" LIMIT 0");
+    }
+}
