@@ -31,6 +31,8 @@ pub struct Shared {
     pub in_transaction: AtomicBool,
     /// copyFrom targets looked up on this connection, by lookup statement.
     pub copy_targets: std::sync::Mutex<HashMap<String, Arc<CopyTarget>>>,
+    /// Set when the connection must not be reused (see `mark_broken`).
+    pub broken: AtomicBool,
 }
 
 pub struct Conn {
@@ -39,7 +41,6 @@ pub struct Conn {
     pub process_id: i32,
     pub server_version: String,
     pub created: Instant,
-    broken: AtomicBool,
 }
 
 impl std::fmt::Debug for Conn {
@@ -76,6 +77,7 @@ impl Conn {
             types: config.types,
             in_transaction: AtomicBool::new(false),
             copy_targets: std::sync::Mutex::new(HashMap::new()),
+            broken: AtomicBool::new(false),
         });
         let (queue, jobs) = mpsc::unbounded_channel();
         tokio::spawn(submission_worker(shared.clone(), jobs));
@@ -85,17 +87,16 @@ impl Conn {
             process_id,
             server_version,
             created: Instant::now(),
-            broken: AtomicBool::new(false),
         })
     }
 
     pub fn is_closed(&self) -> bool {
-        self.shared.client.is_closed() || self.broken.load(Ordering::Relaxed)
+        self.shared.client.is_closed() || self.shared.broken.load(Ordering::Relaxed)
     }
 
     /// Marks the connection unusable (the pool discards it on return).
     pub fn mark_broken(&self) {
-        self.broken.store(true, Ordering::Relaxed);
+        self.shared.broken.store(true, Ordering::Relaxed);
     }
 
     pub fn cached_statements(&self) -> usize {

@@ -152,12 +152,16 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         }
         (Job::CopyIn { reply, .. }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => shared
-                    .client
-                    .copy_in::<_, bytes::Bytes>(&stmt)
-                    .await
-                    .map(CopyIn::new)
-                    .map_err(Into::into),
+                Ok(stmt) => match shared.client.copy_in::<_, bytes::Bytes>(&stmt).await {
+                    Ok(sink) => Ok(CopyIn::new(sink)),
+                    Err(e) => {
+                        // tokio-postgres follows a COPY FROM STDIN that the server refused to
+                        // start with a second Sync and then drops the connection on the extra
+                        // ReadyForQuery: never hand this connection out again.
+                        shared.broken.store(true, Ordering::Relaxed);
+                        Err(e.into())
+                    }
+                },
                 Err(e) => Err(e),
             };
             let _ = reply.send(r);
