@@ -25,6 +25,8 @@ export declare class NativeClient {
   copyOut(sql: string): Promise<NativeCopyOut | Buffer>
   /** Starts a copyFrom into `table` (binary COPY; the target is looked up once per connection). */
   copyFrom(schema: string | undefined | null, table: string, columns?: Array<string> | undefined | null): Promise<NativeCopyFrom | Buffer>
+  /** Starts a copyOutRows over `query` (a SELECT without parameters). */
+  copyOutRows(query: string): Promise<NativeCopyOutRows | Buffer>
   /** Whether the statements sent so far leave the connection inside a transaction block. */
   get inTransaction(): boolean
   /** The server process serving this connection (`pg_backend_pid()`). */
@@ -64,6 +66,14 @@ export declare class NativeCopyOut {
   /** `[OK][1][data]`, `[OK][0]` at the end, or an error. */
   read(): Promise<Buffer>
   /** Stops the COPY early (cancels it on the server) and leaves the connection usable. */
+  cancel(): Promise<void>
+}
+
+/** A running copyOutRows: result blocks of decoded rows. */
+export declare class NativeCopyOutRows {
+  /** `[OK][1][result block]`, `[OK][0]` at the end, or an error. */
+  read(): Promise<Buffer>
+  /** Stops early (cancels the COPY on the server); the connection stays usable. */
   cancel(): Promise<void>
 }
 

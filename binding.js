@@ -839,5 +839,6 @@ module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativeCopyFrom = nativeBinding.NativeCopyFrom
 module.exports.NativeCopyIn = nativeBinding.NativeCopyIn
 module.exports.NativeCopyOut = nativeBinding.NativeCopyOut
+module.exports.NativeCopyOutRows = nativeBinding.NativeCopyOutRows
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.connectClient = nativeBinding.connectClient

@@ -149,6 +149,11 @@ export interface Transaction {
    * does not fit aborts the COPY (the error has `index`, and names the column and type).
    */
   copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
+  /**
+   * The rows of `query` (a SELECT without parameters) exported with binary COPY and decoded with
+   * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
+   */
+  copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
   copyIn(sql: string): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
@@ -183,6 +188,11 @@ export declare class Client implements Queryable {
    * does not fit aborts the COPY (the error has `index`, and names the column and type).
    */
   copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
+  /**
+   * The rows of `query` (a SELECT without parameters) exported with binary COPY and decoded with
+   * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
+   */
+  copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
   copyIn(sql: string): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
@@ -215,6 +225,11 @@ export declare class Pool implements Queryable {
    * does not fit aborts the COPY (the error has `index`, and names the column and type).
    */
   copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
+  /**
+   * The rows of `query` (a SELECT without parameters) exported with binary COPY and decoded with
+   * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
+   */
+  copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
   copyIn(sql: string): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */

@@ -193,3 +193,51 @@ test('COPY inside a transaction: an aborted copyIn rolls back only itself', () =
     })
     assert.deepEqual((await rows(c, t)).map((r) => r.a), [0, 1])
   }))
+
+test('copyOutRows decodes binary COPY output into rows with the query type mapping', async () => {
+  const c = await connect({ options: { TimeZone: 'UTC' } })
+  try {
+    const sql = "SELECT g AS i, g::int8 AS b, 'x' || g AS t, timestamptz '2024-01-01' + g * interval '1 s' AS ts, " +
+      "(g * 1.5)::numeric(10,2) AS n, NULL::int4 AS z, ARRAY[g, NULL] AS arr, jsonb_build_object('g', g) AS j FROM generate_series(1, 20000) g"
+    const viaQuery = (await c.query(sql)).rows
+    const viaCopy = []
+    for await (const row of c.copyOutRows(sql)) viaCopy.push(row)
+    assert.equal(viaCopy.length, 20_000)
+    assert.deepStrictEqual(viaCopy, viaQuery)
+    const arrays = []
+    for await (const row of c.copyOutRows('SELECT 1 AS a, 2 AS a', { rowMode: 'array' })) arrays.push(row)
+    assert.deepEqual(arrays, [[1, 2]])
+  } finally {
+    await c.close()
+  }
+})
+
+test('copyOutRows: leaving early cancels the COPY; errors reject the loop; the connection stays usable', async () => {
+  const c = await connect()
+  try {
+    let seen = 0
+    for await (const row of c.copyOutRows('SELECT g FROM generate_series(1, 50000000) g')) {
+      seen = row.g
+      break
+    }
+    assert.equal(seen, 1)
+    assert.equal((await c.query('SELECT 1 AS ok')).rows[0].ok, 1)
+    const e = await (async () => {
+      for await (const row of c.copyOutRows(`SELECT * FROM nowhere_${process.pid}`)) assert.fail(String(row))
+    })().catch((x) => x)
+    assert.equal(e.code, '42P01')
+    const e2 = await (async () => {
+      for await (const row of c.copyOutRows('SELECT 1 / (g - 3) AS x FROM generate_series(1, 5) g')) assert.ok(row)
+    })().catch((x) => x)
+    assert.equal(e2.code, '22012')
+    assert.equal((await c.query('SELECT 2 AS ok')).rows[0].ok, 2)
+    const p = pool({ max: 1 })
+    let n = 0
+    for await (const row of p.copyOutRows('SELECT g FROM generate_series(1, 3) g')) n += row.g
+    assert.equal(n, 6)
+    assert.equal(p.stats().idle, 1)
+    await p.close()
+  } finally {
+    await c.close()
+  }
+})

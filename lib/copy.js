@@ -4,6 +4,7 @@
 // once per write (or per batch of buffered writes) and out once per batch of received data.
 const { Writable, Readable } = require('node:stream')
 const { FerroError, responseError } = require('./errors')
+const { decodeAt } = require('./reader')
 
 /** A Writable over `COPY ... FROM STDIN` (text, csv or binary). `rowCount` is set on 'finish'. */
 class CopyInStream extends Writable {
@@ -87,4 +88,33 @@ async function openCopy(native, kind, sql, onClose) {
   return kind === 'in' ? new CopyInStream(r, onClose) : new CopyOutStream(r, onClose)
 }
 
-module.exports = { CopyInStream, CopyOutStream, openCopy }
+/**
+ * Rows of `query` exported with binary COPY and decoded with the query type mapping, batch by
+ * batch (one crossing per batch of up to 256 KiB of COPY data). Leaving the loop early cancels
+ * the COPY on the server.
+ */
+async function* copyOutRows(native, query, options) {
+  checkSql(query)
+  const r = await native.copyOutRows(query)
+  if (Buffer.isBuffer(r)) throw responseError(r)
+  let done = false
+  try {
+    for (;;) {
+      const buf = await r.read()
+      const err = responseError(buf)
+      if (err) {
+        done = true
+        throw err
+      }
+      if (buf[1] === 0) {
+        done = true
+        return
+      }
+      yield* decodeAt(buf, 2, options?.rowMode)[0].rows
+    }
+  } finally {
+    if (!done) await r.cancel()
+  }
+}
+
+module.exports = { CopyInStream, CopyOutStream, openCopy, copyOutRows }

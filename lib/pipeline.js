@@ -147,7 +147,7 @@ class Pipeline {
   }
 }
 
-for (const m of ['copyFrom', 'copyIn', 'copyOut']) Pipeline.prototype[m] = refuse('COPY')
+for (const m of ['copyFrom', 'copyIn', 'copyOut', 'copyOutRows']) Pipeline.prototype[m] = refuse('COPY')
 Pipeline.prototype.cursor = refuse('a cursor')
 Pipeline.prototype.transaction = refuse('transaction()')
 

@@ -59,6 +59,19 @@ class Pool {
     }
   }
 
+  /** copyOutRows on a pooled connection held until the loop ends (see Client#copyOutRows). */
+  copyOutRows(query, options) {
+    const pool = this
+    return (async function* () {
+      const c = await pool.connect()
+      try {
+        yield* c.copyOutRows(query, options)
+      } finally {
+        c.release()
+      }
+    })()
+  }
+
   /** copyIn on a pooled connection held until the stream closes, then released clean. */
   async copyIn(sql) {
     return this.#copy('copyIn', sql)

@@ -62,6 +62,11 @@ class Transaction {
     return this.#client.copyFrom(table, rows, options)
   }
 
+  copyOutRows(query, options) {
+    this.#check()
+    return this.#client.copyOutRows(query, options)
+  }
+
   async copyIn(sql) {
     this.#check()
     return this.#client.copyIn(sql)

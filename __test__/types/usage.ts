@@ -42,6 +42,10 @@ async function main(): Promise<void> {
     return tx.transaction(async (inner) => (await inner.query<{ n: number }>('SELECT 1 AS n')).rows[0].n)
   }, { isolationLevel: 'serializable', readOnly: false })
   const copiedRows: number = await pool.copyFrom('t', [[1, 'a'], { id: 2, name: 'b' }], { columns: ['id', 'name'], signal: AbortSignal.timeout(1000) })
+  for await (const row of pool.copyOutRows<{ id: number }>('SELECT id FROM t')) {
+    const id: number = row.id
+    void id
+  }
   void copiedRows
   const sink = await pool.copyIn('COPY t FROM STDIN (FORMAT csv)')
   sink.end('1\n')

@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 
 use crate::core::config::Config;
-use crate::core::copy::{CopyIn, CopyOut};
+use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
 use crate::core::error::{Error, Result};
 use crate::core::stmt_cache::StatementCache;
@@ -209,6 +209,21 @@ impl Conn {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(key);
+    }
+
+    /// Starts `copyOutRows`: prepares `query` (to learn its columns), then runs
+    /// `COPY (query) TO STDOUT (FORMAT binary)`, both in queue order.
+    pub async fn start_copy_out_rows(&self, query: String) -> Result<CopyOutRows> {
+        let (reply, rx) = oneshot::channel();
+        let _ = self.queue.send(Job::Prepare {
+            sql: query.clone(),
+            reply,
+        });
+        let stmt = started(rx).await?;
+        let out =
+            started(self.submit_copy_out(format!("COPY ({query}) TO STDOUT (FORMAT binary)")))
+                .await?;
+        Ok(CopyOutRows::new(out, stmt, self.shared.types))
     }
 
     /// Runs a query and waits for its response buffer.

@@ -5,12 +5,16 @@
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::Mutex;
-use tokio_postgres::{CancelToken, CopyInSink, CopyOutStream, NoTls};
+use tokio_postgres::{CancelToken, CopyInSink, CopyOutStream, NoTls, Statement};
 
 use crate::core::error::{Error, Result};
+use crate::core::result::write_header;
+use crate::core::types::decode::decode;
+use crate::core::types::TypeOptions;
+use crate::core::wire::Writer;
 
 fn ended() -> Error {
     Error::driver("ERR_COPY_ENDED", "the COPY has already ended")
@@ -116,5 +120,138 @@ impl CopyOut {
                 break;
             }
         }
+    }
+}
+
+/// `copyOutRows`: a binary `COPY (query) TO STDOUT` decoded into result blocks (the same
+/// format and type mapping as query results), batch by batch.
+pub struct CopyOutRows {
+    out: CopyOut,
+    stmt: Statement,
+    types: TypeOptions,
+    state: Mutex<RowsState>,
+}
+
+#[derive(Default)]
+struct RowsState {
+    pending: BytesMut,
+    header_done: bool,
+    ended: bool,
+}
+
+/// Binary COPY's signature (the header goes on with flags and an extension length).
+const SIGNATURE: &[u8] = b"PGCOPY\n\xff\r\n\0";
+
+impl CopyOutRows {
+    pub fn new(out: CopyOut, stmt: Statement, types: TypeOptions) -> Self {
+        CopyOutRows {
+            out,
+            stmt,
+            types,
+            state: Mutex::new(RowsState::default()),
+        }
+    }
+
+    /// The next result block of at least one row (up to about `max` bytes of input), or None
+    /// at the end.
+    pub async fn read(&self, max: usize) -> Result<Option<Vec<u8>>> {
+        let mut st = self.state.lock().await;
+        let columns = self.stmt.columns();
+        let mut w = Writer::with_capacity(max.min(1 << 20));
+        write_header(&mut w, columns);
+        let count_at = w.buf.len();
+        w.u32(0);
+        let mut n: u32 = 0;
+        let mut total = 0;
+        loop {
+            total += self.parse(&mut st, &mut w, &mut n, max)?;
+            if n > 0 && (total >= max || st.ended) {
+                break;
+            }
+            if st.ended {
+                return Ok(None);
+            }
+            // Waits for one message at most; whatever else has arrived comes along.
+            match self.out.read(max).await? {
+                Some(data) => st.pending.extend_from_slice(&data),
+                None => st.ended = true,
+            }
+        }
+        w.buf[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
+        w.str("COPY");
+        w.f64(n as f64);
+        Ok(Some(w.buf))
+    }
+
+    /// Decodes the complete tuples in `pending`; returns the bytes consumed.
+    fn parse(&self, st: &mut RowsState, w: &mut Writer, n: &mut u32, max: usize) -> Result<usize> {
+        let bad = || Error::driver("ERR_PROTOCOL", "malformed binary COPY data");
+        let mut p = 0usize;
+        let buf = &st.pending[..];
+        if !st.header_done {
+            if buf.len() < SIGNATURE.len() + 8 {
+                return Ok(0);
+            }
+            if &buf[..SIGNATURE.len()] != SIGNATURE {
+                return Err(bad());
+            }
+            let ext = u32::from_be_bytes(buf[15..19].try_into().map_err(|_| bad())?) as usize;
+            if buf.len() < 19 + ext {
+                return Ok(0);
+            }
+            p = 19 + ext;
+            st.header_done = true;
+        }
+        let columns = self.stmt.columns();
+        while p + 2 <= buf.len() && p < max {
+            let fields = i16::from_be_bytes([buf[p], buf[p + 1]]);
+            if fields == -1 {
+                p = buf.len();
+                break;
+            }
+            if fields as usize != columns.len() {
+                return Err(bad());
+            }
+            // Check that the whole tuple is here before writing any of it.
+            let mut q = p + 2;
+            let mut complete = true;
+            for _ in 0..fields {
+                let Some(lb) = buf.get(q..q + 4) else {
+                    complete = false;
+                    break;
+                };
+                let len = i32::from_be_bytes(lb.try_into().map_err(|_| bad())?);
+                q += 4 + len.max(0) as usize;
+                if q > buf.len() {
+                    complete = false;
+                    break;
+                }
+            }
+            if !complete {
+                break;
+            }
+            let mut q = p + 2;
+            for c in columns {
+                let len = i32::from_be_bytes(buf[q..q + 4].try_into().map_err(|_| bad())?);
+                q += 4;
+                let raw = if len < 0 {
+                    None
+                } else {
+                    let v = &buf[q..q + len as usize];
+                    q += len as usize;
+                    Some(v)
+                };
+                decode(c.type_(), raw, &self.types, w)
+                    .map_err(|m| Error::driver("ERR_DECODE", m))?;
+            }
+            *n += 1;
+            p = q;
+        }
+        let _ = st.pending.split_to(p);
+        Ok(p)
+    }
+
+    pub async fn cancel(&self) {
+        self.out.cancel().await;
     }
 }

@@ -46,6 +46,11 @@ pub enum Job {
         sql: String,
         reply: oneshot::Sender<Result<CopyOut>>,
     },
+    /// Prepares (or finds in the cache) a statement, in queue order.
+    Prepare {
+        sql: String,
+        reply: oneshot::Sender<Result<Statement>>,
+    },
 }
 
 impl Job {
@@ -55,7 +60,8 @@ impl Job {
             | Job::Many { sql, .. }
             | Job::Simple { sql, .. }
             | Job::CopyIn { sql, .. }
-            | Job::CopyOut { sql, .. } => sql,
+            | Job::CopyOut { sql, .. }
+            | Job::Prepare { sql, .. } => sql,
         }
     }
 }
@@ -178,6 +184,9 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
             };
             let _ = reply.send(r);
         }
+        (Job::Prepare { reply, .. }, Some(stmt)) => {
+            let _ = reply.send(stmt);
+        }
         (Job::Simple { sql, reply }, _) => {
             let r = shared.client.batch_execute(&sql).await.map_err(Into::into);
             let _ = reply.send(r.map(|()| vec![crate::core::wire::status::OK]));
@@ -186,6 +195,7 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         (Job::Query { reply, .. } | Job::Many { reply, .. }, None) => drop(reply),
         (Job::CopyIn { reply, .. }, None) => drop(reply),
         (Job::CopyOut { reply, .. }, None) => drop(reply),
+        (Job::Prepare { reply, .. }, None) => drop(reply),
     }
 }
 

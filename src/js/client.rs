@@ -7,7 +7,7 @@ use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
-use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut};
+use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut, NativeCopyOutRows};
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
 use super::{error_response, respond};
@@ -188,6 +188,19 @@ impl NativeClient {
             .await
         {
             Ok(c) => Either::A(NativeCopyFrom::new(c, conn)),
+            Err(e) => Either::B(error_response(&e)),
+        }
+    }
+
+    /// Starts a copyOutRows over `query` (a SELECT without parameters).
+    #[napi(ts_return_type = "Promise<NativeCopyOutRows | Buffer>")]
+    pub async fn copy_out_rows(&self, query: String) -> Either<NativeCopyOutRows, Buffer> {
+        let conn = match self.conn() {
+            Ok(c) => c,
+            Err(e) => return Either::B(error_response(&e)),
+        };
+        match conn.start_copy_out_rows(query).await {
+            Ok(c) => Either::A(NativeCopyOutRows::new(c)),
             Err(e) => Either::B(error_response(&e)),
         }
     }

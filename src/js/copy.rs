@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use super::error_response;
 use crate::core::conn::Conn;
-use crate::core::copy::{CopyIn, CopyOut};
+use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{CopyFrom, RowError};
 use crate::core::result::batch_error_buffer;
 use crate::core::wire::{status, Writer};
@@ -169,5 +169,44 @@ impl NativeCopyFrom {
     #[napi]
     pub async fn abort(&self) {
         self.inner.abort().await;
+    }
+}
+
+/// A running copyOutRows: result blocks of decoded rows.
+#[napi]
+pub struct NativeCopyOutRows {
+    inner: Arc<CopyOutRows>,
+}
+
+impl NativeCopyOutRows {
+    pub fn new(inner: CopyOutRows) -> Self {
+        NativeCopyOutRows {
+            inner: Arc::new(inner),
+        }
+    }
+}
+
+#[napi]
+impl NativeCopyOutRows {
+    /// `[OK][1][result block]`, `[OK][0]` at the end, or an error.
+    #[napi]
+    pub async fn read(&self) -> Buffer {
+        match self.inner.read(READ_BATCH).await {
+            Ok(Some(block)) => {
+                let mut v = Vec::with_capacity(block.len() + 2);
+                v.push(status::OK);
+                v.push(1);
+                v.extend_from_slice(&block);
+                Buffer::from(v)
+            }
+            Ok(None) => Buffer::from(vec![status::OK, 0]),
+            Err(e) => error_response(&e),
+        }
+    }
+
+    /// Stops early (cancels the COPY on the server); the connection stays usable.
+    #[napi]
+    pub async fn cancel(&self) {
+        self.inner.cancel().await;
     }
 }
