@@ -1,13 +1,13 @@
 'use strict'
 // copyFrom: rows (arrays or objects keyed by column name) from an array, any iterable, an
-// async iterable or an object-mode Readable, written with binary COPY. Rows are encoded in
-// chunks on the JS thread (one native call per chunk); the native side converts them to the
-// columns' types in one pass and sends its buffer every 512 KiB. While one chunk is being
-// written the next is encoded.
+// async iterable or an object-mode Readable, written with binary COPY. Each row is encoded as
+// it arrives into a chunk buffer (the rows are not kept, so they die young), one native call
+// per 256 KiB chunk; the native side converts the values to the columns' types in one pass and
+// sends its buffer every 512 KiB. While one chunk is being written the next is encoded.
 const { FerroError, responseError } = require('./errors')
-const { encodeParamSets } = require('./params')
+const { SetWriter } = require('./params')
 
-const CHUNK_ROWS = 2048
+const CHUNK_BYTES = 256 * 1024
 
 function cancelled(signal) {
   return new FerroError('ERR_QUERY_CANCELLED', 'copyFrom was aborted by its signal; nothing was written', { cause: signal.reason })
@@ -51,7 +51,8 @@ async function copyFrom(native, table, rows, options = {}) {
   }
   signal?.addEventListener('abort', onAbort, { once: true })
   let base = 0
-  let chunk = []
+  let next = 0
+  const writer = new SetWriter('row')
   let pending = null
   const settle = async () => {
     if (!pending) return
@@ -61,18 +62,18 @@ async function copyFrom(native, table, rows, options = {}) {
     if (err) throw err
   }
   const flush = async () => {
-    if (chunk.length === 0) return
-    const buf = encodeParamSets(chunk, base, 'row')
+    if (next === base) return
+    const buf = writer.take()
     await settle()
     pending = copy.write(buf, base)
-    base += chunk.length
-    chunk = []
+    base = next
   }
   try {
     for await (const row of rows) {
       if (aborted) break
-      chunk.push(rowValues(row, names, base + chunk.length))
-      if (chunk.length >= CHUNK_ROWS) await flush()
+      writer.add(rowValues(row, names, next), next)
+      next++
+      if (writer.size >= CHUNK_BYTES) await flush()
     }
     if (!aborted) await flush()
     await settle()

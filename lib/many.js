@@ -1,14 +1,14 @@
 'use strict'
 // executeMany: one prepared statement over many parameter sets, atomically.
 //
-// Parameter sets are encoded on the JS thread in chunks (one buffer and one native call per
-// chunk, never per set); each chunk's executions are sent together, and at most MAX_INFLIGHT
+// Parameter sets are encoded on the JS thread as they arrive, into chunks (one buffer and one
+// native call per chunk, never per set); each chunk's executions are sent together, and at most MAX_INFLIGHT
 // chunks are outstanding, so memory stays flat for any number of sets from an async iterable.
 // Outside a transaction the batch runs in its own (BEGIN ... COMMIT); inside one, under a
 // savepoint. BEGIN, the chunks and COMMIT are queued back to back: if a set fails, the server
 // skips everything after it and turns COMMIT into ROLLBACK, so nothing of the batch remains.
 const { FerroError, responseError } = require('./errors')
-const { encodeParamSets } = require('./params')
+const { SetWriter } = require('./params')
 const { decodeAt } = require('./reader')
 
 const CHUNK_SETS = 4096
@@ -57,30 +57,27 @@ async function executeMany(native, sql, paramSets, options = {}) {
 
   let width
   let base = 0
-  let chunk = []
-  let bytes = 0
+  let next = 0
+  const writer = new SetWriter()
   const flush = async () => {
-    if (chunk.length === 0) return
-    const buf = encodeParamSets(chunk, base)
-    inflight.push({ base, promise: native.executeChunk(sql, buf, returning) })
-    base += chunk.length
-    chunk = []
-    bytes = 0
+    if (next === base) return
+    inflight.push({ base, promise: native.executeChunk(sql, writer.take(), returning) })
+    base = next
     while (inflight.length > MAX_INFLIGHT) await collect()
   }
   try {
     for await (const set of paramSets) {
       if (firstError) break
       if (!Array.isArray(set)) {
-        throw new FerroError('ERR_INVALID_PARAMETER', `parameter set ${base + chunk.length} is not an array`)
+        throw new FerroError('ERR_INVALID_PARAMETER', `parameter set ${next} is not an array`)
       }
       width ??= set.length
       if (set.length !== width) {
-        throw new FerroError('ERR_INVALID_PARAMETER', `parameter set ${base + chunk.length} has ${set.length} values, the first had ${width}`)
+        throw new FerroError('ERR_INVALID_PARAMETER', `parameter set ${next} has ${set.length} values, the first had ${width}`)
       }
-      chunk.push(set)
-      bytes += 16 * set.length
-      if (chunk.length >= CHUNK_SETS || bytes >= CHUNK_BYTES) await flush()
+      writer.add(set, next)
+      next++
+      if (next - base >= CHUNK_SETS || writer.size >= CHUNK_BYTES) await flush()
     }
     await flush()
   } catch (e) {

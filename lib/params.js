@@ -135,26 +135,55 @@ function encodeParams(params) {
 
 const EMPTY = Buffer.alloc(4)
 
-/** Parameter sets (arrays) in one buffer: u32 count, then each set as in encodeParams. */
-function encodeParamSets(sets, indexBase, label = 'parameter set') {
-  pos = 0
-  ensure(4)
-  buf.writeUInt32LE(sets.length, 0)
-  pos = 4
-  for (let s = 0; s < sets.length; s++) {
-    const params = sets[s]
-    ensure(4)
-    buf.writeUInt32LE(params.length, pos)
-    pos += 4
+/**
+ * Parameter sets encoded one by one as they arrive (executeMany, copyFrom): the rows
+ * themselves are not kept, so they die young and memory stays flat. `take()` returns the
+ * buffer (u32 count, then each set as in encodeParams) and starts a new one.
+ */
+class SetWriter {
+  constructor(label = 'parameter set') {
+    this.label = label
+    this.buf = Buffer.allocUnsafe(64 * 1024)
+    this.pos = 4
+    this.count = 0
+  }
+
+  /** Adds one set; on a value no type could take, throws with `index` and adds nothing. */
+  add(values, index) {
+    const savedBuf = buf
+    const savedPos = pos
+    buf = this.buf
+    pos = this.pos
     try {
-      for (let i = 0; i < params.length; i++) writeValue(params[i], 0, i + 1)
+      ensure(4)
+      buf.writeUInt32LE(values.length, pos)
+      pos += 4
+      for (let i = 0; i < values.length; i++) writeValue(values[i], 0, i + 1)
+      this.pos = pos
+      this.count++
     } catch (e) {
-      e.index = indexBase + s
-      e.message = `${label} ${e.index}: ${e.message}`
+      e.index = index
+      e.message = `${this.label} ${index}: ${e.message}`
       throw e
+    } finally {
+      this.buf = buf
+      buf = savedBuf
+      pos = savedPos
     }
   }
-  return Buffer.from(buf.subarray(0, pos))
+
+  /** Bytes so far. */
+  get size() {
+    return this.pos
+  }
+
+  take() {
+    this.buf.writeUInt32LE(this.count, 0)
+    const out = Buffer.from(this.buf.subarray(0, this.pos))
+    this.pos = 4
+    this.count = 0
+    return out
+  }
 }
 
-module.exports = { encodeParams, encodeParamSets }
+module.exports = { encodeParams, SetWriter }
