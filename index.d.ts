@@ -109,6 +109,8 @@ export interface Queryable {
 export interface CopyInStream extends Writable {
   /** Rows copied, set when the stream finishes. */
   readonly rowCount: number | undefined
+  /** Resolves with the row count when the COPY finishes; rejects with its error or abort. */
+  readonly done: Promise<number>
 }
 
 /** A node Readable (and async iterable of Buffers) over `COPY ... TO STDOUT`; destroying it early cancels the COPY. */

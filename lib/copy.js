@@ -6,7 +6,10 @@ const { Writable, Readable } = require('node:stream')
 const { FerroError, responseError } = require('./errors')
 const { decodeAt } = require('./reader')
 
-/** A Writable over `COPY ... FROM STDIN` (text, csv or binary). `rowCount` is set on 'finish'. */
+/**
+ * A Writable over `COPY ... FROM STDIN` (text, csv or binary). `rowCount` is set on 'finish';
+ * `done` resolves with it (or rejects with the COPY's error).
+ */
 class CopyInStream extends Writable {
   #native
   #done = false
@@ -16,6 +19,12 @@ class CopyInStream extends Writable {
     super({ highWaterMark: 256 * 1024, decodeStrings: true })
     this.#native = native
     this.rowCount = undefined
+    this.done = new Promise((resolve, reject) => {
+      this.once('finish', () => resolve(this.rowCount))
+      this.once('error', reject)
+      this.once('close', () => reject(new FerroError('ERR_COPY_ENDED', 'the COPY was aborted before it finished')))
+    })
+    this.done.catch(() => {})
     if (onClose) this.once('close', onClose)
   }
 
