@@ -17,6 +17,8 @@ export declare class NativeClient {
   query(sql: string, params: Buffer): Promise<Buffer>
   /** Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists. */
   executeChunk(sql: string, sets: Buffer, returning: boolean): Promise<Buffer>
+  /** Queues a parameterless statement outside the statement cache (cursor FETCH). */
+  queryUncached(sql: string): Promise<Buffer>
   /** Queues a parameterless statement over the simple protocol (transaction control). */
   simple(sql: string): Promise<Buffer>
   /** Starts a `COPY ... FROM STDIN` (queued in call order). */
@@ -27,6 +29,8 @@ export declare class NativeClient {
   copyFrom(schema: string | undefined | null, table: string, columns?: Array<string> | undefined | null): Promise<NativeCopyFrom | Buffer>
   /** Starts a copyOutRows over `query` (a SELECT without parameters). */
   copyOutRows(query: string): Promise<NativeCopyOutRows | Buffer>
+  /** Sends a CancelRequest for what the connection runs now: `[OK]` or an error. */
+  cancel(): Promise<Buffer>
   /** Whether the statements sent so far leave the connection inside a transaction block. */
   get inTransaction(): boolean
   /** The server process serving this connection (`pg_backend_pid()`). */

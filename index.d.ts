@@ -50,9 +50,21 @@ export interface PoolConfig extends ClientConfig {
   acquireTimeoutMillis?: number
 }
 
-export interface QueryOptions {
+export interface CancelOptions {
+  /** Aborting sends a CancelRequest; the call rejects with ERR_QUERY_CANCELLED (cause: the server's 57014). */
+  signal?: AbortSignal
+  /** Cancels the statement on the server after this long (ERR_QUERY_CANCELLED). */
+  timeoutMillis?: number
+}
+
+export interface QueryOptions extends CancelOptions {
   /** `'object'` (default) rows keyed by column name, or `'array'` rows of values in column order. */
   rowMode?: 'object' | 'array'
+}
+
+export interface CursorOptions extends QueryOptions {
+  /** Rows fetched per round trip (default 100). */
+  batchSize?: number
 }
 
 export interface Field {
@@ -76,7 +88,7 @@ export interface QueryResult<R = Row> {
 /** Parameter sets for executeMany: arrays from an array, any iterable or an async iterable. */
 export type ParamSets = Iterable<readonly unknown[]> | AsyncIterable<readonly unknown[]>
 
-export interface ExecuteManyOptions {
+export interface ExecuteManyOptions extends CancelOptions {
   /** Collect the rows of every execution into `results`. */
   returning?: boolean
   rowMode?: 'object' | 'array'
@@ -118,12 +130,10 @@ export interface CopyOutStream extends Readable {
   [Symbol.asyncIterator](): ReturnType<Readable[typeof Symbol.asyncIterator]> & AsyncIterator<Buffer>
 }
 
-export interface CopyFromOptions {
+export interface CopyFromOptions extends CancelOptions {
   /** The columns to fill, in the order of array rows (default: every column of the table, in order). */
   columns?: string[]
   schema?: string
-  /** Aborting stops the COPY; nothing of it is written; the call rejects with ERR_QUERY_CANCELLED. */
-  signal?: AbortSignal
 }
 
 /** Rows for copyFrom: arrays in column order, or objects keyed by column name. */
@@ -156,10 +166,15 @@ export interface Transaction {
    * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
    */
   copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
+  /**
+   * The rows of a query fetched `batchSize` at a time through a server-side cursor (flat
+   * memory). `break` closes it; outside a transaction it runs in its own.
+   */
+  cursor<R = Row>(sql: string, params?: readonly unknown[], options?: CursorOptions): AsyncIterableIterator<R>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
-  copyIn(sql: string): Promise<CopyInStream>
+  copyIn(sql: string, options?: CancelOptions): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
-  copyOut(sql: string): Promise<CopyOutStream>
+  copyOut(sql: string, options?: CancelOptions): Promise<CopyOutStream>
 }
 
 /** The object a `pipeline()` callback receives. */
@@ -195,15 +210,22 @@ export declare class Client implements Queryable {
    * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
    */
   copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
+  /**
+   * The rows of a query fetched `batchSize` at a time through a server-side cursor (flat
+   * memory). `break` closes it; outside a transaction it runs in its own.
+   */
+  cursor<R = Row>(sql: string, params?: readonly unknown[], options?: CursorOptions): AsyncIterableIterator<R>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
-  copyIn(sql: string): Promise<CopyInStream>
+  copyIn(sql: string, options?: CancelOptions): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
-  copyOut(sql: string): Promise<CopyOutStream>
+  copyOut(sql: string, options?: CancelOptions): Promise<CopyOutStream>
   /** The server process serving this connection. */
   readonly processId: number
   /** The server's `server_version`. */
   readonly serverVersion: string
   readonly closed: boolean
+  /** Cancels what the connection runs now (CancelRequest); that statement fails with 57014. */
+  cancel(): Promise<void>
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
@@ -232,12 +254,17 @@ export declare class Pool implements Queryable {
    * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
    */
   copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
+  /**
+   * The rows of a query fetched `batchSize` at a time through a server-side cursor (flat
+   * memory). `break` closes it; outside a transaction it runs in its own.
+   */
+  cursor<R = Row>(sql: string, params?: readonly unknown[], options?: CursorOptions): AsyncIterableIterator<R>
   /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
-  copyIn(sql: string): Promise<CopyInStream>
+  copyIn(sql: string, options?: CancelOptions): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
-  copyOut(sql: string): Promise<CopyOutStream>
-  /** Borrows a connection until `release()`. */
-  connect(): Promise<PoolClient>
+  copyOut(sql: string, options?: CancelOptions): Promise<CopyOutStream>
+  /** Borrows a connection until `release()`; `signal` stops waiting (ERR_QUERY_CANCELLED). */
+  connect(options?: { signal?: AbortSignal }): Promise<PoolClient>
   stats(): { size: number; idle: number; waiting: number; max: number }
   readonly closed: boolean
   close(): Promise<void>

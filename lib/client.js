@@ -9,6 +9,8 @@ const { Pipeline, runBlock } = require('./pipeline')
 const { transaction } = require('./transaction')
 const { openCopy, copyOutRows } = require('./copy')
 const { copyFrom } = require('./copy-from')
+const { cancellable, combinedSignal } = require('./cancel')
+const { cursorRows, nameAllocator } = require('./cursor')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -29,6 +31,7 @@ class Client {
   // land inside its transaction).
   #busy = null
   #pipeline = null
+  #cursors = nameAllocator()
 
   /** @internal */
   constructor(nativeClient) {
@@ -52,7 +55,21 @@ class Client {
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
     checkSql(sql)
-    return settle(await this.#native.query(sql, encodeParams(params)), options)
+    if (options?.signal === undefined && options?.timeoutMillis === undefined) {
+      return settle(await this.#native.query(sql, encodeParams(params)), options)
+    }
+    const buf = encodeParams(params)
+    return cancellable(this.#native, options, async () => settle(await this.#native.query(sql, buf), options))
+  }
+
+  /**
+   * Cancels what the connection runs now (a CancelRequest to the server); the statement
+   * fails with 57014.
+   */
+  async cancel() {
+    if (this.#closed) return
+    const err = responseError(await this.#native.cancel())
+    if (err) throw err
   }
 
   /**
@@ -61,7 +78,7 @@ class Client {
    */
   async executeMany(sql, paramSets, options) {
     if (this.#pipeline) return this.#pipeline.executeMany(sql, paramSets, options)
-    return this.#exclusive(() => executeMany(this.#native, sql, paramSets, options))
+    return this.#exclusive(() => cancellable(this.#native, options, () => executeMany(this.#native, sql, paramSets, options)))
   }
 
   /**
@@ -97,19 +114,19 @@ class Client {
    * A Writable over `COPY ... FROM STDIN` (any format), with backpressure; `destroy(err)`
    * aborts the COPY and nothing is written; `rowCount` is set when it finishes.
    */
-  async copyIn(sql) {
+  async copyIn(sql, options) {
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
-    return openCopy(this.#native, 'in', sql)
+    return openCopy(this.#native, 'in', sql, undefined, combinedSignal(options))
   }
 
   /** A Readable (and async iterable) over `COPY ... TO STDOUT`; destroying it early cancels the COPY. */
-  async copyOut(sql) {
+  async copyOut(sql, options) {
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
-    return openCopy(this.#native, 'out', sql)
+    return openCopy(this.#native, 'out', sql, undefined, combinedSignal(options))
   }
 
   /**
@@ -118,7 +135,8 @@ class Client {
    */
   async copyFrom(table, rows, options) {
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
-    return this.#exclusive(() => copyFrom(this.#native, table, rows, options))
+    const signal = combinedSignal(options)
+    return this.#exclusive(() => copyFrom(this.#native, table, rows, { ...options, signal }))
   }
 
   /** @internal Whether the statements sent so far leave the connection in a transaction. */
@@ -143,6 +161,22 @@ class Client {
         release()
       }
     })()
+  }
+
+  /**
+   * The rows of a query, fetched `batchSize` (100) at a time through a server-side cursor:
+   * memory stays flat for any result size. An async iterable; `break` closes the cursor.
+   * Outside a transaction it runs in its own.
+   */
+  cursor(sql, params, options) {
+    if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'a cursor cannot run inside a pipeline: leave the pipeline() block first')
+    return cursorRows(this, sql, params, options, this.#cursors)
+  }
+
+  /** @internal A parameterless statement kept out of the statement cache (cursor FETCH). */
+  async _uncached(sql, options) {
+    if (this.#closed) throw this._closedError()
+    return cancellable(this.#native, options, async () => settle(await this.#native.queryUncached(sql), options))
   }
 
   // Waits until no exclusive operation runs, then holds the client; returns the release.

@@ -6,11 +6,14 @@
 // sends its buffer every 512 KiB. While one chunk is being written the next is encoded.
 const { FerroError, responseError } = require('./errors')
 const { SetWriter } = require('./params')
+const { cancelledError } = require('./cancel')
 
 const CHUNK_BYTES = 256 * 1024
 
 function cancelled(signal) {
-  return new FerroError('ERR_QUERY_CANCELLED', 'copyFrom was aborted by its signal; nothing was written', { cause: signal.reason })
+  const e = cancelledError(signal.reason)
+  e.message = `copyFrom was stopped (${e.message}); nothing was written`
+  return e
 }
 
 function rowValues(row, names, index) {

@@ -5,6 +5,7 @@
 const { Writable, Readable } = require('node:stream')
 const { FerroError, responseError } = require('./errors')
 const { decodeAt } = require('./reader')
+const { cancelledError } = require('./cancel')
 
 /**
  * A Writable over `COPY ... FROM STDIN` (text, csv or binary). `rowCount` is set on 'finish';
@@ -89,12 +90,26 @@ function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the COPY statement must be a string, got ${typeof sql}`)
 }
 
-/** Starts a COPY on a native client; `onClose` runs when the stream is done either way. */
-async function openCopy(native, kind, sql, onClose) {
+/**
+ * Starts a COPY on a native client; `onClose` runs when the stream is done either way; an
+ * abort of `signal` destroys the stream (aborting or cancelling the COPY).
+ */
+async function openCopy(native, kind, sql, onClose, signal) {
   checkSql(sql)
+  if (signal?.aborted) throw cancelledError(signal.reason)
   const r = await (kind === 'in' ? native.copyIn(sql) : native.copyOut(sql))
   if (Buffer.isBuffer(r)) throw responseError(r)
-  return kind === 'in' ? new CopyInStream(r, onClose) : new CopyOutStream(r, onClose)
+  const stream = kind === 'in' ? new CopyInStream(r, onClose) : new CopyOutStream(r, onClose)
+  if (signal) {
+    const onAbort = () => stream.destroy(cancelledError(signal.reason))
+    // It may have fired while the COPY was starting.
+    if (signal.aborted) process.nextTick(onAbort)
+    else {
+      signal.addEventListener('abort', onAbort, { once: true })
+      stream.once('close', () => signal.removeEventListener('abort', onAbort))
+    }
+  }
+  return stream
 }
 
 /**

@@ -4,6 +4,31 @@ const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
 const { toNative } = require('./config')
 const { PoolClient, settle, checkSql } = require('./client')
+const { cancelledError } = require('./cancel')
+
+// Resolves with `pending`, or rejects when `signal` aborts first; a connection that arrives
+// after the abort goes straight back to the pool.
+function raceAbort(pending, signal) {
+  return new Promise((resolve, reject) => {
+    let settled = false
+    const onAbort = () => {
+      settled = true
+      reject(cancelledError(signal.reason))
+      pending.then((r) => r instanceof native.NativeClient && r.release(false), () => {})
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    pending.then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort)
+        if (!settled) resolve(r)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        if (!settled) reject(e)
+      },
+    )
+  })
+}
 
 /** A pool of connections, opened lazily and shared by concurrent callers. */
 class Pool {
@@ -26,6 +51,15 @@ class Pool {
   async query(sql, params, options) {
     this.#check()
     checkSql(sql)
+    if (options?.signal !== undefined || options?.timeoutMillis !== undefined) {
+      // Cancelling needs the connection's identity: run on a borrowed client.
+      const c = await this.connect({ signal: options.signal })
+      try {
+        return await c.query(sql, params, options)
+      } finally {
+        c.release()
+      }
+    }
     return settle(await this.#native.query(sql, encodeParams(params)), options)
   }
 
@@ -57,6 +91,19 @@ class Pool {
     } finally {
       c.release()
     }
+  }
+
+  /** cursor on a pooled connection (and a transaction) held until the loop ends. */
+  cursor(sql, params, options) {
+    const pool = this
+    return (async function* () {
+      const c = await pool.connect({ signal: options?.signal })
+      try {
+        yield* c.cursor(sql, params, options)
+      } finally {
+        c.release()
+      }
+    })()
   }
 
   /** copyOutRows on a pooled connection held until the loop ends (see Client#copyOutRows). */
@@ -104,9 +151,14 @@ class Pool {
     }
   }
 
-  async connect() {
+  /** Borrows a connection; `signal` stops waiting for one (ERR_QUERY_CANCELLED). */
+  async connect(options) {
     this.#check()
-    const r = await this.#native.connect()
+    const signal = options?.signal
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new FerroError('ERR_INVALID_ARGUMENT', "'signal' must be an AbortSignal")
+    if (signal?.aborted) throw cancelledError(signal.reason)
+    const pending = this.#native.connect()
+    const r = signal ? await raceAbort(pending, signal) : await pending
     if (r instanceof native.NativeClient) return new PoolClient(r)
     throw responseError(r)
   }

@@ -62,6 +62,21 @@ class Transaction {
     return this.#client.copyFrom(table, rows, options)
   }
 
+  cursor(sql, params, options) {
+    this.#check()
+    return this.#client.cursor(sql, params, options)
+  }
+
+  /** @internal */
+  get _inTransaction() {
+    return true
+  }
+
+  /** @internal */
+  _uncached(sql, options) {
+    return this.#client._uncached(sql, options)
+  }
+
   copyOutRows(query, options) {
     this.#check()
     return this.#client.copyOutRows(query, options)

@@ -46,6 +46,13 @@ async function main(): Promise<void> {
     const id: number = row.id
     void id
   }
+  for await (const row of pool.cursor<{ id: number }>('SELECT id FROM t WHERE x > $1', [1], { batchSize: 500, timeoutMillis: 5000 })) {
+    void row.id
+  }
+  await pool.query('SELECT pg_sleep(1)', [], { signal: AbortSignal.timeout(100) })
+  const borrowed = await pool.connect({ signal: AbortSignal.timeout(1000) })
+  await borrowed.cancel()
+  borrowed.release()
   void copiedRows
   const sink = await pool.copyIn('COPY t FROM STDIN (FORMAT csv)')
   sink.end('1\n')

@@ -55,7 +55,11 @@ pub type Params = Box<dyn AsRef<[u8]> + Send>;
 impl Conn {
     /// Opens a connection; `password` (from a password function) overrides the configured one.
     pub async fn connect(config: &Config, password: Option<&str>) -> Result<Conn> {
-        let (client, connection) = config.to_tokio(password).connect(NoTls).await?;
+        let (client, connection) = config
+            .to_tokio(password)
+            .connect(NoTls)
+            .await
+            .map_err(Error::from_connect)?;
         let server_version = connection
             .parameter("server_version")
             .unwrap_or_default()
@@ -132,6 +136,11 @@ impl Conn {
             returning,
             reply,
         })
+    }
+
+    /// Queues a parameterless statement that stays out of the statement cache.
+    pub fn submit_uncached(&self, sql: String) -> oneshot::Receiver<Result<Vec<u8>>> {
+        self.submit(|reply| Job::Uncached { sql, reply })
     }
 
     /// Queues a simple-protocol statement without parameters (transaction control).
@@ -224,6 +233,17 @@ impl Conn {
             started(self.submit_copy_out(format!("COPY ({query}) TO STDOUT (FORMAT binary)")))
                 .await?;
         Ok(CopyOutRows::new(out, stmt, self.shared.types))
+    }
+
+    /// Asks the server to cancel what this connection runs now (a CancelRequest on a new
+    /// socket); the statement then fails with 57014.
+    pub async fn cancel(&self) -> Result<()> {
+        self.shared
+            .client
+            .cancel_token()
+            .cancel_query(NoTls)
+            .await
+            .map_err(Into::into)
     }
 
     /// Runs a query and waits for its response buffer.

@@ -79,36 +79,33 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// An error while connecting: server errors (wrong password, unknown database) stay
+    /// DatabaseErrors even though the server sends them as FATAL.
+    pub fn from_connect(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => db_error(db),
+            None => e.into(),
+        }
+    }
+}
+
 impl From<tokio_postgres::Error> for Error {
     fn from(e: tokio_postgres::Error) -> Self {
         if let Some(db) = e.as_db_error() {
-            use tokio_postgres::error::ErrorPosition;
-            let (position, internal_position, internal_query) = match db.position() {
-                Some(ErrorPosition::Original(p)) => (Some(*p), None, None),
-                Some(ErrorPosition::Internal { position, query }) => {
-                    (None, Some(*position), Some(query.clone()))
-                }
-                None => (None, None, None),
-            };
-            return Error::Db(Box::new(DbFields {
-                message: db.message().to_string(),
-                severity: db.severity().to_string(),
-                code: db.code().code().to_string(),
-                detail: db.detail().map(str::to_string),
-                hint: db.hint().map(str::to_string),
-                position,
-                internal_position,
-                internal_query,
-                where_: db.where_().map(str::to_string),
-                schema: db.schema().map(str::to_string),
-                table: db.table().map(str::to_string),
-                column: db.column().map(str::to_string),
-                data_type: db.datatype().map(str::to_string),
-                constraint: db.constraint().map(str::to_string),
-                file: db.file().map(str::to_string),
-                line: db.line(),
-                routine: db.routine().map(str::to_string),
-            }));
+            // FATAL/PANIC on an established session end it (pg_terminate_backend, shutdown,
+            // idle timeouts): the connection is gone, whatever statement was running.
+            if matches!(db.severity(), "FATAL" | "PANIC") {
+                return Error::driver(
+                    "ERR_CONNECTION_CLOSED",
+                    format!(
+                        "the server closed the connection: {} ({})",
+                        db.message(),
+                        db.code().code()
+                    ),
+                );
+            }
+            return db_error(db);
         }
         if e.is_closed() {
             return Error::driver(
@@ -120,4 +117,34 @@ impl From<tokio_postgres::Error> for Error {
         // ("error connecting to server: Connection refused", "timeout", ...).
         Error::driver("ERR_CONNECTION", e.to_string())
     }
+}
+
+fn db_error(db: &tokio_postgres::error::DbError) -> Error {
+    use tokio_postgres::error::ErrorPosition;
+    let (position, internal_position, internal_query) = match db.position() {
+        Some(ErrorPosition::Original(p)) => (Some(*p), None, None),
+        Some(ErrorPosition::Internal { position, query }) => {
+            (None, Some(*position), Some(query.clone()))
+        }
+        None => (None, None, None),
+    };
+    Error::Db(Box::new(DbFields {
+        message: db.message().to_string(),
+        severity: db.severity().to_string(),
+        code: db.code().code().to_string(),
+        detail: db.detail().map(str::to_string),
+        hint: db.hint().map(str::to_string),
+        position,
+        internal_position,
+        internal_query,
+        where_: db.where_().map(str::to_string),
+        schema: db.schema().map(str::to_string),
+        table: db.table().map(str::to_string),
+        column: db.column().map(str::to_string),
+        data_type: db.datatype().map(str::to_string),
+        constraint: db.constraint().map(str::to_string),
+        file: db.file().map(str::to_string),
+        line: db.line(),
+        routine: db.routine().map(str::to_string),
+    }))
 }

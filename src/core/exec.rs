@@ -108,6 +108,42 @@ async fn execute(
     Ok(w.buf)
 }
 
+/// A parameterless statement that must not enter the statement cache (cursor FETCHes, whose
+/// result columns depend on the cursor behind the name): an unnamed statement, one round trip.
+pub async fn query_uncached(shared: &Shared, sql: &str) -> Result<Vec<u8>> {
+    let stream = shared
+        .client
+        .query_typed_raw(sql, std::iter::empty::<(Encoded, Type)>())
+        .await?;
+    pin_mut!(stream);
+    let mut w = Writer::with_capacity(256);
+    let mut count_at = 0;
+    let mut n: u32 = 0;
+    let types = &shared.types;
+    while let Some(row) = stream.try_next().await? {
+        if n == 0 {
+            write_header(&mut w, row.columns());
+            count_at = w.buf.len();
+            w.u32(0);
+        }
+        for (i, c) in row.columns().iter().enumerate() {
+            let cell: RawCell<'_> = row.try_get(i)?;
+            decode(c.type_(), cell.0, types, &mut w).map_err(|m| Error::driver("ERR_DECODE", m))?;
+        }
+        n += 1;
+    }
+    if n == 0 {
+        // No row, so no column list: an empty result.
+        write_header(&mut w, &[]);
+        w.u32(0);
+    } else {
+        w.buf[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
+    }
+    w.str(&command_of(sql));
+    w.f64(stream.rows_affected().unwrap_or(n as u64) as f64);
+    Ok(w.buf)
+}
+
 /// Runs `stmt` once per parameter set of `sets` (u32 count, then parameter lists).
 ///
 /// Every set is converted first, so a set that does not fit is reported (with its index)

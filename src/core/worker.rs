@@ -46,6 +46,11 @@ pub enum Job {
         sql: String,
         reply: oneshot::Sender<Result<CopyOut>>,
     },
+    /// A parameterless statement run as an unnamed statement, outside the cache.
+    Uncached {
+        sql: String,
+        reply: Reply,
+    },
     /// Prepares (or finds in the cache) a statement, in queue order.
     Prepare {
         sql: String,
@@ -61,7 +66,8 @@ impl Job {
             | Job::Simple { sql, .. }
             | Job::CopyIn { sql, .. }
             | Job::CopyOut { sql, .. }
-            | Job::Prepare { sql, .. } => sql,
+            | Job::Prepare { sql, .. }
+            | Job::Uncached { sql, .. } => sql,
         }
     }
 }
@@ -94,7 +100,7 @@ pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedRec
                 let Some(job) = job else { break };
                 let sql = job.sql().to_string();
                 let stmt = match job {
-                    Job::Simple { .. } => None,
+                    Job::Simple { .. } | Job::Uncached { .. } => None,
                     _ => {
                         let prepare = statement(&shared, &sql);
                         pin_mut!(prepare);
@@ -130,6 +136,16 @@ pub async fn statement(shared: &Shared, sql: &str) -> Result<Statement> {
     Ok(s)
 }
 
+/// A statement that failed because the session ended (FATAL, socket closed) leaves a
+/// connection that must not be handed out again, even before tokio-postgres notices.
+fn note<T>(shared: &Shared, r: &Result<T>) {
+    if let Err(e) = r {
+        if e.code() == "ERR_CONNECTION_CLOSED" {
+            shared.broken.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
     match (job, stmt) {
         (Job::Query { sql, params, reply }, Some(stmt)) => {
@@ -137,6 +153,7 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
                 Ok(stmt) => exec::query(&shared, stmt, &sql, (*params).as_ref()).await,
                 Err(e) => Err(e),
             };
+            note(&shared, &r);
             let _ = reply.send(r);
         }
         (
@@ -154,6 +171,7 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
                 }
                 Err(e) => Err(e),
             };
+            note(&shared, &r);
             let _ = reply.send(r);
         }
         (Job::CopyIn { reply, .. }, Some(stmt)) => {
@@ -187,8 +205,14 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         (Job::Prepare { reply, .. }, Some(stmt)) => {
             let _ = reply.send(stmt);
         }
+        (Job::Uncached { sql, reply }, _) => {
+            let r = exec::query_uncached(&shared, &sql).await;
+            note(&shared, &r);
+            let _ = reply.send(r);
+        }
         (Job::Simple { sql, reply }, _) => {
             let r = shared.client.batch_execute(&sql).await.map_err(Into::into);
+            note(&shared, &r);
             let _ = reply.send(r.map(|()| vec![crate::core::wire::status::OK]));
         }
         // The others always come with a statement (see the worker).

@@ -122,6 +122,17 @@ impl NativeClient {
         settle(env, reply)
     }
 
+    /// Queues a parameterless statement outside the statement cache (cursor FETCH).
+    #[napi(ts_return_type = "Promise<Buffer>")]
+    pub fn query_uncached<'env>(
+        &self,
+        env: &'env Env,
+        sql: String,
+    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
+        let reply = self.conn().map(|c| c.submit_uncached(sql));
+        settle(env, reply)
+    }
+
     /// Queues a parameterless statement over the simple protocol (transaction control).
     #[napi(ts_return_type = "Promise<Buffer>")]
     pub fn simple<'env>(
@@ -202,6 +213,18 @@ impl NativeClient {
         match conn.start_copy_out_rows(query).await {
             Ok(c) => Either::A(NativeCopyOutRows::new(c)),
             Err(e) => Either::B(error_response(&e)),
+        }
+    }
+
+    /// Sends a CancelRequest for what the connection runs now: `[OK]` or an error.
+    #[napi]
+    pub async fn cancel(&self) -> Buffer {
+        match self.conn() {
+            Ok(c) => match c.cancel().await {
+                Ok(()) => Buffer::from(vec![crate::core::wire::status::OK]),
+                Err(e) => error_response(&e),
+            },
+            Err(e) => error_response(&e),
         }
     }
 
