@@ -83,7 +83,7 @@ export declare class NativeCopyOutRows {
 
 export declare class NativePool {
   /** Validates the configuration; opens no connection. */
-  constructor(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null)
+  constructor(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null)
   /** Runs one query on a pooled connection. */
   query(sql: string, params: Buffer): Promise<Buffer>
   /** Borrows a connection until `release()`. */
@@ -94,7 +94,7 @@ export declare class NativePool {
 }
 
 /** Opens a standalone connection. */
-export declare function connectClient(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null): Promise<NativeClient | Buffer>
+export declare function connectClient(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null): Promise<NativeClient | Buffer>
 
 /** `pool.stats()`. */
 export interface PoolStats {

@@ -37,6 +37,20 @@ export interface ClientConfig {
   options?: string | Record<string, string | number | boolean>
   /** Only `false` (no TLS) is supported in this version. */
   ssl?: false
+  /** Receives server notices (RAISE NOTICE, warnings) instead of dropping them. */
+  onNotice?: (notice: DatabaseError) => void
+}
+
+export interface Notification {
+  channel: string
+  payload: string
+  /** The server process that sent it. */
+  processId: number
+}
+
+export interface Subscription {
+  channel: string
+  unlisten(): Promise<void>
 }
 
 export interface PoolConfig extends ClientConfig {
@@ -226,6 +240,10 @@ export declare class Client implements Queryable {
   readonly closed: boolean
   /** Cancels what the connection runs now (CancelRequest); that statement fails with 57014. */
   cancel(): Promise<void>
+  /** LISTEN on this connection (standalone clients). */
+  listen(channel: string, onNotify: (n: Notification) => void): Promise<Subscription>
+  /** NOTIFY through pg_notify. */
+  notify(channel: string, payload?: string): Promise<void>
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
@@ -263,6 +281,13 @@ export declare class Pool implements Queryable {
   copyIn(sql: string, options?: CancelOptions): Promise<CopyInStream>
   /** A Readable over `COPY ... TO STDOUT` with backpressure. */
   copyOut(sql: string, options?: CancelOptions): Promise<CopyOutStream>
+  /**
+   * LISTEN on a dedicated connection shared by the pool's listeners; if it is lost it is
+   * reopened with backoff and `onReconnect` runs. Closing the pool ends it.
+   */
+  listen(channel: string, onNotify: (n: Notification) => void, options?: { onReconnect?: () => void }): Promise<Subscription>
+  /** NOTIFY through pg_notify. */
+  notify(channel: string, payload?: string): Promise<void>
   /** Borrows a connection until `release()`; `signal` stops waiting (ERR_QUERY_CANCELLED). */
   connect(options?: { signal?: AbortSignal }): Promise<PoolClient>
   stats(): { size: number; idle: number; waiting: number; max: number }

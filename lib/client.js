@@ -11,6 +11,8 @@ const { openCopy, copyOutRows } = require('./copy')
 const { copyFrom } = require('./copy-from')
 const { cancellable, combinedSignal } = require('./cancel')
 const { cursorRows, nameAllocator } = require('./cursor')
+const { eventsCallback } = require('./events')
+const { quoteChannel } = require('./listener')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -32,21 +34,77 @@ class Client {
   #busy = null
   #pipeline = null
   #cursors = nameAllocator()
+  #handlers
+  #channels = new Map()
 
   /** @internal */
-  constructor(nativeClient) {
+  constructor(nativeClient, handlers) {
     if (!(nativeClient instanceof native.NativeClient)) {
       throw new TypeError('use Client.connect(config) or pool.connect() to get a client')
     }
     this.#native = nativeClient
+    this.#handlers = handlers
+    if (handlers) handlers.notification = (ev) => this.#notify(ev)
   }
 
-  /** Opens a connection. */
+  /**
+   * Opens a connection. `onNotice` in the config receives server notices; `listen()` works on
+   * the client's own connection.
+   */
   static async connect(config) {
-    const [settings, connString, password] = toNative(config)
-    const r = await native.connectClient(settings, connString, password)
-    if (r instanceof native.NativeClient) return new this(r)
+    const [settings, connString, password, onNotice] = toNative(config)
+    const handlers = { notice: onNotice ?? undefined }
+    const r = await native.connectClient(settings, connString, password, eventsCallback(handlers))
+    if (r instanceof native.NativeClient) return new this(r, handlers)
     throw responseError(r)
+  }
+
+  /** @internal For the dedicated listener connection: route events to `extra` too. */
+  static async _connectWith(config, extra) {
+    const c = await this.connect(config)
+    Object.assign(c.#handlers, { closed: extra.closed })
+    c.#extraNotify = extra.notification
+    return c
+  }
+
+  #extraNotify = null
+
+  #notify(ev) {
+    this.#extraNotify?.(ev)
+    const subs = this.#channels.get(ev.channel)
+    if (subs) for (const fn of subs) fn({ channel: ev.channel, payload: ev.payload, processId: ev.processId })
+  }
+
+  /** LISTEN on this client's connection; `unlisten()` stops. (Pool#listen adds reconnection.) */
+  async listen(channel, onNotify) {
+    if (!this.#handlers) throw new FerroError('ERR_INVALID_ARGUMENT', 'listen() on a pooled client is not supported: use pool.listen()')
+    const quoted = quoteChannel(channel)
+    if (typeof onNotify !== 'function') throw new FerroError('ERR_INVALID_ARGUMENT', 'listen() needs a callback')
+    let subs = this.#channels.get(channel)
+    if (!subs) {
+      await this.query(`LISTEN ${quoted}`)
+      subs = new Set()
+      this.#channels.set(channel, subs)
+    }
+    subs.add(onNotify)
+    let active = true
+    return {
+      channel,
+      unlisten: async () => {
+        if (!active) return
+        active = false
+        subs.delete(onNotify)
+        if (subs.size === 0 && this.#channels.get(channel) === subs) {
+          this.#channels.delete(channel)
+          if (!this.closed) await this.query(`UNLISTEN ${quoted}`)
+        }
+      },
+    }
+  }
+
+  /** NOTIFY `channel` with `payload` (pg_notify). */
+  async notify(channel, payload = '') {
+    await this.query('SELECT pg_notify($1, $2)', [channel, payload])
   }
 
   async query(sql, params, options) {

@@ -20,17 +20,24 @@ function invalid(message) {
   return new FerroError('ERR_INVALID_CONFIG', message)
 }
 
-/** `[settings, connectionString, passwordFunction]` for the native constructors. */
+/**
+ * `[settings, connectionString, passwordFunction, onNotice]` for the native constructors
+ * (onNotice is the user's handler, or null).
+ */
 function toNative(config) {
-  if (config === undefined || config === null) return [{}, null, null]
-  if (typeof config === 'string') return [{}, config, null]
+  if (config === undefined || config === null) return [{}, null, null, null]
+  if (typeof config === 'string') return [{}, config, null, null]
   if (typeof config !== 'object') throw invalid(`the configuration must be a string or an object, got ${typeof config}`)
   const settings = {}
   let connectionString = null
   let passwordFn = null
+  let onNotice = null
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue
-    if (key === 'connectionString') {
+    if (key === 'onNotice') {
+      if (typeof value !== 'function') throw invalid("'onNotice' must be a function")
+      onNotice = value
+    } else if (key === 'connectionString') {
       if (typeof value !== 'string') throw invalid("'connectionString' must be a string")
       connectionString = value
     } else if (key === 'password' && typeof value === 'function') {
@@ -63,7 +70,7 @@ function toNative(config) {
       throw invalid(`unknown configuration key '${key}'`)
     }
   }
-  return [settings, connectionString, passwordFn]
+  return [settings, connectionString, passwordFn, onNotice]
 }
 
 module.exports = { toNative }

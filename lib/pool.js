@@ -5,6 +5,9 @@ const { encodeParams } = require('./params')
 const { toNative } = require('./config')
 const { PoolClient, settle, checkSql } = require('./client')
 const { cancelledError } = require('./cancel')
+const { eventsCallback } = require('./events')
+const { Listener } = require('./listener')
+const { Client } = require('./client')
 
 // Resolves with `pending`, or rejects when `signal` aborts first; a connection that arrives
 // after the abort goes straight back to the pool.
@@ -34,14 +37,33 @@ function raceAbort(pending, signal) {
 class Pool {
   #native
   #closed = false
+  #listener
 
   constructor(config) {
-    const [settings, connString, password] = toNative(config)
+    const [settings, connString, password, onNotice] = toNative(config)
+    const events = onNotice ? eventsCallback({ notice: onNotice }) : null
     try {
-      this.#native = new native.NativePool(settings, connString, password)
+      this.#native = new native.NativePool(settings, connString, password, events)
     } catch (e) {
       throw new FerroError('ERR_INVALID_CONFIG', e.message)
     }
+    // Listeners get a dedicated connection with the same configuration.
+    this.#listener = new Listener((handlers) => Client._connectWith(config, handlers))
+  }
+
+  /**
+   * LISTEN on `channel`: `onNotify({ channel, payload, processId })` for each notification.
+   * Listeners share one dedicated connection that is reopened (with backoff) if lost; then
+   * `options.onReconnect()` runs so the application can catch up.
+   */
+  async listen(channel, onNotify, options) {
+    this.#check()
+    return this.#listener.listen(channel, onNotify, options)
+  }
+
+  /** NOTIFY `channel` with `payload` (pg_notify). */
+  async notify(channel, payload = '') {
+    await this.query('SELECT pg_notify($1, $2)', [channel, payload])
   }
 
   #check() {
@@ -173,6 +195,7 @@ class Pool {
     if (this.#closed) return
     this.#closed = true
     this.#native.close()
+    await this.#listener.close()
   }
 
   async [Symbol.asyncDispose]() {

@@ -7,7 +7,7 @@ interface User {
 }
 
 async function main(): Promise<void> {
-  const config: PoolConfig = { host: '/var/run/postgresql', max: 4, types: { int8: 'string' }, password: async () => 'pw' }
+  const config: PoolConfig = { host: '/var/run/postgresql', max: 4, types: { int8: 'string' }, password: async () => 'pw', onNotice: (n) => void n.message }
   const pool = new Pool(config)
   const r: QueryResult<User> = await pool.query<User>('SELECT id, name FROM users WHERE id = $1', [1])
   const name: string = r.rows[0].name
@@ -53,6 +53,9 @@ async function main(): Promise<void> {
   const borrowed = await pool.connect({ signal: AbortSignal.timeout(1000) })
   await borrowed.cancel()
   borrowed.release()
+  const sub = await pool.listen('jobs', (n) => void n.payload.length, { onReconnect: () => {} })
+  await pool.notify('jobs', 'x')
+  await sub.unlisten()
   void copiedRows
   const sink = await pool.copyIn('COPY t FROM STDIN (FORMAT csv)')
   sink.end('1\n')

@@ -17,6 +17,7 @@ use crate::core::config::Config;
 use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
 use crate::core::error::{Error, Result};
+use crate::core::events::{drive, Events};
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
 use crate::core::worker::{statement, submission_worker, Job, Reply};
@@ -54,7 +55,11 @@ pub type Params = Box<dyn AsRef<[u8]> + Send>;
 
 impl Conn {
     /// Opens a connection; `password` (from a password function) overrides the configured one.
-    pub async fn connect(config: &Config, password: Option<&str>) -> Result<Conn> {
+    pub async fn connect(
+        config: &Config,
+        password: Option<&str>,
+        events: Option<Arc<dyn Events>>,
+    ) -> Result<Conn> {
         let (client, connection) = config
             .to_tokio(password)
             .connect(NoTls)
@@ -66,9 +71,7 @@ impl Conn {
             .to_string();
         // The protocol task ends when the socket closes; the client then reports is_closed()
         // and the pool discards it. Its error needs no handler: callers see ERR_CONNECTION_CLOSED.
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        tokio::spawn(drive(connection, events));
         let mut process_id = 0;
         for m in client.simple_query("SELECT pg_backend_pid()").await? {
             if let tokio_postgres::SimpleQueryMessage::Row(r) = m {

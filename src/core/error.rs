@@ -80,6 +80,11 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 impl Error {
+    /// A notice: the same fields as an error.
+    pub fn from_notice(db: &tokio_postgres::error::DbError) -> Self {
+        db_error(db)
+    }
+
     /// An error while connecting: server errors (wrong password, unknown database) stay
     /// DatabaseErrors even though the server sends them as FATAL.
     pub fn from_connect(e: tokio_postgres::Error) -> Self {

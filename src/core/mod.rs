@@ -7,6 +7,7 @@ pub mod connstring;
 pub mod copy;
 pub mod copy_from;
 pub mod error;
+pub mod events;
 pub mod exec;
 pub mod pool;
 pub mod result;

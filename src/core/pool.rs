@@ -15,6 +15,7 @@ use deadpool_postgres::{PoolConfig, Runtime, Timeouts};
 use crate::core::config::Config;
 use crate::core::conn::Conn;
 use crate::core::error::{Error, Result};
+use crate::core::events::Events;
 
 /// Supplies a password per connection attempt (the user's password function).
 pub trait PasswordSource: Send + Sync {
@@ -22,19 +23,24 @@ pub trait PasswordSource: Send + Sync {
 }
 
 /// Opens a connection with the configured or supplied password.
-pub async fn open(config: &Config, source: Option<&dyn PasswordSource>) -> Result<Conn> {
+pub async fn open(
+    config: &Config,
+    source: Option<&dyn PasswordSource>,
+    events: Option<Arc<dyn Events>>,
+) -> Result<Conn> {
     match source {
         Some(s) => {
             let pw = s.password().await?;
-            Conn::connect(config, Some(&pw)).await
+            Conn::connect(config, Some(&pw), events).await
         }
-        None => Conn::connect(config, None).await,
+        None => Conn::connect(config, None, events).await,
     }
 }
 
 pub struct Manager {
     config: Arc<Config>,
     password: Option<Arc<dyn PasswordSource>>,
+    events: Option<Arc<dyn Events>>,
 }
 
 impl managed::Manager for Manager {
@@ -42,7 +48,7 @@ impl managed::Manager for Manager {
     type Error = Error;
 
     async fn create(&self) -> Result<Arc<Conn>> {
-        open(&self.config, self.password.as_deref())
+        open(&self.config, self.password.as_deref(), self.events.clone())
             .await
             .map(Arc::new)
     }
@@ -80,7 +86,11 @@ pub struct Stats {
 }
 
 impl Pool {
-    pub fn new(config: Config, password: Option<Arc<dyn PasswordSource>>) -> Result<Pool> {
+    pub fn new(
+        config: Config,
+        password: Option<Arc<dyn PasswordSource>>,
+        events: Option<Arc<dyn Events>>,
+    ) -> Result<Pool> {
         let config = Arc::new(config);
         let mut pc = PoolConfig::new(config.pool.max);
         pc.timeouts = Timeouts {
@@ -91,6 +101,7 @@ impl Pool {
         let inner = managed::Pool::builder(Manager {
             config: config.clone(),
             password,
+            events,
         })
         .config(pc)
         .runtime(Runtime::Tokio1)

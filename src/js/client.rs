@@ -8,11 +8,13 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut, NativeCopyOutRows};
+use super::events::{EventsFn, JsEvents};
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
 use super::{error_response, respond};
 use crate::core::conn::{closed_if_dropped, started, Conn};
 use crate::core::error::Error;
+use crate::core::events::Events;
 use crate::core::pool::{self, Object, Pool};
 
 enum Holder {
@@ -71,15 +73,18 @@ pub async fn connect_client(
     settings: HashMap<String, String>,
     conn_string: Option<String>,
     password: Option<PasswordFn>,
+    events: Option<EventsFn>,
 ) -> Either<NativeClient, Buffer> {
     let config = match resolve_config(settings, conn_string) {
         Ok(c) => c,
         Err(e) => return Either::B(error_response(&e)),
     };
     let source = password.map(JsPassword);
+    let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
     match pool::open(
         &config,
         source.as_ref().map(|s| s as &dyn pool::PasswordSource),
+        events,
     )
     .await
     {

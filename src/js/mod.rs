@@ -4,6 +4,7 @@
 
 mod client;
 mod copy;
+mod events;
 mod password;
 mod pool;
 

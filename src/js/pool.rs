@@ -8,9 +8,11 @@ use napi::bindgen_prelude::{Buffer, Either};
 use napi_derive::napi;
 
 use super::client::NativeClient;
+use super::events::{EventsFn, JsEvents};
 use super::password::{JsPassword, PasswordFn};
 use super::{error_response, respond};
 use crate::core::config::Config;
+use crate::core::events::Events;
 use crate::core::pool::{PasswordSource, Pool};
 
 /// Resolves settings, a connection string and the process environment into a `Config`.
@@ -45,11 +47,13 @@ impl NativePool {
         settings: HashMap<String, String>,
         conn_string: Option<String>,
         password: Option<PasswordFn>,
+        events: Option<EventsFn>,
     ) -> napi::Result<Self> {
         let config = resolve_config(settings, conn_string)
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         let source = password.map(|f| Arc::new(JsPassword(f)) as Arc<dyn PasswordSource>);
-        let pool = Pool::new(config, source)
+        let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
+        let pool = Pool::new(config, source, events)
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {
             pool: Arc::new(pool),

@@ -1,0 +1,49 @@
+//! Asynchronous messages of a connection: notifications (LISTEN/NOTIFY) and notices.
+//!
+//! tokio-postgres surfaces them only to whoever drives its `Connection` with `poll_message`;
+//! `drive` is that loop, and hands each message to the connection's `Events`, if any.
+
+use std::future::poll_fn;
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_postgres::{AsyncMessage, Connection};
+
+use crate::core::error::Error;
+
+/// Receives what a connection reports outside of any statement.
+pub trait Events: Send + Sync {
+    fn notification(&self, channel: &str, payload: &str, process_id: i32);
+    /// A notice, as the error it is shaped like (severity NOTICE, WARNING, ...).
+    fn notice(&self, notice: Error);
+    /// The connection ended (closed by either side, or lost).
+    fn closed(&self);
+}
+
+/// Drives the protocol until the connection ends, forwarding notifications and notices.
+pub async fn drive<S, T>(mut connection: Connection<S, T>, events: Option<Arc<dyn Events>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+    T: AsyncRead + AsyncWrite + Unpin,
+{
+    loop {
+        match poll_fn(|cx| connection.poll_message(cx)).await {
+            Some(Ok(AsyncMessage::Notification(n))) => {
+                if let Some(e) = &events {
+                    e.notification(n.channel(), n.payload(), n.process_id());
+                }
+            }
+            Some(Ok(AsyncMessage::Notice(db))) => {
+                if let Some(e) = &events {
+                    e.notice(Error::from_notice(&db));
+                }
+            }
+            Some(Ok(_)) => {}
+            // The error (if any) reaches the statements in flight as ERR_CONNECTION_CLOSED.
+            Some(Err(_)) | None => break,
+        }
+    }
+    if let Some(e) = &events {
+        e.closed();
+    }
+}
