@@ -3,7 +3,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Readable } = require('node:stream')
 const { execFileSync } = require('node:child_process')
-const { connect, pool, unique } = require('./helpers')
+const { connect, pool, unique, MEMORY_FLAGS } = require('./helpers')
 
 // [column type, value given to copyFrom, value read back]
 const TYPES = [
@@ -216,7 +216,7 @@ test('1,000,000 rows from an async generator keep RSS growth under 64 MiB', () =
       await c.close()
       console.log(JSON.stringify({ n, rows, growthMiB: (peak - base) / 2 ** 20 }))
     })()`
-  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))
+  const out = JSON.parse(execFileSync(process.execPath, [...MEMORY_FLAGS, '-e', script], { encoding: 'utf8' }))
   assert.equal(out.n, 1_000_000)
   assert.equal(out.rows, 1_000_000)
   assert.ok(out.growthMiB < 64, `RSS grew by ${out.growthMiB.toFixed(0)} MiB`)

@@ -1,7 +1,7 @@
 'use strict'
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { connect, pool } = require('./helpers')
+const { connect, pool, MEMORY_FLAGS } = require('./helpers')
 
 const cursorsOpen = async (c) => (await c.query("SELECT count(*)::int4 AS n FROM pg_cursors WHERE name LIKE 'ferropg_cursor%'")).rows[0].n
 
@@ -70,7 +70,7 @@ test('a slow consumer over 10,000,000 rows keeps memory flat', () => {
       await c.close()
       console.log(JSON.stringify({ n, growthMiB: (peak - before) / 2 ** 20 }))
     })()`
-  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))
+  const out = JSON.parse(execFileSync(process.execPath, [...MEMORY_FLAGS, '-e', script], { encoding: 'utf8' }))
   assert.equal(out.n, 10_000_000)
   assert.ok(out.growthMiB < 64, `RSS grew ${out.growthMiB.toFixed(0)} MiB`)
 })

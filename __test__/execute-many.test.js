@@ -2,7 +2,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Client } = require('..')
-const { connect, pool, countingProxy, roundTrips, unique } = require('./helpers')
+const { connect, pool, countingProxy, roundTrips, unique, MEMORY_FLAGS } = require('./helpers')
 
 async function withTable(fn) {
   const c = await connect()
@@ -118,7 +118,7 @@ test('an async iterable of 1,000,000 sets streams through with flat memory', asy
       console.log(JSON.stringify(out))
     })()`
   const { execFileSync } = require('node:child_process')
-  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }))
+  const out = JSON.parse(execFileSync(process.execPath, [...MEMORY_FLAGS, '-e', script], { encoding: 'utf8' }))
   assert.equal(out[1000000].rowCount, 1_000_000)
   assert.equal(out.rows, 1_100_000)
   const growth = out[1000000].peakMiB - out[100000].peakMiB
