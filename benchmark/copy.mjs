@@ -7,8 +7,8 @@
 //    pg-copy-streams to(); postgres.js readable())
 // Each driver x scenario in a fresh process, interleaved, REPS times; each run checks the row
 // count and samples its peak RSS. Medians; ratio = pg time / driver time.
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { run } from './harness.mjs'
 import { pipeline } from 'node:stream/promises'
 import { Readable, Writable } from 'node:stream'
 
@@ -141,40 +141,4 @@ const scenarios = {
   },
 }
 
-const [, , mode, driver, scenario] = process.argv
-if (mode === '--child') {
-  const d = await drivers[driver]()
-  const base = process.memoryUsage().rss
-  let peak = base
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10)
-  const ms = await scenarios[scenario](d)
-  clearInterval(timer)
-  await d.close()
-  process.stdout.write(JSON.stringify({ ms, rssMiB: (peak - base) / 2 ** 20 }))
-  process.exit(0)
-}
-
-const REPS = Number(process.env.REPS || 5)
-const me = fileURLToPath(import.meta.url)
-const results = {}
-for (let rep = 0; rep < REPS; rep++) {
-  for (const scenario of Object.keys(scenarios)) {
-    for (const driver of Object.keys(drivers)) {
-      const r = spawnSync(process.execPath, [me, '--child', driver, scenario], { encoding: 'utf8' })
-      if (r.status !== 0) throw new Error(`${driver}/${scenario} failed:\n${r.stderr}`)
-      const { ms, rssMiB } = JSON.parse(r.stdout)
-      if (ms !== null) ((results[scenario] ??= {})[driver] ??= []).push({ ms, rssMiB })
-    }
-  }
-}
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1]
-console.log(`\nNode ${process.version}, ${REPS} repetitions, ${N} rows, medians; ratio = pg time / driver time (higher is better)\n`)
-console.log('| scenario | driver | median ms | vs pg | peak RSS growth MiB |')
-console.log('|---|---|---|---|---|')
-for (const [scenario, byDriver] of Object.entries(results)) {
-  const base = median(byDriver.pg.map((r) => r.ms))
-  for (const [driver, runs] of Object.entries(byDriver)) {
-    const m = median(runs.map((r) => r.ms))
-    console.log(`| ${scenario} | ${driver} | ${m.toFixed(0)} | ${(base / m).toFixed(2)}x | ${median(runs.map((r) => r.rssMiB)).toFixed(0)} |`)
-  }
-}
+await run({ me: fileURLToPath(import.meta.url), drivers, scenarios, title: 'COPY, 1,000,000 rows' })

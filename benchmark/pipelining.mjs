@@ -7,8 +7,8 @@
 //    VALUES, 1,000 rows a statement; postgres.js: sql(rows), 10,000 rows a statement)
 // Each driver x scenario runs in a fresh process, interleaved, REPS times; every run checks the
 // table's row count and id sum. Medians, ratio = pg time / driver time.
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { run } from './harness.mjs'
 
 const N_RET = 5_000
 const N_BULK = 100_000
@@ -129,6 +129,7 @@ const scenarios = {
     const sum = await d.returning()
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     if (sum !== (N_RET * (N_RET + 1)) / 2) throw new Error(`bad id sum ${sum}`)
+    await d.q('DROP TABLE bench_pipe')
     return ms
   },
   async bulk(d) {
@@ -139,41 +140,9 @@ const scenarios = {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6
     const [{ n, s }] = await d.q('SELECT count(*)::int4 AS n, sum(a)::int8 AS s FROM bench_pipe')
     if (Number(n) !== N_BULK || Number(s) !== (N_BULK * (N_BULK - 1)) / 2) throw new Error(`bad table: ${n} rows`)
+    await d.q('DROP TABLE bench_pipe')
     return ms
   },
 }
 
-const [, , mode, driver, scenario] = process.argv
-if (mode === '--child') {
-  const d = await drivers[driver]()
-  const ms = await scenarios[scenario](d)
-  await d.q('DROP TABLE IF EXISTS bench_pipe')
-  await d.close()
-  process.stdout.write(JSON.stringify({ ms }))
-  process.exit(0)
-}
-
-const REPS = Number(process.env.REPS || 5)
-const me = fileURLToPath(import.meta.url)
-const results = {}
-for (let rep = 0; rep < REPS; rep++) {
-  for (const scenario of Object.keys(scenarios)) {
-    for (const driver of Object.keys(drivers)) {
-      const r = spawnSync(process.execPath, [me, '--child', driver, scenario], { encoding: 'utf8' })
-      if (r.status !== 0) throw new Error(`${driver}/${scenario} failed:\n${r.stderr}`)
-      const { ms } = JSON.parse(r.stdout)
-      if (ms !== null) ((results[scenario] ??= {})[driver] ??= []).push(ms)
-    }
-  }
-}
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1]
-console.log(`\nNode ${process.version}, ${REPS} repetitions, medians; ratio = pg time / driver time (higher is better)\n`)
-console.log('| scenario | driver | median ms | vs pg |')
-console.log('|---|---|---|---|')
-for (const [scenario, byDriver] of Object.entries(results)) {
-  const base = median(byDriver.pg)
-  for (const [driver, times] of Object.entries(byDriver)) {
-    const m = median(times)
-    console.log(`| ${scenario === 'returning' ? `${N_RET} INSERT RETURNING` : `${N_BULK} rows bulk insert`} | ${driver} | ${m.toFixed(1)} | ${(base / m).toFixed(2)}x |`)
-  }
-}
+await run({ me: fileURLToPath(import.meta.url), drivers, scenarios, title: 'Pipelining and batches' })

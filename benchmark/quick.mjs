@@ -5,8 +5,8 @@
 //    numeric), every field touched
 // Each driver x scenario runs in a fresh process, interleaved, REPS times; medians are printed
 // with ratios against pg. Every run checks its results so nothing looks fast by doing less.
-import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { run } from './harness.mjs'
 
 const SERIAL = 20_000
 const ROWS = 100_000
@@ -66,36 +66,4 @@ const scenarios = {
   },
 }
 
-const [, , mode, driver, scenario] = process.argv
-if (mode === '--child') {
-  const d = await drivers[driver]()
-  const ms = await scenarios[scenario](d)
-  await d.close()
-  process.stdout.write(JSON.stringify({ ms, rss: process.memoryUsage().rss }))
-  process.exit(0)
-}
-
-const REPS = Number(process.env.REPS || 5)
-const me = fileURLToPath(import.meta.url)
-const results = {}
-for (let rep = 0; rep < REPS; rep++) {
-  for (const scenario of Object.keys(scenarios)) {
-    for (const driver of Object.keys(drivers)) {
-      const r = spawnSync(process.execPath, [me, '--child', driver, scenario], { encoding: 'utf8' })
-      if (r.status !== 0) throw new Error(`${driver}/${scenario} failed:\n${r.stderr}`)
-      ;((results[scenario] ??= {})[driver] ??= []).push(JSON.parse(r.stdout).ms)
-    }
-  }
-}
-const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1]
-console.log(`\nNode ${process.version}, ${REPS} repetitions, medians (lower is better); ratio = pg time / driver time\n`)
-console.log('| scenario | driver | median ms | ops/s | vs pg |')
-console.log('|---|---|---|---|---|')
-for (const [scenario, byDriver] of Object.entries(results)) {
-  const base = median(byDriver.pg)
-  for (const [driver, times] of Object.entries(byDriver)) {
-    const m = median(times)
-    const ops = scenario === 'serial' ? Math.round((SERIAL / m) * 1000) : Math.round((ROWS / m) * 1000)
-    console.log(`| ${scenario} | ${driver} | ${m.toFixed(1)} | ${ops} ${scenario === 'serial' ? 'q' : 'rows'}/s | ${(base / m).toFixed(2)}x |`)
-  }
-}
+await run({ me: fileURLToPath(import.meta.url), drivers, scenarios, title: 'Serial queries and a large result', extra: { header: 'throughput', cell: (s, ms) => s === 'serial' ? `${Math.round((SERIAL / ms) * 1000)} q/s` : `${Math.round((ROWS / ms) * 1000)} rows/s` } })

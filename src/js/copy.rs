@@ -22,6 +22,34 @@ fn ok() -> Buffer {
     Buffer::from(vec![status::OK])
 }
 
+/// `[OK][f64 rows]` or the error.
+fn count_response(r: crate::core::error::Result<u64>) -> Buffer {
+    match r {
+        Ok(n) => {
+            let mut w = Writer::with_capacity(9);
+            w.u8(status::OK);
+            w.f64(n as f64);
+            Buffer::from(w.buf)
+        }
+        Err(e) => error_response(&e),
+    }
+}
+
+/// `[OK][1][data]`, `[OK][0]` at the end, or the error.
+fn data_response(r: crate::core::error::Result<Option<Vec<u8>>>) -> Buffer {
+    match r {
+        Ok(Some(data)) => {
+            let mut v = Vec::with_capacity(data.len() + 2);
+            v.push(status::OK);
+            v.push(1);
+            v.extend_from_slice(&data);
+            Buffer::from(v)
+        }
+        Ok(None) => Buffer::from(vec![status::OK, 0]),
+        Err(e) => error_response(&e),
+    }
+}
+
 #[napi]
 pub struct NativeCopyIn {
     inner: Arc<CopyIn>,
@@ -49,15 +77,7 @@ impl NativeCopyIn {
     /// Ends the COPY: `[OK][f64 rows copied]` or an error.
     #[napi]
     pub async fn finish(&self) -> Buffer {
-        match self.inner.finish().await {
-            Ok(n) => {
-                let mut w = Writer::with_capacity(9);
-                w.u8(status::OK);
-                w.f64(n as f64);
-                Buffer::from(w.buf)
-            }
-            Err(e) => error_response(&e),
-        }
+        count_response(self.inner.finish().await)
     }
 
     /// Aborts the COPY; nothing of it remains.
@@ -85,17 +105,7 @@ impl NativeCopyOut {
     /// `[OK][1][data]`, `[OK][0]` at the end, or an error.
     #[napi]
     pub async fn read(&self) -> Buffer {
-        match self.inner.read(READ_BATCH).await {
-            Ok(Some(data)) => {
-                let mut v = Vec::with_capacity(data.len() + 2);
-                v.push(status::OK);
-                v.push(1);
-                v.extend_from_slice(&data);
-                Buffer::from(v)
-            }
-            Ok(None) => Buffer::from(vec![status::OK, 0]),
-            Err(e) => error_response(&e),
-        }
+        data_response(self.inner.read(READ_BATCH).await)
     }
 
     /// Stops the COPY early (cancels it on the server) and leaves the connection usable.
@@ -149,20 +159,11 @@ impl NativeCopyFrom {
     /// Ends the COPY: `[OK][f64 rows copied]` or an error.
     #[napi]
     pub async fn finish(&self) -> Buffer {
-        match self.inner.finish().await {
-            Ok(n) => {
-                let mut w = Writer::with_capacity(9);
-                w.u8(status::OK);
-                w.f64(n as f64);
-                Buffer::from(w.buf)
-            }
-            Err(e) => {
-                if e.sqlstate().is_some() {
-                    self.conn.forget_copy_target(&self.inner.key);
-                }
-                error_response(&e)
-            }
+        let r = self.inner.finish().await;
+        if r.as_ref().is_err_and(|e| e.sqlstate().is_some()) {
+            self.conn.forget_copy_target(&self.inner.key);
         }
+        count_response(r)
     }
 
     /// Aborts the COPY (CopyFail): nothing of it remains.
@@ -191,17 +192,7 @@ impl NativeCopyOutRows {
     /// `[OK][1][result block]`, `[OK][0]` at the end, or an error.
     #[napi]
     pub async fn read(&self) -> Buffer {
-        match self.inner.read(READ_BATCH).await {
-            Ok(Some(block)) => {
-                let mut v = Vec::with_capacity(block.len() + 2);
-                v.push(status::OK);
-                v.push(1);
-                v.extend_from_slice(&block);
-                Buffer::from(v)
-            }
-            Ok(None) => Buffer::from(vec![status::OK, 0]),
-            Err(e) => error_response(&e),
-        }
+        data_response(self.inner.read(READ_BATCH).await)
     }
 
     /// Stops early (cancels the COPY on the server); the connection stays usable.
