@@ -11,6 +11,7 @@ pub mod geometry;
 pub mod json;
 pub mod numeric;
 pub mod other;
+pub mod parse_datetime;
 pub mod value;
 
 /// How int8 columns reach JS.

@@ -1,0 +1,161 @@
+//! Dates and times given as strings to binary COPY: ISO 8601 and the server's ISO output form
+//! (`YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][Z|±HH[:MM]]`, ` BC`, `infinity`), parsed exactly.
+
+use super::datetime::{days_from_civil, PG_EPOCH_DAYS, PG_EPOCH_US, US_PER_DAY};
+use super::value::JsValue;
+
+fn num(s: &str) -> Option<i64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// `HH:MM[:SS[.ffffff]]` then an optional zone (`Z`, `±HH`, `±HH:MM`, `±HHMM`): (µs of day,
+/// zone offset east of UTC in seconds).
+pub(super) fn parse_time(s: &str) -> Option<(i64, Option<i32>)> {
+    let zone_at = s.find(['+', '-', 'Z', 'z']);
+    let (clock, zone) = match zone_at {
+        Some(i) => (&s[..i], Some(&s[i..])),
+        None => (s, None),
+    };
+    let mut parts = clock.trim().split(':');
+    let h = num(parts.next()?)?;
+    let m = num(parts.next()?)?;
+    let (sec, frac) = match parts.next() {
+        Some(sp) => match sp.split_once('.') {
+            Some((a, b)) => (num(a)?, b),
+            None => (num(sp)?, ""),
+        },
+        None => (0, ""),
+    };
+    if parts.next().is_some() || frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let us_frac = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse::<i64>().ok()?
+    };
+    if m > 59 || sec > 59 || h > 24 || (h == 24 && (m > 0 || sec > 0 || us_frac > 0)) {
+        return None;
+    }
+    let us = ((h * 60 + m) * 60 + sec) * 1_000_000 + us_frac;
+    let off = match zone {
+        None => None,
+        Some(z) if z.eq_ignore_ascii_case("z") => Some(0),
+        Some(z) => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let body = &z[1..];
+            let (zh, zm) = match body.split_once(':') {
+                Some((a, b)) => (num(a)?, num(b)?),
+                None if body.len() == 4 => (num(&body[..2])?, num(&body[2..])?),
+                None => (num(body)?, 0),
+            };
+            if zh > 15 || zm > 59 {
+                return None;
+            }
+            Some(sign * (zh * 3600 + zm * 60) as i32)
+        }
+    };
+    Some((us, off))
+}
+
+/// `YYYY-MM-DD` (optionally ` BC`) as days since 1970-01-01.
+fn parse_date(s: &str) -> Option<i64> {
+    let (s, bc) = match s.strip_suffix(" BC").or_else(|| s.strip_suffix(" bc")) {
+        Some(d) => (d, true),
+        None => (s, false),
+    };
+    let mut p = s.split('-');
+    let (y, m, d) = (num(p.next()?)?, num(p.next()?)?, num(p.next()?)?);
+    if p.next().is_some() || !(1..=12).contains(&m) || d < 1 || y < 1 {
+        return None;
+    }
+    let y = if bc { 1 - y } else { y };
+    let days = days_from_civil(y, m as u32, d as u32);
+    // Reject impossible days (e.g. 2023-02-30) by converting back.
+    (super::datetime::civil_from_days(days) == (y, m as u32, d as u32)).then_some(days)
+}
+
+pub(super) fn date_days(v: &JsValue<'_>) -> Option<i32> {
+    let unix_days = match v {
+        JsValue::Date(ms) if ms.is_finite() => (*ms as i64).div_euclid(86_400_000),
+        JsValue::Number(n) if n.is_infinite() => {
+            return Some(if *n > 0.0 { i32::MAX } else { i32::MIN })
+        }
+        JsValue::Str(s) => match s.trim() {
+            "infinity" => return Some(i32::MAX),
+            "-infinity" => return Some(i32::MIN),
+            t => parse_date(t)?,
+        },
+        _ => return None,
+    };
+    i32::try_from(unix_days - PG_EPOCH_DAYS).ok()
+}
+
+/// µs since 2000-01-01 UTC. With `tz`, a zone in the text is applied; without it, the wall
+/// clock is kept (as the server does for timestamp without time zone).
+pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
+    match v {
+        JsValue::Date(ms) if ms.is_finite() => Some((*ms as i64) * 1000 - PG_EPOCH_US),
+        JsValue::Number(n) if n.is_infinite() => Some(if *n > 0.0 { i64::MAX } else { i64::MIN }),
+        JsValue::Str(s) => {
+            let t = s.trim();
+            match t {
+                "infinity" => return Some(i64::MAX),
+                "-infinity" => return Some(i64::MIN),
+                _ => {}
+            }
+            let (t, bc) = match t.strip_suffix(" BC") {
+                Some(x) => (x, " BC"),
+                None => (t, ""),
+            };
+            let (date, time) = match t.find(['T', 't', ' ']) {
+                Some(i) => (&t[..i], Some(&t[i + 1..])),
+                None => (t, None),
+            };
+            let days = parse_date(&format!("{date}{bc}"))?;
+            let (us, off) = match time {
+                Some(tm) => parse_time(tm)?,
+                None => (0, None),
+            };
+            let shift = if tz {
+                off.unwrap_or(0) as i64 * 1_000_000
+            } else {
+                0
+            };
+            Some(days * US_PER_DAY + us - shift - PG_EPOCH_US)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_dates_and_times() {
+        assert_eq!(date_days(&JsValue::Str("2000-01-02")), Some(1));
+        assert_eq!(date_days(&JsValue::Str("2023-02-30")), None);
+        assert_eq!(
+            timestamp_us(&JsValue::Str("2000-01-01T00:00:01.5Z"), true),
+            Some(1_500_000)
+        );
+        assert_eq!(
+            timestamp_us(&JsValue::Str("2000-01-01 02:00:00+02"), true),
+            Some(0)
+        );
+        assert_eq!(
+            timestamp_us(&JsValue::Str("2000-01-01 02:00:00+02"), false),
+            Some(7_200_000_000)
+        );
+        assert_eq!(parse_time("24:00:00"), Some((US_PER_DAY, None)));
+        assert_eq!(
+            parse_time("12:00-05:30"),
+            Some((43_200_000_000, Some(-19_800)))
+        );
+        assert!(parse_time("25:00").is_none());
+    }
+}
