@@ -129,6 +129,32 @@ export interface Queryable {
    * between sync points outside a transaction is atomic, leaving the block syncs.
    */
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
+  /**
+   * BEGIN with the options, COMMIT when `fn` resolves, ROLLBACK when it throws (the error is
+   * rethrown, a rollback failure attached as its `cause`). On a Pool it holds one connection.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
+  /**
+   * Writes rows into `table` with binary COPY; resolves with the number of rows. A value that
+   * does not fit aborts the COPY (the error has `index`, and names the column and type).
+   */
+  copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
+  /**
+   * The rows of `query` (a SELECT without parameters) exported with binary COPY and decoded with
+   * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
+   */
+  copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
+  /**
+   * The rows of a query fetched `batchSize` at a time through a server-side cursor (flat
+   * memory). `break` closes it; outside a transaction it runs in its own.
+   */
+  cursor<R = Row>(sql: string, params?: readonly unknown[], options?: CursorOptions): AsyncIterableIterator<R>
+  /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
+  copyIn(sql: string, options?: CancelOptions): Promise<CopyInStream>
+  /** A Readable over `COPY ... TO STDOUT` with backpressure. */
+  copyOut(sql: string, options?: CancelOptions): Promise<CopyOutStream>
+  /** NOTIFY through pg_notify. */
+  notify(channel: string, payload?: string): Promise<void>
 }
 
 /** A node Writable over `COPY ... FROM STDIN` (any format); `destroy(err)` aborts the COPY. */
@@ -209,30 +235,6 @@ export declare class Client implements Queryable {
   protected constructor()
   /** Opens a connection. */
   static connect(config?: string | ClientConfig): Promise<Client>
-  query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
-  query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
-  executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
-  pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
-  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
-  /**
-   * Writes rows into `table` with binary COPY; resolves with the number of rows. A value that
-   * does not fit aborts the COPY (the error has `index`, and names the column and type).
-   */
-  copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
-  /**
-   * The rows of `query` (a SELECT without parameters) exported with binary COPY and decoded with
-   * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
-   */
-  copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
-  /**
-   * The rows of a query fetched `batchSize` at a time through a server-side cursor (flat
-   * memory). `break` closes it; outside a transaction it runs in its own.
-   */
-  cursor<R = Row>(sql: string, params?: readonly unknown[], options?: CursorOptions): AsyncIterableIterator<R>
-  /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
-  copyIn(sql: string, options?: CancelOptions): Promise<CopyInStream>
-  /** A Readable over `COPY ... TO STDOUT` with backpressure. */
-  copyOut(sql: string, options?: CancelOptions): Promise<CopyOutStream>
   /** The server process serving this connection. */
   readonly processId: number
   /** The server's `server_version`. */
@@ -242,11 +244,10 @@ export declare class Client implements Queryable {
   cancel(): Promise<void>
   /** LISTEN on this connection (standalone clients). */
   listen(channel: string, onNotify: (n: Notification) => void): Promise<Subscription>
-  /** NOTIFY through pg_notify. */
-  notify(channel: string, payload?: string): Promise<void>
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
+export interface Client extends Queryable {}
 
 /** A client borrowed from a Pool. */
 export declare class PoolClient extends Client {
@@ -257,37 +258,11 @@ export declare class PoolClient extends Client {
 /** A pool of connections, opened lazily (the constructor does no I/O). */
 export declare class Pool implements Queryable {
   constructor(config?: string | PoolConfig)
-  query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
-  query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
-  executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
-  pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
-  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>
-  /**
-   * Writes rows into `table` with binary COPY; resolves with the number of rows. A value that
-   * does not fit aborts the COPY (the error has `index`, and names the column and type).
-   */
-  copyFrom(table: string, rows: CopyRows, options?: CopyFromOptions): Promise<number>
-  /**
-   * The rows of `query` (a SELECT without parameters) exported with binary COPY and decoded with
-   * the query type mapping: the fastest bulk export. Leaving the loop early cancels the COPY.
-   */
-  copyOutRows<R = Row>(query: string, options?: { rowMode?: 'object' | 'array' }): AsyncIterableIterator<R>
-  /**
-   * The rows of a query fetched `batchSize` at a time through a server-side cursor (flat
-   * memory). `break` closes it; outside a transaction it runs in its own.
-   */
-  cursor<R = Row>(sql: string, params?: readonly unknown[], options?: CursorOptions): AsyncIterableIterator<R>
-  /** A Writable over `COPY ... FROM STDIN` (text, csv or binary) with backpressure. */
-  copyIn(sql: string, options?: CancelOptions): Promise<CopyInStream>
-  /** A Readable over `COPY ... TO STDOUT` with backpressure. */
-  copyOut(sql: string, options?: CancelOptions): Promise<CopyOutStream>
   /**
    * LISTEN on a dedicated connection shared by the pool's listeners; if it is lost it is
    * reopened with backoff and `onReconnect` runs. Closing the pool ends it.
    */
   listen(channel: string, onNotify: (n: Notification) => void, options?: { onReconnect?: () => void }): Promise<Subscription>
-  /** NOTIFY through pg_notify. */
-  notify(channel: string, payload?: string): Promise<void>
   /** Borrows a connection until `release()`; `signal` stops waiting (ERR_QUERY_CANCELLED). */
   connect(options?: { signal?: AbortSignal }): Promise<PoolClient>
   stats(): { size: number; idle: number; waiting: number; max: number }
@@ -295,6 +270,7 @@ export declare class Pool implements Queryable {
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
 }
+export interface Pool extends Queryable {}
 
 /** Every error ferropg creates; `code` is a SQLSTATE or a stable `ERR_*` code. */
 export declare class FerroError extends Error {

@@ -12,7 +12,7 @@ const { copyFrom } = require('./copy-from')
 const { cancellable, combinedSignal } = require('./cancel')
 const { cursorRows, nameAllocator } = require('./cursor')
 const { eventsCallback } = require('./events')
-const { quoteChannel } = require('./listener')
+const { Listener } = require('./listener')
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -35,7 +35,6 @@ class Client {
   #pipeline = null
   #cursors = nameAllocator()
   #handlers
-  #channels = new Map()
 
   /** @internal */
   constructor(nativeClient, handlers) {
@@ -67,39 +66,23 @@ class Client {
     return c
   }
 
+  // Notifications go to whoever listens on this connection (a Listener, see listen()).
   #extraNotify = null
+  #listener = null
 
   #notify(ev) {
     this.#extraNotify?.(ev)
-    const subs = this.#channels.get(ev.channel)
-    if (subs) for (const fn of subs) fn({ channel: ev.channel, payload: ev.payload, processId: ev.processId })
   }
 
   /** LISTEN on this client's connection; `unlisten()` stops. (Pool#listen adds reconnection.) */
   async listen(channel, onNotify) {
     if (!this.#handlers) throw new FerroError('ERR_INVALID_ARGUMENT', 'listen() on a pooled client is not supported: use pool.listen()')
-    const quoted = quoteChannel(channel)
-    if (typeof onNotify !== 'function') throw new FerroError('ERR_INVALID_ARGUMENT', 'listen() needs a callback')
-    let subs = this.#channels.get(channel)
-    if (!subs) {
-      await this.query(`LISTEN ${quoted}`)
-      subs = new Set()
-      this.#channels.set(channel, subs)
-    }
-    subs.add(onNotify)
-    let active = true
-    return {
-      channel,
-      unlisten: async () => {
-        if (!active) return
-        active = false
-        subs.delete(onNotify)
-        if (subs.size === 0 && this.#channels.get(channel) === subs) {
-          this.#channels.delete(channel)
-          if (!this.closed) await this.query(`UNLISTEN ${quoted}`)
-        }
-      },
-    }
+    // The same subscription bookkeeping as the pool's, on this connection and without reconnecting.
+    this.#listener ??= new Listener(async (handlers) => {
+      this.#extraNotify = handlers.notification
+      return this
+    })
+    return this.#listener.listen(channel, onNotify)
   }
 
   /** NOTIFY `channel` with `payload` (pg_notify). */

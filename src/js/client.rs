@@ -67,6 +67,23 @@ fn settle<'env>(env: &'env Env, reply: Pending) -> napi::Result<PromiseRaw<'env,
     })
 }
 
+/// A promise for a queued COPY's handle (wrapped by `wrap`) or its error response.
+fn start_copy<'env, T: Send + 'static, N: napi::bindgen_prelude::ToNapiValue + Send + 'static>(
+    env: &'env Env,
+    rx: Result<tokio::sync::oneshot::Receiver<crate::core::error::Result<T>>, Error>,
+    wrap: fn(T) -> N,
+) -> napi::Result<PromiseRaw<'env, Either<N, Buffer>>> {
+    env.spawn_future(async move {
+        Ok(match rx {
+            Ok(rx) => match started(rx).await {
+                Ok(c) => Either::A(wrap(c)),
+                Err(e) => Either::B(error_response(&e)),
+            },
+            Err(e) => Either::B(error_response(&e)),
+        })
+    })
+}
+
 /// Opens a standalone connection.
 #[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
 pub async fn connect_client(
@@ -157,15 +174,7 @@ impl NativeClient {
         sql: String,
     ) -> napi::Result<PromiseRaw<'env, Either<NativeCopyIn, Buffer>>> {
         let rx = self.conn().map(|c| c.submit_copy_in(sql));
-        env.spawn_future(async move {
-            Ok(match rx {
-                Ok(rx) => match started(rx).await {
-                    Ok(c) => Either::A(NativeCopyIn::new(c)),
-                    Err(e) => Either::B(error_response(&e)),
-                },
-                Err(e) => Either::B(error_response(&e)),
-            })
-        })
+        start_copy(env, rx, NativeCopyIn::new)
     }
 
     /// Starts a `COPY ... TO STDOUT` (queued in call order).
@@ -176,15 +185,7 @@ impl NativeClient {
         sql: String,
     ) -> napi::Result<PromiseRaw<'env, Either<NativeCopyOut, Buffer>>> {
         let rx = self.conn().map(|c| c.submit_copy_out(sql));
-        env.spawn_future(async move {
-            Ok(match rx {
-                Ok(rx) => match started(rx).await {
-                    Ok(c) => Either::A(NativeCopyOut::new(c)),
-                    Err(e) => Either::B(error_response(&e)),
-                },
-                Err(e) => Either::B(error_response(&e)),
-            })
-        })
+        start_copy(env, rx, NativeCopyOut::new)
     }
 
     /// Starts a copyFrom into `table` (binary COPY; the target is looked up once per connection).
