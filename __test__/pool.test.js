@@ -132,3 +132,37 @@ test('pool.query spreads concurrent calls over the pool', async () => {
     await p.close()
   }
 })
+
+test('a full pool pipelines plain pool.query statements onto busy connections, never transaction control', async () => {
+  const p = new Pool({ connectionString: url, max: 1 })
+  try {
+    const slow = p.query('SELECT pg_sleep(0.3), pg_backend_pid() AS pid')
+    await new Promise((r) => setTimeout(r, 50))
+    // The connection is busy and the pool full: a SELECT rides it instead of queueing.
+    const ride = p.query('SELECT pg_backend_pid() AS pid, $1::int4 AS x', [7])
+    await new Promise((r) => setTimeout(r, 20))
+    assert.equal(p.stats().waiting, 0)
+    const [a, b] = await Promise.all([slow, ride])
+    assert.equal(a.rows[0].pid, b.rows[0].pid)
+    assert.equal(b.rows[0].x, 7)
+
+    // BEGIN must not share: it waits for a connection of its own, then the connection left
+    // inside a transaction is discarded rather than reused.
+    const slow2 = p.query('SELECT pg_sleep(0.3)')
+    await new Promise((r) => setTimeout(r, 50))
+    const begin = p.query('BEGIN')
+    await new Promise((r) => setTimeout(r, 20))
+    assert.equal(p.stats().waiting, 1)
+    await Promise.all([slow2, begin])
+    const after = await p.query("SELECT count(*)::int4 AS n FROM pg_stat_activity WHERE state LIKE 'idle in transaction%'")
+    assert.equal(after.rows[0].n, 0)
+
+    // A failing statement riding a shared connection fails alone.
+    const results = await Promise.allSettled([p.query('SELECT pg_sleep(0.1)'), p.query('SELECT 1/0'), p.query('SELECT 2 AS two')])
+    assert.equal(results[0].status, 'fulfilled')
+    assert.equal(results[1].reason.code, '22012')
+    assert.equal(results[2].value.rows[0].two, 2)
+  } finally {
+    await p.close()
+  }
+})

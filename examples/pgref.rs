@@ -152,12 +152,26 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
             let rows: Vec<_> = (0..W4_ROWS)
                 .map(|i| {
                     let at = UNIX_EPOCH + Duration::from_secs((EPOCH + i as i64) as u64);
-                    (i, format!("name {i}"), i as f64 / 4.0, at, serde_json::json!({ "k": i }))
+                    (
+                        i,
+                        format!("name {i}"),
+                        i as f64 / 4.0,
+                        at,
+                        serde_json::json!({ "k": i }),
+                    )
                 })
                 .collect();
             let t0 = Instant::now();
-            let sink = c.copy_in("COPY bench_w4 FROM STDIN (FORMAT binary)").await?;
-            let types = [Type::INT4, Type::TEXT, Type::FLOAT8, Type::TIMESTAMPTZ, Type::JSONB];
+            let sink = c
+                .copy_in("COPY bench_w4 FROM STDIN (FORMAT binary)")
+                .await?;
+            let types = [
+                Type::INT4,
+                Type::TEXT,
+                Type::FLOAT8,
+                Type::TIMESTAMPTZ,
+                Type::JSONB,
+            ];
             let writer = BinaryCopyInWriter::new(sink, &types);
             pin_mut!(writer);
             for (i, n, s, t, p) in &rows {
@@ -171,15 +185,21 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
         }
         "W5" => {
             c.batch_execute("DROP TABLE IF EXISTS bench_w5; CREATE TABLE bench_w5 (id serial PRIMARY KEY, a int4 NOT NULL, b text NOT NULL)").await?;
-            let st = c.prepare("INSERT INTO bench_w5 (a, b) VALUES ($1, $2) RETURNING id").await?;
+            let st = c
+                .prepare("INSERT INTO bench_w5 (a, b) VALUES ($1, $2) RETURNING id")
+                .await?;
             let sets: Vec<(i32, String)> = (0..W5_N).map(|i| (i, format!("x{i}"))).collect();
-            let params: Vec<[&(dyn ToSql + Sync); 2]> = sets.iter().map(|(a, b)| [a as _, b as _]).collect();
+            let params: Vec<[&(dyn ToSql + Sync); 2]> =
+                sets.iter().map(|(a, b)| [a as _, b as _]).collect();
             let t0 = Instant::now();
             c.batch_execute("BEGIN").await?;
             let rows = future::try_join_all(params.iter().map(|p| c.query_one(&st, p))).await?;
             c.batch_execute("COMMIT").await?;
             let ms = t0.elapsed();
-            let n: i64 = c.query_one("SELECT count(*) FROM bench_w5", &[]).await?.get(0);
+            let n: i64 = c
+                .query_one("SELECT count(*) FROM bench_w5", &[])
+                .await?
+                .get(0);
             let sum: i64 = rows.iter().map(|r| r.get::<_, i32>(0) as i64).sum();
             Ok((ms, if n == W5_N as i64 { sum } else { -1 }))
         }
@@ -200,7 +220,9 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
 
 fn main() -> Res<()> {
     let w = std::env::args().nth(1).unwrap_or_default();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let base = status("VmRSS:");
     let (elapsed, check) = rt.block_on(run(&w))?;
     let peak = status("VmHWM:");

@@ -8,6 +8,7 @@ pub mod copy;
 pub mod copy_from;
 pub mod error;
 pub mod events;
+pub mod lease;
 pub mod exec;
 pub mod pool;
 pub mod result;

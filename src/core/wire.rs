@@ -98,6 +98,17 @@ impl Writer {
     pub fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
     }
+    /// A length-prefixed string produced in place: `f` appends its UTF-8 bytes, then the length
+    /// is patched in. Decoders that format text use it to avoid a temporary String per value.
+    #[inline]
+    pub fn str_with<E>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> Result<(), E>) -> Result<(), E> {
+        let at = self.buf.len();
+        self.u32(0);
+        f(&mut self.buf)?;
+        let n = (self.buf.len() - at - 4) as u32;
+        self.buf[at..at + 4].copy_from_slice(&n.to_le_bytes());
+        Ok(())
+    }
     /// An optional string: u32::MAX marks "absent".
     pub fn opt_str(&mut self, s: Option<&str>) {
         match s {

@@ -13,6 +13,7 @@ use super::password::{JsPassword, PasswordFn};
 use super::{error_response, respond};
 use crate::core::config::Config;
 use crate::core::events::Events;
+use crate::core::lease::{can_share, Leases};
 use crate::core::pool::{PasswordSource, Pool};
 
 /// Resolves settings, a connection string and the process environment into a `Config`.
@@ -27,6 +28,7 @@ pub fn resolve_config(
 #[napi]
 pub struct NativePool {
     pool: Arc<Pool>,
+    leases: Leases,
     reaper: AtomicBool,
 }
 
@@ -57,6 +59,7 @@ impl NativePool {
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {
             pool: Arc::new(pool),
+            leases: Leases::default(),
             reaper: AtomicBool::new(false),
         })
     }
@@ -71,18 +74,17 @@ impl NativePool {
     #[napi]
     pub async fn query(&self, sql: String, params: Buffer) -> Buffer {
         self.touch();
-        let obj = match self.pool.get().await {
-            Ok(o) => o,
-            Err(e) => return error_response(&e),
+        // A busy pool pipelines plain statements onto connections already in use (core::lease).
+        let share = can_share(&sql);
+        let lease = match share.then(|| self.leases.ride(&self.pool)).flatten() {
+            Some(l) => l,
+            None => match self.pool.get().await {
+                Ok(o) => self.leases.start(o, share),
+                Err(e) => return error_response(&e),
+            },
         };
-        let r = obj.query(sql, Box::new(params)).await;
-        // A raw BEGIN through pool.query would leave the connection inside a transaction:
-        // never hand that to the next caller.
-        if obj.in_transaction() {
-            Pool::discard(obj);
-        } else {
-            drop(obj);
-        }
+        let r = lease.query(sql, Box::new(params)).await;
+        self.leases.leave(&lease);
         respond(r)
     }
 

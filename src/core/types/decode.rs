@@ -11,7 +11,7 @@ use tokio_postgres::types::{Kind, Type};
 use super::datetime::{
     date_to_ms, date_to_string, timestamp_to_ms, timestamp_to_string, timetz_to_string,
 };
-use super::numeric::numeric_to_string;
+use super::numeric::{numeric_to_string, write_numeric};
 use super::{DateMode, Int8Mode, NumericMode, TimestampMode, TypeOptions};
 use crate::core::wire::{out, Writer};
 
@@ -85,24 +85,22 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>, opts: &TypeOptions, w: &mut Writer)
             w.u8(out::F64);
             w.f64(f64::from_be_bytes(fixed(raw, ty)?));
         }
-        Type::NUMERIC => {
-            let s = numeric_to_string(raw)?;
-            match opts.numeric {
-                NumericMode::String => {
-                    w.u8(out::STR);
-                    w.str(&s);
-                }
-                NumericMode::Number => {
-                    w.u8(out::F64);
-                    w.f64(match s.as_str() {
-                        "NaN" => f64::NAN,
-                        "Infinity" => f64::INFINITY,
-                        "-Infinity" => f64::NEG_INFINITY,
-                        d => d.parse::<f64>().map_err(err(ty))?,
-                    });
-                }
+        Type::NUMERIC => match opts.numeric {
+            NumericMode::String => {
+                w.u8(out::STR);
+                w.str_with(|b| write_numeric(raw, b))?;
             }
-        }
+            NumericMode::Number => {
+                let s = numeric_to_string(raw)?;
+                w.u8(out::F64);
+                w.f64(match s.as_str() {
+                    "NaN" => f64::NAN,
+                    "Infinity" => f64::INFINITY,
+                    "-Infinity" => f64::NEG_INFINITY,
+                    d => d.parse::<f64>().map_err(err(ty))?,
+                });
+            }
+        },
         Type::BYTEA => {
             w.u8(out::BYTES);
             w.bytes(raw);
@@ -120,9 +118,16 @@ pub fn decode(ty: &Type, raw: Option<&[u8]>, opts: &TypeOptions, w: &mut Writer)
         },
         Type::UUID => {
             let b: [u8; 16] = fixed(raw, ty)?;
-            let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
             w.u8(out::STR);
-            w.str(&super::encode::hyphenate_uuid(&h));
+            w.u32(36);
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            for (i, x) in b.iter().enumerate() {
+                if matches!(i, 4 | 6 | 8 | 10) {
+                    w.u8(b'-');
+                }
+                w.u8(HEX[(x >> 4) as usize]);
+                w.u8(HEX[(x & 15) as usize]);
+            }
         }
         Type::DATE => {
             let d = i32::from_be_bytes(fixed(raw, ty)?);

@@ -12,17 +12,29 @@ fn be16(b: &[u8], i: usize) -> Option<u16> {
 
 /// The server's text for a binary numeric (`NaN`, `Infinity`, `-Infinity` included).
 pub fn numeric_to_string(raw: &[u8]) -> Result<String, String> {
+    let mut out = Vec::with_capacity(raw.len() * 2 + 8);
+    write_numeric(raw, &mut out)?;
+    String::from_utf8(out).map_err(|_| "malformed numeric value".to_string())
+}
+
+/// Appends the server's text for a binary numeric to `out` (ASCII only). Writes straight into
+/// the response buffer: a result of many numerics allocates nothing per value.
+pub fn write_numeric(raw: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let bad = || "malformed numeric value".to_string();
     let ndigits = be16(raw, 0).ok_or_else(bad)? as usize;
     let weight = be16(raw, 2).ok_or_else(bad)? as i16 as i32;
     let sign = be16(raw, 4).ok_or_else(bad)?;
     let dscale = be16(raw, 6).ok_or_else(bad)? as usize;
-    match sign {
-        NAN => return Ok("NaN".into()),
-        PINF => return Ok("Infinity".into()),
-        NINF => return Ok("-Infinity".into()),
-        0 | NEG => {}
+    let special: &[u8] = match sign {
+        NAN => b"NaN",
+        PINF => b"Infinity",
+        NINF => b"-Infinity",
+        0 | NEG => b"",
         _ => return Err(bad()),
+    };
+    if !special.is_empty() {
+        out.extend_from_slice(special);
+        return Ok(());
     }
     if raw.len() != 8 + 2 * ndigits {
         return Err(bad());
@@ -34,33 +46,43 @@ pub fn numeric_to_string(raw: &[u8]) -> Result<String, String> {
             0
         }
     };
-    let mut s = String::with_capacity(ndigits * 4 + dscale + 3);
+    // Four decimal digits of a base-10000 digit, most significant first.
+    let four = |d: u16| -> [u8; 4] {
+        [
+            b'0' + (d / 1000 % 10) as u8,
+            b'0' + (d / 100 % 10) as u8,
+            b'0' + (d / 10 % 10) as u8,
+            b'0' + (d % 10) as u8,
+        ]
+    };
     if sign == NEG {
-        s.push('-');
+        out.push(b'-');
     }
     if weight < 0 {
-        s.push('0');
+        out.push(b'0');
     } else {
         for i in 0..=weight {
-            let d = digit(i);
+            let d = four(digit(i));
             if i == 0 {
-                s.push_str(&d.to_string());
+                // The leading group without its leading zeros (but at least one digit).
+                let skip = d.iter().take(3).take_while(|&&c| c == b'0').count();
+                out.extend_from_slice(&d[skip..]);
             } else {
-                s.push_str(&format!("{d:04}"));
+                out.extend_from_slice(&d);
             }
         }
     }
     if dscale > 0 {
-        s.push('.');
-        let start = s.len();
+        out.push(b'.');
+        let start = out.len();
         let mut i = weight + 1;
-        while s.len() - start < dscale {
-            s.push_str(&format!("{:04}", digit(i)));
+        while out.len() - start < dscale {
+            out.extend_from_slice(&four(digit(i)));
             i += 1;
         }
-        s.truncate(start + dscale);
+        out.truncate(start + dscale);
     }
-    Ok(s)
+    Ok(())
 }
 
 /// True when `s` is decimal text the numeric input function accepts: optional sign, digits

@@ -1,0 +1,122 @@
+//! `pool.query` on a busy pool: instead of queueing for a free connection, a plain statement
+//! rides a connection that other `pool.query` calls are already using, and is pipelined behind
+//! them (each statement keeps its own Sync, so errors stay isolated).
+//!
+//! Why: with every connection checked out by a single statement, throughput is `max` round trips
+//! at a time, each paying the full JS <-> runtime <-> server latency. Sharing is what postgres.js
+//! and Bun do for their pools. Rules that keep it safe:
+//! - only statements that cannot change the transaction state ride (`SELECT`, `INSERT`,
+//!   `UPDATE`, `DELETE`, `MERGE`, `VALUES`, `TABLE`, `WITH ...`); anything else borrows a
+//!   connection of its own;
+//! - riding happens only when the pool is at `max`, no connection is idle and nobody waits in
+//!   deadpool's queue (so `pool.connect()` / transactions are not starved: once someone waits,
+//!   leases drain and their connections go back to the pool);
+//! - a connection found inside a transaction after a statement is discarded when its last rider
+//!   leaves, as for an exclusive `pool.query`.
+//!
+//! The cost is head-of-line blocking: a slow statement delays the ones pipelined behind it.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::core::command::command_of;
+use crate::core::conn::{Conn, Params};
+use crate::core::error::{Error, Result};
+use crate::core::pool::{Object, Pool};
+
+/// A checked-out connection shared by the `pool.query` calls riding it.
+pub struct Lease {
+    obj: Option<Object>,
+    /// Statements in flight on it; changed only under the registry's lock.
+    riders: AtomicUsize,
+    /// Left inside a transaction: take no new riders, discard at the end.
+    poisoned: AtomicBool,
+}
+
+impl Lease {
+    fn new(obj: Object) -> Lease {
+        Lease {
+            obj: Some(obj),
+            riders: AtomicUsize::new(1),
+            poisoned: AtomicBool::new(false),
+        }
+    }
+
+    /// Runs one statement on the leased connection (implicitly pipelined behind the others).
+    pub async fn query(&self, sql: String, params: Params) -> Result<Vec<u8>> {
+        match self.conn() {
+            Some(c) => c.query(sql, params).await,
+            None => Err(Error::driver("ERR_CONNECTION_CLOSED", "the connection was released")),
+        }
+    }
+
+    /// `None` only while dropping.
+    fn conn(&self) -> Option<&Conn> {
+        self.obj.as_deref().map(|c| &**c)
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(obj) = self.obj.take() {
+            if self.poisoned.load(Ordering::Relaxed) || obj.in_transaction() {
+                Pool::discard(obj);
+            }
+        }
+    }
+}
+
+/// The leases currently shared, per pool.
+#[derive(Default)]
+pub struct Leases {
+    shared: Mutex<Vec<Arc<Lease>>>,
+}
+
+/// True for statements that cannot open or close a transaction.
+pub fn can_share(sql: &str) -> bool {
+    matches!(
+        command_of(sql).as_str(),
+        "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE"
+    )
+}
+
+impl Leases {
+    /// The least busy shared connection, when the pool is full and nobody is waiting for one.
+    pub fn ride(&self, pool: &Pool) -> Option<Arc<Lease>> {
+        let s = pool.stats();
+        if s.idle > 0 || s.waiting > 0 || s.size < s.max {
+            return None;
+        }
+        let shared = self.shared.lock().ok()?;
+        let best = shared
+            .iter()
+            .filter(|l| !l.poisoned.load(Ordering::Relaxed))
+            .min_by_key(|l| l.riders.load(Ordering::Relaxed))?;
+        best.riders.fetch_add(1, Ordering::Relaxed);
+        Some(best.clone())
+    }
+
+    /// Wraps a freshly borrowed connection; `share` makes it available to riders.
+    pub fn start(&self, obj: Object, share: bool) -> Arc<Lease> {
+        let lease = Arc::new(Lease::new(obj));
+        if share {
+            if let Ok(mut shared) = self.shared.lock() {
+                shared.push(lease.clone());
+            }
+        }
+        lease
+    }
+
+    /// One statement on `lease` is done; the last one out unshares it, which returns the
+    /// connection to the pool (or discards it) when the final reference drops.
+    pub fn leave(&self, lease: &Arc<Lease>) {
+        if lease.conn().is_some_and(Conn::in_transaction) {
+            lease.poisoned.store(true, Ordering::Relaxed);
+        }
+        if let Ok(mut shared) = self.shared.lock() {
+            if lease.riders.fetch_sub(1, Ordering::Relaxed) == 1 {
+                shared.retain(|l| !Arc::ptr_eq(l, lease));
+            }
+        }
+    }
+}
