@@ -9,18 +9,26 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The inbox of finished statements for one JS environment. */
+export declare class Completions {
+  /** `onReady` is called on the JS thread when responses are waiting in the inbox. */
+  constructor(onReady: ReadyFn)
+  /** Takes every queued response: `[u32 id][u32 length][response]...`. */
+  drain(): Buffer
+}
+
 export declare class NativeClient {
   /**
-   * Queues the query on the JS thread, so queries run in call order, and resolves when
-   * its result arrives (later queries are sent without waiting for it).
+   * Queues the query on the JS thread, so queries run in call order; its response goes to
+   * `inbox` under `id` (later queries are sent without waiting for it).
    */
-  query(sql: string, params: Buffer): Promise<Buffer>
+  submitQuery(sql: string, params: Buffer, id: number, inbox: Completions): void
   /** Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists. */
-  executeChunk(sql: string, sets: Buffer, returning: boolean): Promise<Buffer>
+  submitChunk(sql: string, sets: Buffer, returning: boolean, id: number, inbox: Completions): void
   /** Queues a parameterless statement outside the statement cache (cursor FETCH). */
-  queryUncached(sql: string): Promise<Buffer>
+  submitUncached(sql: string, id: number, inbox: Completions): void
   /** Queues a parameterless statement over the simple protocol (transaction control). */
-  simple(sql: string): Promise<Buffer>
+  submitSimple(sql: string, id: number, inbox: Completions): void
   /** Starts a `COPY ... FROM STDIN` (queued in call order). */
   copyIn(sql: string): Promise<NativeCopyIn | Buffer>
   /** Starts a `COPY ... TO STDOUT` (queued in call order). */
@@ -84,8 +92,8 @@ export declare class NativeCopyOutRows {
 export declare class NativePool {
   /** Validates the configuration; opens no connection. */
   constructor(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null)
-  /** Runs one query on a pooled connection. */
-  query(sql: string, params: Buffer): Promise<Buffer>
+  /** Runs one query on a pooled connection; the response goes to `inbox` under `id`. */
+  submitQuery(sql: string, params: Buffer, id: number, inbox: Completions): void
   /** Borrows a connection until `release()`. */
   connect(): Promise<NativeClient | Buffer>
   stats(): PoolStats

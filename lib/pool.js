@@ -1,5 +1,6 @@
 'use strict'
 const native = require('../binding')
+require('./completions') // the promise-returning native query methods
 const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
 const { toNative } = require('./config')

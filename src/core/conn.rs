@@ -18,9 +18,10 @@ use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
 use crate::core::error::{Error, Result};
 use crate::core::events::{drive, Events};
+use crate::core::reply::{gone, Reply};
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
-use crate::core::worker::{statement, submission_worker, Job, Reply};
+use crate::core::worker::{statement, submission_worker, Job};
 
 /// What the submission worker and running statements share.
 pub struct Shared {
@@ -114,26 +115,20 @@ impl Conn {
         self.shared.in_transaction.load(Ordering::Relaxed)
     }
 
-    fn submit(&self, make: impl FnOnce(Reply) -> Job) -> oneshot::Receiver<Result<Vec<u8>>> {
-        let (reply, rx) = oneshot::channel();
-        // A send error means the worker is gone; dropping `reply` makes `rx` report it.
-        let _ = self.queue.send(make(reply));
-        rx
+    fn submit(&self, job: Job) {
+        // A send error means the worker is gone: the job's Reply is dropped unsent, which
+        // reports ERR_CONNECTION_CLOSED.
+        let _ = self.queue.send(job);
     }
 
     /// Queues a query; everything submitted on a connection runs in submission order.
-    pub fn submit_query(&self, sql: String, params: Params) -> oneshot::Receiver<Result<Vec<u8>>> {
-        self.submit(|reply| Job::Query { sql, params, reply })
+    pub fn submit_query(&self, sql: String, params: Params, reply: Reply) {
+        self.submit(Job::Query { sql, params, reply })
     }
 
     /// Queues one prepared statement executed once per parameter set (see `exec::execute_many`).
-    pub fn submit_many(
-        &self,
-        sql: String,
-        sets: Params,
-        returning: bool,
-    ) -> oneshot::Receiver<Result<Vec<u8>>> {
-        self.submit(|reply| Job::Many {
+    pub fn submit_many(&self, sql: String, sets: Params, returning: bool, reply: Reply) {
+        self.submit(Job::Many {
             sql,
             sets,
             returning,
@@ -142,13 +137,13 @@ impl Conn {
     }
 
     /// Queues a parameterless statement that stays out of the statement cache.
-    pub fn submit_uncached(&self, sql: String) -> oneshot::Receiver<Result<Vec<u8>>> {
-        self.submit(|reply| Job::Uncached { sql, reply })
+    pub fn submit_uncached(&self, sql: String, reply: Reply) {
+        self.submit(Job::Uncached { sql, reply })
     }
 
     /// Queues a simple-protocol statement without parameters (transaction control).
-    pub fn submit_simple(&self, sql: String) -> oneshot::Receiver<Result<Vec<u8>>> {
-        self.submit(|reply| Job::Simple { sql, reply })
+    pub fn submit_simple(&self, sql: String, reply: Reply) {
+        self.submit(Job::Simple { sql, reply })
     }
 
     /// Queues the start of a `COPY ... FROM STDIN`; await the result with `started`.
@@ -251,15 +246,10 @@ impl Conn {
 
     /// Runs a query and waits for its response buffer.
     pub async fn query(&self, sql: String, params: Params) -> Result<Vec<u8>> {
-        closed_if_dropped(self.submit_query(sql, params).await)
+        let (reply, rx) = Reply::channel();
+        self.submit_query(sql, params, reply);
+        closed_if_dropped(rx.await)
     }
-}
-
-fn gone() -> Error {
-    Error::driver(
-        "ERR_CONNECTION_CLOSED",
-        "the connection closed before the statement completed",
-    )
 }
 
 /// The handle of a started COPY; a dropped reply means the connection went away.

@@ -46,7 +46,10 @@ impl Lease {
     pub async fn query(&self, sql: String, params: Params) -> Result<Vec<u8>> {
         match self.conn() {
             Some(c) => c.query(sql, params).await,
-            None => Err(Error::driver("ERR_CONNECTION_CLOSED", "the connection was released")),
+            None => Err(Error::driver(
+                "ERR_CONNECTION_CLOSED",
+                "the connection was released",
+            )),
         }
     }
 
@@ -81,8 +84,20 @@ pub fn can_share(sql: &str) -> bool {
 }
 
 impl Leases {
+    /// `pool.query`: rides a shared connection when the pool is full, else borrows one.
+    pub async fn query(&self, pool: &Pool, sql: String, params: Params) -> Result<Vec<u8>> {
+        let share = can_share(&sql);
+        let lease = match share.then(|| self.ride(pool)).flatten() {
+            Some(l) => l,
+            None => self.start(pool.get().await?, share),
+        };
+        let r = lease.query(sql, params).await;
+        self.leave(&lease);
+        r
+    }
+
     /// The least busy shared connection, when the pool is full and nobody is waiting for one.
-    pub fn ride(&self, pool: &Pool) -> Option<Arc<Lease>> {
+    fn ride(&self, pool: &Pool) -> Option<Arc<Lease>> {
         let s = pool.stats();
         if s.idle > 0 || s.waiting > 0 || s.size < s.max {
             return None;
@@ -97,7 +112,7 @@ impl Leases {
     }
 
     /// Wraps a freshly borrowed connection; `share` makes it available to riders.
-    pub fn start(&self, obj: Object, share: bool) -> Arc<Lease> {
+    fn start(&self, obj: Object, share: bool) -> Arc<Lease> {
         let lease = Arc::new(Lease::new(obj));
         if share {
             if let Ok(mut shared) = self.shared.lock() {
@@ -109,7 +124,7 @@ impl Leases {
 
     /// One statement on `lease` is done; the last one out unshares it, which returns the
     /// connection to the pool (or discards it) when the final reference drops.
-    pub fn leave(&self, lease: &Arc<Lease>) {
+    fn leave(&self, lease: &Arc<Lease>) {
         if lease.conn().is_some_and(Conn::in_transaction) {
             lease.poisoned.store(true, Ordering::Relaxed);
         }

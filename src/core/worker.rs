@@ -20,7 +20,7 @@ use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::Result;
 use crate::core::exec;
 
-pub type Reply = oneshot::Sender<Result<Vec<u8>>>;
+pub use crate::core::reply::Reply;
 
 pub enum Job {
     Query {
@@ -154,7 +154,7 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
                 Err(e) => Err(e),
             };
             note(&shared, &r);
-            let _ = reply.send(r);
+            reply.send(r);
         }
         (
             Job::Many {
@@ -172,7 +172,7 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
                 Err(e) => Err(e),
             };
             note(&shared, &r);
-            let _ = reply.send(r);
+            reply.send(r);
         }
         (Job::CopyIn { reply, .. }, Some(stmt)) => {
             let r = match stmt {
@@ -208,12 +208,12 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         (Job::Uncached { sql, reply }, _) => {
             let r = exec::query_uncached(&shared, &sql).await;
             note(&shared, &r);
-            let _ = reply.send(r);
+            reply.send(r);
         }
         (Job::Simple { sql, reply }, _) => {
             let r = shared.client.batch_execute(&sql).await.map_err(Into::into);
             note(&shared, &r);
-            let _ = reply.send(r.map(|()| vec![crate::core::wire::status::OK]));
+            reply.send(r.map(|()| vec![crate::core::wire::status::OK]));
         }
         // The others always come with a statement (see the worker).
         (Job::Query { reply, .. } | Job::Many { reply, .. }, None) => drop(reply),

@@ -7,12 +7,13 @@ use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
+use super::completions::Completions;
 use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut, NativeCopyOutRows};
+use super::error_response;
 use super::events::{EventsFn, JsEvents};
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
-use super::{error_response, respond};
-use crate::core::conn::{closed_if_dropped, started, Conn};
+use crate::core::conn::{started, Conn};
 use crate::core::error::Error;
 use crate::core::events::Events;
 use crate::core::pool::{self, Object, Pool};
@@ -53,18 +54,6 @@ impl NativeClient {
             Error::driver("ERR_CLIENT_CLOSED", "the client is closed or was released")
         })
     }
-}
-
-type Pending = Result<tokio::sync::oneshot::Receiver<crate::core::error::Result<Vec<u8>>>, Error>;
-
-/// A promise for a queued job's response buffer.
-fn settle<'env>(env: &'env Env, reply: Pending) -> napi::Result<PromiseRaw<'env, Buffer>> {
-    env.spawn_future(async move {
-        Ok(match reply {
-            Ok(rx) => respond(closed_if_dropped(rx.await)),
-            Err(e) => error_response(&e),
-        })
-    })
 }
 
 /// A promise for a queued COPY's handle (wrapped by `wrap`) or its error response.
@@ -116,54 +105,52 @@ pub async fn connect_client(
 
 #[napi]
 impl NativeClient {
-    /// Queues the query on the JS thread, so queries run in call order, and resolves when
-    /// its result arrives (later queries are sent without waiting for it).
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn query<'env>(
-        &self,
-        env: &'env Env,
-        sql: String,
-        params: Buffer,
-    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
-        let reply = self.conn().map(|c| c.submit_query(sql, Box::new(params)));
-        settle(env, reply)
+    /// Queues the query on the JS thread, so queries run in call order; its response goes to
+    /// `inbox` under `id` (later queries are sent without waiting for it).
+    #[napi(js_name = "submitQuery")]
+    pub fn query(&self, sql: String, params: Buffer, id: u32, inbox: &Completions) {
+        let reply = inbox.reply(id);
+        match self.conn() {
+            Ok(c) => c.submit_query(sql, Box::new(params), reply),
+            Err(e) => reply.send(Err(e)),
+        }
     }
 
     /// Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists.
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn execute_chunk<'env>(
+    #[napi(js_name = "submitChunk")]
+    pub fn execute_chunk(
         &self,
-        env: &'env Env,
         sql: String,
         sets: Buffer,
         returning: bool,
-    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
-        let reply = self
-            .conn()
-            .map(|c| c.submit_many(sql, Box::new(sets), returning));
-        settle(env, reply)
+        id: u32,
+        inbox: &Completions,
+    ) {
+        let reply = inbox.reply(id);
+        match self.conn() {
+            Ok(c) => c.submit_many(sql, Box::new(sets), returning, reply),
+            Err(e) => reply.send(Err(e)),
+        }
     }
 
     /// Queues a parameterless statement outside the statement cache (cursor FETCH).
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn query_uncached<'env>(
-        &self,
-        env: &'env Env,
-        sql: String,
-    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
-        let reply = self.conn().map(|c| c.submit_uncached(sql));
-        settle(env, reply)
+    #[napi(js_name = "submitUncached")]
+    pub fn query_uncached(&self, sql: String, id: u32, inbox: &Completions) {
+        let reply = inbox.reply(id);
+        match self.conn() {
+            Ok(c) => c.submit_uncached(sql, reply),
+            Err(e) => reply.send(Err(e)),
+        }
     }
 
     /// Queues a parameterless statement over the simple protocol (transaction control).
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn simple<'env>(
-        &self,
-        env: &'env Env,
-        sql: String,
-    ) -> napi::Result<PromiseRaw<'env, Buffer>> {
-        let reply = self.conn().map(|c| c.submit_simple(sql));
-        settle(env, reply)
+    #[napi(js_name = "submitSimple")]
+    pub fn simple(&self, sql: String, id: u32, inbox: &Completions) {
+        let reply = inbox.reply(id);
+        match self.conn() {
+            Ok(c) => c.submit_simple(sql, reply),
+            Err(e) => reply.send(Err(e)),
+        }
     }
 
     /// Starts a `COPY ... FROM STDIN` (queued in call order).

@@ -3,6 +3,7 @@
 //! a real JS error created on the caller's stack.
 
 mod client;
+mod completions;
 mod copy;
 mod events;
 mod password;
@@ -15,13 +16,6 @@ use crate::core::result::error_buffer;
 
 fn error_response(e: &Error) -> Buffer {
     Buffer::from(error_buffer(e))
-}
-
-fn respond(r: crate::core::error::Result<Vec<u8>>) -> Buffer {
-    match r {
-        Ok(b) => Buffer::from(b),
-        Err(e) => error_response(&e),
-    }
 }
 
 /// One runtime worker: a query's task and the connection's protocol task then run on the same

@@ -4,16 +4,17 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{spawn, Buffer, Either};
 use napi_derive::napi;
 
 use super::client::NativeClient;
+use super::completions::Completions;
+use super::error_response;
 use super::events::{EventsFn, JsEvents};
 use super::password::{JsPassword, PasswordFn};
-use super::{error_response, respond};
 use crate::core::config::Config;
 use crate::core::events::Events;
-use crate::core::lease::{can_share, Leases};
+use crate::core::lease::Leases;
 use crate::core::pool::{PasswordSource, Pool};
 
 /// Resolves settings, a connection string and the process environment into a `Config`.
@@ -28,7 +29,7 @@ pub fn resolve_config(
 #[napi]
 pub struct NativePool {
     pool: Arc<Pool>,
-    leases: Leases,
+    leases: Arc<Leases>,
     reaper: AtomicBool,
 }
 
@@ -59,7 +60,7 @@ impl NativePool {
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {
             pool: Arc::new(pool),
-            leases: Leases::default(),
+            leases: Arc::default(),
             reaper: AtomicBool::new(false),
         })
     }
@@ -70,22 +71,19 @@ impl NativePool {
         }
     }
 
-    /// Runs one query on a pooled connection.
-    #[napi]
-    pub async fn query(&self, sql: String, params: Buffer) -> Buffer {
-        self.touch();
-        // A busy pool pipelines plain statements onto connections already in use (core::lease).
-        let share = can_share(&sql);
-        let lease = match share.then(|| self.leases.ride(&self.pool)).flatten() {
-            Some(l) => l,
-            None => match self.pool.get().await {
-                Ok(o) => self.leases.start(o, share),
-                Err(e) => return error_response(&e),
-            },
-        };
-        let r = lease.query(sql, Box::new(params)).await;
-        self.leases.leave(&lease);
-        respond(r)
+    /// Runs one query on a pooled connection; the response goes to `inbox` under `id`.
+    #[napi(js_name = "submitQuery")]
+    pub fn query(&self, sql: String, params: Buffer, id: u32, inbox: &Completions) {
+        let reply = inbox.reply(id);
+        let (pool, leases) = (self.pool.clone(), self.leases.clone());
+        let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
+        spawn(async move {
+            // The reaper needs the runtime: started from inside the task.
+            if start_reaper {
+                pool.start_reaper();
+            }
+            reply.send(leases.query(&pool, sql, Box::new(params)).await)
+        });
     }
 
     /// Borrows a connection until `release()`.

@@ -1,0 +1,64 @@
+'use strict'
+// The JS side of src/js/completions.rs. Native methods queue a statement synchronously with a
+// request id; finished responses collect in one native inbox, which wakes this thread once per
+// batch; `onReady` drains it and resolves every promise from that batch. The promise-returning
+// methods the rest of lib/ calls (`query`, `executeChunk`, `queryUncached`, `simple`) are
+// defined here on the native classes, over their `submit*` counterparts.
+const native = require('../binding')
+
+const waiting = new Map()
+let nextId = 0
+let inbox = null
+// The inbox's wake-up is weak (an idle pool must not keep the process alive); a ref'd timer
+// keeps the process alive while requests are outstanding.
+let keepAlive = null
+const noop = () => {}
+
+function onReady() {
+  const buf = inbox.drain()
+  let at = 0
+  while (at < buf.length) {
+    const id = buf.readUInt32LE(at)
+    const end = at + 8 + buf.readUInt32LE(at + 4)
+    const resolve = waiting.get(id)
+    waiting.delete(id)
+    resolve(buf.subarray(at + 8, end))
+    at = end
+  }
+  if (waiting.size === 0 && keepAlive !== null) {
+    clearInterval(keepAlive)
+    keepAlive = null
+  }
+}
+
+/** Calls `submit(id, inbox)` and returns a promise of the response buffer for `id`. */
+function request(submit) {
+  inbox ??= new native.Completions(onReady)
+  const id = (nextId = (nextId + 1) >>> 0)
+  const promise = new Promise((resolve) => waiting.set(id, resolve))
+  try {
+    submit(id, inbox)
+  } catch (e) {
+    waiting.delete(id)
+    return Promise.reject(e)
+  }
+  keepAlive ??= setInterval(noop, 0x7fffffff)
+  return promise
+}
+
+const C = native.NativeClient.prototype
+C.query = function (sql, params) {
+  return request((id, box) => this.submitQuery(sql, params, id, box))
+}
+C.executeChunk = function (sql, sets, returning) {
+  return request((id, box) => this.submitChunk(sql, sets, returning, id, box))
+}
+C.queryUncached = function (sql) {
+  return request((id, box) => this.submitUncached(sql, id, box))
+}
+C.simple = function (sql) {
+  return request((id, box) => this.submitSimple(sql, id, box))
+}
+native.NativePool.prototype.query = function (sql, params) {
+  return request((id, box) => this.submitQuery(sql, params, id, box))
+}
