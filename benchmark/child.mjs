@@ -228,15 +228,9 @@ const drivers = {
       await sql`SELECT 1`
       return sql
     },
-    W1: (sql) => async () => {
-      let s = 0
-      for (let i = 0; i < W.W1_N; i++) s += (await sql`SELECT ${i}::int4 AS x`)[0].x
-      return s
-    },
-    W2: (sql) => async () => callers(W.W2_N, W.W2_CALLERS, async (i) => {
-      const r = (await sql`SELECT ${i}::int4 AS a, ${'t' + i}::text AS b`)[0]
-      return w2Term(r.a, r.b)
-    }),
+    // The same tagged-template API as postgres.js (both prepare by default).
+    W1: (sql) => drivers.postgresjs.W1(sql),
+    W2: (sql) => drivers.postgresjs.W2(sql),
     async W3(sql) {
       await sql.unsafe(W.W3_SQL)
       return async () => w3Sum(await sql.unsafe(W.W3_SQL))

@@ -17,6 +17,7 @@ use crate::core::conn::{started, Conn};
 use crate::core::error::Error;
 use crate::core::events::Events;
 use crate::core::pool::{self, Object, Pool};
+use crate::core::reply::Reply;
 
 enum Holder {
     Standalone(Arc<Conn>),
@@ -45,6 +46,14 @@ impl NativeClient {
             process_id: o.process_id,
             server_version: o.server_version.clone(),
             holder: Mutex::new(Some(Holder::Pooled(o))),
+        }
+    }
+
+    /// Queues a job on the connection, or answers `reply` at once when the client is closed.
+    fn submit(&self, reply: Reply, queue: impl FnOnce(&Conn, Reply)) {
+        match self.conn() {
+            Ok(c) => queue(&c, reply),
+            Err(e) => reply.send(Err(e)),
         }
     }
 
@@ -109,11 +118,9 @@ impl NativeClient {
     /// `inbox` under `id` (later queries are sent without waiting for it).
     #[napi(js_name = "submitQuery")]
     pub fn query(&self, sql: String, params: Buffer, id: u32, inbox: &Completions) {
-        let reply = inbox.reply(id);
-        match self.conn() {
-            Ok(c) => c.submit_query(sql, Box::new(params), reply),
-            Err(e) => reply.send(Err(e)),
-        }
+        self.submit(inbox.reply(id), |c, r| {
+            c.submit_query(sql, Box::new(params), r)
+        })
     }
 
     /// Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists.
@@ -126,31 +133,21 @@ impl NativeClient {
         id: u32,
         inbox: &Completions,
     ) {
-        let reply = inbox.reply(id);
-        match self.conn() {
-            Ok(c) => c.submit_many(sql, Box::new(sets), returning, reply),
-            Err(e) => reply.send(Err(e)),
-        }
+        self.submit(inbox.reply(id), |c, r| {
+            c.submit_many(sql, Box::new(sets), returning, r)
+        })
     }
 
     /// Queues a parameterless statement outside the statement cache (cursor FETCH).
     #[napi(js_name = "submitUncached")]
     pub fn query_uncached(&self, sql: String, id: u32, inbox: &Completions) {
-        let reply = inbox.reply(id);
-        match self.conn() {
-            Ok(c) => c.submit_uncached(sql, reply),
-            Err(e) => reply.send(Err(e)),
-        }
+        self.submit(inbox.reply(id), |c, r| c.submit_uncached(sql, r))
     }
 
     /// Queues a parameterless statement over the simple protocol (transaction control).
     #[napi(js_name = "submitSimple")]
     pub fn simple(&self, sql: String, id: u32, inbox: &Completions) {
-        let reply = inbox.reply(id);
-        match self.conn() {
-            Ok(c) => c.submit_simple(sql, reply),
-            Err(e) => reply.send(Err(e)),
-        }
+        self.submit(inbox.reply(id), |c, r| c.submit_simple(sql, r))
     }
 
     /// Starts a `COPY ... FROM STDIN` (queued in call order).
