@@ -255,7 +255,11 @@ export declare class PoolClient extends Client {
   release(discard?: boolean): void
 }
 
-/** A pool of connections, opened lazily (the constructor does no I/O). */
+/**
+ * A pool of connections, opened lazily (the constructor does no I/O). `query` runs on a free
+ * connection; when all `max` are busy and nobody waits to borrow one, a plain SELECT, INSERT,
+ * UPDATE, DELETE or MERGE is pipelined onto the least busy connection instead of queueing.
+ */
 export declare class Pool implements Queryable {
   constructor(config?: string | PoolConfig)
   /**
