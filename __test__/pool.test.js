@@ -123,6 +123,28 @@ test('idle connections are closed after idleTimeoutMillis', async () => {
   }
 })
 
+test('a shared connection that dies fails only the statements on it; the next pool.query gets a fresh one', async () => {
+  const p = new Pool({ connectionString: url, max: 1 })
+  const admin = await connect()
+  try {
+    const pid = (await p.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+    const slow = p.query('SELECT pg_sleep(5)')
+    await new Promise((r) => setTimeout(r, 50))
+    const rider = p.query('SELECT 1 AS one')
+    assert.equal(p.stats().waiting, 0)
+    await admin.query('SELECT pg_terminate_backend($1)', [pid])
+    const [a, b] = await Promise.allSettled([slow, rider])
+    assert.equal(a.status, 'rejected')
+    assert.equal(b.status, 'rejected')
+    const after = await p.query('SELECT pg_backend_pid() AS pid')
+    assert.notEqual(after.rows[0].pid, pid)
+    assert.equal(p.stats().size, 1)
+  } finally {
+    await p.close()
+    await admin.close()
+  }
+})
+
 test('pool.query spreads concurrent calls over the pool', async () => {
   const p = pool({ max: 4 })
   try {

@@ -105,7 +105,11 @@ impl Leases {
         let shared = self.shared.lock().ok()?;
         let best = shared
             .iter()
-            .filter(|l| !l.poisoned.load(Ordering::Relaxed))
+            // A connection that died while its last riders finish must not take new ones: the
+            // statement goes to a fresh connection instead of failing with it.
+            .filter(|l| {
+                !l.poisoned.load(Ordering::Relaxed) && l.conn().is_some_and(|c| !c.is_closed())
+            })
             .min_by_key(|l| l.riders.load(Ordering::Relaxed))?;
         best.riders.fetch_add(1, Ordering::Relaxed);
         Some(best.clone())
