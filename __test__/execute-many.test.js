@@ -37,6 +37,20 @@ test('returning: the rows of every execution, in order', () =>
     assert.equal(r.results[0].command, 'INSERT')
   }))
 
+test('returning over several chunks: each execution keeps its own rows, none or many', () =>
+  withTable(async (c) => {
+    const sets = Array.from({ length: 700 }, (_, i) => [i % 4])
+    const r = await c.executeMany('SELECT g AS n FROM generate_series(1, $1::int4) g', sets, { returning: true, rowMode: 'array' })
+    assert.equal(r.results.length, 700)
+    assert.equal(r.rowCount, sets.reduce((s, [k]) => s + k, 0))
+    r.results.forEach((x, i) => {
+      assert.deepEqual(x.rows, Array.from({ length: i % 4 }, (_, j) => [j + 1]))
+      assert.equal(x.rowCount, i % 4)
+      assert.equal(x.command, 'SELECT')
+      assert.equal(x.fields[0].name, 'n')
+    })
+  }))
+
 test('a failing set rolls the whole batch back and says which set failed', () =>
   withTable(async (c, t) => {
     await c.query(`INSERT INTO ${t} (v) VALUES (0)`)
@@ -139,6 +153,8 @@ test('1,000 rows take a few round trips; other queries on the client wait for th
         assert.equal((await batch).rowCount, 1000)
         assert.equal((await during).rows[0].n, 1000, 'the concurrent query ran after the batch')
         assert.equal(proxy.counts.E, 1000 + 1)
+        // One Sync per chunk (64, 256, then the rest), one per prepare and one for the SELECT.
+        assert.ok(proxy.counts.S <= 3 + 2 + 1, `${proxy.counts.S} Syncs`)
         assert.equal(proxy.counts.P, 2, 'the INSERT and the SELECT were each prepared once')
         assert.equal(proxy.counts.Q, 2, 'BEGIN and COMMIT')
       },

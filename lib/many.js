@@ -2,15 +2,19 @@
 // executeMany: one prepared statement over many parameter sets, atomically.
 //
 // Parameter sets are encoded on the JS thread as they arrive, into chunks (one buffer and one
-// native call per chunk, never per set); each chunk's executions are sent together, and at most MAX_INFLIGHT
-// chunks are outstanding, so memory stays flat for any number of sets from an async iterable.
+// native call per chunk, never per set); each chunk's executions are sent as one request closed
+// by a single Sync (core/exec.rs), and at most MAX_INFLIGHT chunks are outstanding, so memory
+// stays flat for any number of sets from an async iterable.
 // Outside a transaction the batch runs in its own (BEGIN ... COMMIT); inside one, under a
 // savepoint. BEGIN, the chunks and COMMIT are queued back to back: if a set fails, the server
 // skips everything after it and turns COMMIT into ROLLBACK, so nothing of the batch remains.
 const { FerroError, responseError } = require('./errors')
 const { SetWriter } = require('./params')
-const { decodeAt } = require('./reader')
+const { decodeMany } = require('./reader')
 
+// The first chunk is small so that the server starts while JS encodes the rest; each next one
+// is four times larger, up to CHUNK_SETS.
+const FIRST_CHUNK_SETS = 64
 const CHUNK_SETS = 4096
 const CHUNK_BYTES = 1 << 20
 const MAX_INFLIGHT = 2
@@ -44,18 +48,11 @@ async function executeMany(native, sql, paramSets, options = {}) {
       return
     }
     rowCount += buf.readDoubleLE(1)
-    if (returning) {
-      const n = buf.readUInt32LE(9)
-      let at = 13
-      for (let i = 0; i < n; i++) {
-        const [r, end] = decodeAt(buf, at, rowMode)
-        results.push(r)
-        at = end
-      }
-    }
+    if (returning) decodeMany(buf, 13, buf.readUInt32LE(9), rowMode, results)
   }
 
   let width
+  let chunkSets = FIRST_CHUNK_SETS
   let base = 0
   let next = 0
   const writer = new SetWriter()
@@ -63,6 +60,7 @@ async function executeMany(native, sql, paramSets, options = {}) {
     if (next === base) return
     inflight.push({ base, promise: native.executeChunk(sql, writer.take(), returning) })
     base = next
+    chunkSets = Math.min(chunkSets * 4, CHUNK_SETS)
     while (inflight.length > MAX_INFLIGHT) await collect()
   }
   try {
@@ -77,7 +75,7 @@ async function executeMany(native, sql, paramSets, options = {}) {
       }
       writer.add(set, next)
       next++
-      if (next - base >= CHUNK_SETS || writer.size >= CHUNK_BYTES) await flush()
+      if (next - base >= chunkSets || writer.size >= CHUNK_BYTES) await flush()
     }
     await flush()
   } catch (e) {

@@ -21,11 +21,16 @@ function ensure(n) {
   buf = next
 }
 
+// Buffer#utf8Write skips write()'s argument juggling (Node's own fast path; fallback kept).
+const utf8Write = typeof Buffer.prototype.utf8Write === 'function'
+  ? (s, at, max) => buf.utf8Write(s, at, max)
+  : (s, at, max) => buf.write(s, at, max, 'utf8')
+
 // A u32 byte length, then the UTF-8 bytes.
 function writeText(s) {
   const max = s.length * 3
   ensure(4 + max)
-  const n = buf.write(s, pos + 4, max, 'utf8')
+  const n = utf8Write(s, pos + 4, max)
   buf.writeUInt32LE(n, pos)
   pos += 4 + n
 }

@@ -92,26 +92,37 @@ function decodeResult(buf, rowMode) {
   return decodeAt(buf, 0, rowMode)[0]
 }
 
+// Reads the column list at P: `[fields, row builder]`.
+function columns(rowMode) {
+  const ncols = B.readUInt16LE(P)
+  P += 2
+  const fields = new Array(ncols)
+  const names = new Array(ncols)
+  for (let i = 0; i < ncols; i++) {
+    const name = text()
+    names[i] = name
+    fields[i] = { name, typeOid: B.readUInt32LE(P), tableOid: B.readUInt32LE(P + 4), columnId: B.readUInt16LE(P + 8) }
+    P += 10
+  }
+  return [fields, rowBuilder(names, rowMode === 'array')]
+}
+
+// Reads a u32 row count and that many rows at P.
+function rowsOf(build) {
+  const nrows = B.readUInt32LE(P)
+  P += 4
+  const rows = new Array(nrows)
+  for (let r = 0; r < nrows; r++) rows[r] = build(value)
+  return rows
+}
+
 /** Decodes the result that starts at `offset`; returns `[result, endOffset]`. */
 function decodeAt(buf, offset, rowMode) {
   B = buf
   P = offset + 1
   try {
-    const ncols = B.readUInt16LE(P)
-    P += 2
-    const fields = new Array(ncols)
-    const names = new Array(ncols)
-    for (let i = 0; i < ncols; i++) {
-      const name = text()
-      names[i] = name
-      fields[i] = { name, typeOid: B.readUInt32LE(P), tableOid: B.readUInt32LE(P + 4), columnId: B.readUInt16LE(P + 8) }
-      P += 10
-    }
-    const nrows = B.readUInt32LE(P)
-    P += 4
-    const build = rowBuilder(names, rowMode === 'array')
-    const rows = new Array(nrows)
-    for (let r = 0; r < nrows; r++) rows[r] = build(value)
+    const [fields, build] = columns(rowMode)
+    const rows = rowsOf(build)
     const command = text()
     const rowCount = B.readDoubleLE(P)
     return [{ rows, rowCount, command, fields }, P + 8]
@@ -120,4 +131,25 @@ function decodeAt(buf, offset, rowMode) {
   }
 }
 
-module.exports = { decodeResult, decodeAt }
+/**
+ * Decodes `n` results of one statement starting at `offset` (columns and command once, then
+ * per execution its rows and row count) and appends them to `out`. The results share `fields`.
+ */
+function decodeMany(buf, offset, n, rowMode, out) {
+  B = buf
+  P = offset
+  try {
+    const [fields, build] = columns(rowMode)
+    const command = text()
+    for (let i = 0; i < n; i++) {
+      const rows = rowsOf(build)
+      const rowCount = B.readDoubleLE(P)
+      P += 8
+      out.push({ rows, rowCount, command, fields })
+    }
+  } finally {
+    B = null
+  }
+}
+
+module.exports = { decodeResult, decodeAt, decodeMany }

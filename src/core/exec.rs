@@ -1,14 +1,18 @@
 //! Running prepared statements: one query, or one statement over many parameter sets.
 
-use futures_util::future::maybe_done;
-use futures_util::{pin_mut, poll, TryStreamExt};
+use bytes::BytesMut;
+use fallible_iterator::FallibleIterator;
+use futures_util::{pin_mut, TryStreamExt};
+use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::frontend;
+use postgres_protocol::IsNull as WireNull;
 use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
 use tokio_postgres::Statement;
 
 use crate::core::command::command_of;
 use crate::core::conn::Shared;
 use crate::core::error::{Error, Result};
-use crate::core::result::{batch_error_buffer, write_header, RawCell};
+use crate::core::result::{batch_error_buffer, write_columns, write_header, RawCell};
 use crate::core::types::decode::decode;
 use crate::core::types::encode::{encode, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
@@ -147,9 +151,13 @@ pub async fn query_uncached(shared: &Shared, sql: &str) -> Result<Vec<u8>> {
 /// Runs `stmt` once per parameter set of `sets` (u32 count, then parameter lists).
 ///
 /// Every set is converted first, so a set that does not fit is reported (with its index)
-/// before any execution of this batch is sent; then all executions are sent at once and their
-/// results collected in order. The response is `[OK][f64 total rows][u32 n][n results]`
-/// (results only with `returning`), or a batch error naming the failing set.
+/// before any execution of this batch is sent. Then the whole chunk goes out as one request:
+/// a Bind and an Execute per set and a single Sync at the end (what asyncpg's executemany
+/// sends). One Sync means one implicit transaction on the server, one ReadyForQuery and one
+/// flush of the server's output for the chunk instead of one per statement; when a set fails,
+/// the server skips the rest up to the Sync. The response is `[OK][f64 total rows][u32 n]`,
+/// with `returning` followed by the columns and the command tag once, then per set `[u32
+/// rows][rows][f64 rows affected]`; or a batch error naming the failing set.
 pub async fn execute_many(
     shared: &Shared,
     stmt: &Statement,
@@ -159,56 +167,134 @@ pub async fn execute_many(
 ) -> Result<Vec<u8>> {
     let mut r = Reader::new(sets);
     let n = r.u32().map_err(Error::param)? as usize;
-    let mut encoded = Vec::with_capacity(n);
+    let mut out = BytesMut::with_capacity(sets.len() + 32 * n + 8);
     for i in 0..n {
         let values = read_list(&mut r).map_err(Error::param)?;
         match encode_params(stmt, &values) {
-            Ok(p) => encoded.push(p),
+            Ok(p) => bind_execute(stmt, &p, &mut out)?,
             Err(e) => return Ok(batch_error_buffer(i, &e)),
         }
     }
-    let mut runs = Vec::with_capacity(n);
-    for params in encoded {
-        let fut = async move {
-            if returning {
-                execute(shared, stmt, sql, params).await.map(|b| (0, b))
-            } else {
-                Ok((
-                    shared.client.execute_raw(stmt, params.iter()).await?,
-                    Vec::new(),
-                ))
-            }
-        };
-        let mut run = Box::pin(maybe_done(fut));
-        // The first poll writes the execution; the rest of the batch follows without waiting.
-        let _ = poll!(run.as_mut());
-        runs.push(run);
-    }
+    frontend::sync(&mut out);
+    let mut responses = shared.client.send_raw(out.freeze())?;
+
+    let columns = stmt.columns();
+    let types = &shared.types;
     let mut w = Writer::with_capacity(if returning { 64 * n } else { 16 });
     w.u8(status::OK);
     w.f64(0.0);
     w.u32(if returning { n as u32 } else { 0 });
+    if returning {
+        write_columns(&mut w, columns);
+        w.str(&command_of(sql));
+    }
     let mut total = 0f64;
-    for (i, mut run) in runs.into_iter().enumerate() {
-        run.as_mut().await;
-        match run.as_mut().take_output() {
-            Some(Ok((count, block))) if returning => {
-                // A result block ends with its row count (f64).
-                total += block
-                    .get(block.len() - 8..)
-                    .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
-                    .unwrap_or(count as f64);
-                w.buf.extend_from_slice(&block);
+    // Execution `done` is the one the next message belongs to; `rows_at` is where its row
+    // count goes in a returning block.
+    let mut done = 0usize;
+    let mut rows = 0u32;
+    let mut rows_at = None;
+    let mut failed: Option<(usize, Error)> = None;
+    loop {
+        let message = match responses.next().await {
+            Ok(m) => m,
+            Err(e) => {
+                let e = Error::from(e);
+                // Only an ErrorResponse of the statement is followed by a ReadyForQuery; a
+                // lost connection (or a FATAL) ends the request here.
+                if !matches!(e, Error::Db(_)) {
+                    return Err(e);
+                }
+                // The server skips everything after the failing set, up to the Sync.
+                failed.get_or_insert((done, e));
+                continue;
             }
-            Some(Ok((count, _))) => total += count as f64,
-            // Later executions fail with 25P02 (the batch's transaction is aborted): the first
-            // error is the one to report.
-            Some(Err(e)) => return Ok(batch_error_buffer(i, &e)),
-            None => {}
+        };
+        match message {
+            Message::ReadyForQuery(_) => break,
+            Message::BindComplete if returning => {
+                rows_at = Some(w.buf.len());
+                w.u32(0);
+                rows = 0;
+            }
+            Message::DataRow(row) if returning => {
+                let buf = row.buffer();
+                let mut ranges = row.ranges();
+                for c in columns {
+                    let range = ranges.next().map_err(protocol)?.ok_or_else(|| {
+                        Error::driver("ERR_PROTOCOL", "a row has fewer values than columns")
+                    })?;
+                    decode(c.type_(), range.map(|r| &buf[r]), types, &mut w)
+                        .map_err(|m| Error::driver("ERR_DECODE", m))?;
+                }
+                rows += 1;
+            }
+            Message::CommandComplete(_) | Message::EmptyQueryResponse => {
+                let affected = match &message {
+                    Message::CommandComplete(body) => rows_affected(body.tag().map_err(protocol)?),
+                    _ => 0,
+                };
+                total += affected as f64;
+                if let Some(at) = rows_at.take() {
+                    w.buf[at..at + 4].copy_from_slice(&rows.to_le_bytes());
+                    w.f64(affected as f64);
+                }
+                done += 1;
+            }
+            _ => {}
         }
+    }
+    if let Some((i, e)) = failed {
+        return Ok(batch_error_buffer(i, &e));
     }
     w.buf[1..9].copy_from_slice(&total.to_le_bytes());
     Ok(w.buf)
+}
+
+/// Appends a Bind of `stmt` to the unnamed portal and an Execute of it, all results binary.
+fn bind_execute(stmt: &Statement, params: &[Encoded], out: &mut BytesMut) -> Result<()> {
+    let formats = params.iter().map(|p| match p {
+        Encoded::Text(_) => 0,
+        _ => 1,
+    });
+    let bound = frontend::bind(
+        "",
+        stmt.name(),
+        formats,
+        params,
+        |p, buf| {
+            Ok(match p {
+                Encoded::Null => WireNull::Yes,
+                Encoded::Text(t) => {
+                    buf.extend_from_slice(t.as_bytes());
+                    WireNull::No
+                }
+                Encoded::Binary(b) => {
+                    buf.extend_from_slice(b);
+                    WireNull::No
+                }
+            })
+        },
+        Some(1),
+        out,
+    );
+    bound.map_err(|_| Error::param("a parameter is too large for the protocol"))?;
+    frontend::execute("", 0, out).map_err(|e| Error::param(e.to_string()))
+}
+
+fn protocol(e: std::io::Error) -> Error {
+    Error::driver(
+        "ERR_PROTOCOL",
+        format!("malformed message from the server: {e}"),
+    )
+}
+
+/// The row count at the end of a command tag ("INSERT 0 3", "UPDATE 2"); 0 when it has none.
+fn rows_affected(tag: &str) -> u64 {
+    tag.rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Converts every value to its `$n`'s type, or names the first that does not fit.

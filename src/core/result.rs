@@ -23,9 +23,14 @@ impl<'a> FromSql<'a> for RawCell<'a> {
     }
 }
 
-/// Starts an OK response: status, then per column name, type OID, table OID and column number.
+/// Starts an OK response: status, then the columns.
 pub fn write_header(w: &mut Writer, columns: &[Column]) {
     w.u8(status::OK);
+    write_columns(w, columns);
+}
+
+/// The column count, then per column name, type OID, table OID and column number.
+pub fn write_columns(w: &mut Writer, columns: &[Column]) {
     w.u16(columns.len() as u16);
     for c in columns {
         w.str(c.name());
