@@ -86,3 +86,38 @@ test('command and rowCount for writes; many rows keep their order', async () => 
     await c.close()
   }
 })
+
+test('a large result arrives in parts while it runs: every row, in order, in both row modes', async () => {
+  const c = await connect()
+  try {
+    // ~40 bytes per row in the response: 100k rows cross the 512 KiB part size several times.
+    const sql = "SELECT g AS n, repeat('x', g % 7) AS s FROM generate_series(1, 100000) g"
+    const r = await c.query(sql)
+    assert.equal(r.rows.length, 100000)
+    assert.equal(r.rowCount, 100000)
+    assert.deepEqual(r.fields.map((f) => f.name), ['n', 's'])
+    assert.ok(r.rows.every((row, i) => row.n === i + 1 && row.s === 'x'.repeat((i + 1) % 7)))
+    const a = await c.query(sql, [], { rowMode: 'array' })
+    assert.ok(a.rows.every((row, i) => row[0] === i + 1 && row.length === 2))
+    // The same through pipeline(), interleaved with small results.
+    const [p1, p2, p3] = await c.pipeline((p) => [p.query('SELECT 1 AS one'), p.query(sql), p.query('SELECT 2 AS two')])
+    assert.equal((await p1).rows[0].one, 1)
+    assert.equal((await p2).rows.length, 100000)
+    assert.equal((await p3).rows[0].two, 2)
+  } finally {
+    await c.close()
+  }
+})
+
+test('a large result that fails after parts were delivered rejects, and the client goes on', async () => {
+  const c = await connect()
+  try {
+    const e = await c.query('SELECT CASE WHEN g = 90000 THEN 1 / 0 ELSE g END AS v FROM generate_series(1, 100000) g').catch((x) => x)
+    assert.equal(e.code, '22012')
+    const dup = await c.query('SELECT g AS a, g AS a FROM generate_series(1, 100000) g').catch((x) => x)
+    assert.equal(dup.code, 'ERR_DUPLICATE_COLUMN')
+    assert.equal((await c.query('SELECT 3 AS three')).rows[0].three, 3)
+  } finally {
+    await c.close()
+  }
+})

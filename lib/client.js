@@ -3,7 +3,7 @@ const native = require('../binding')
 require('./completions') // the promise-returning native query methods
 const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
-const { decodeResult } = require('./reader')
+const { decodeResult, partial } = require('./reader')
 const { toNative } = require('./config')
 const { executeMany } = require('./many')
 const { Pipeline, runBlock } = require('./pipeline')
@@ -19,11 +19,14 @@ function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
 }
 
-/** Settles a native response: rows, or the error created here, on the caller's async stack. */
-function settle(buf, options) {
+/**
+ * Settles a native response: rows (after those already in `acc`), or the error created here,
+ * on the caller's async stack.
+ */
+function settle(buf, options, acc) {
   const err = responseError(buf)
   if (err !== undefined) throw err
-  return decodeResult(buf, options?.rowMode)
+  return decodeResult(buf, options?.rowMode, acc)
 }
 
 /** One connection to PostgreSQL. */
@@ -97,11 +100,12 @@ class Client {
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
     checkSql(sql)
+    const acc = partial(options?.rowMode)
     if (options?.signal === undefined && options?.timeoutMillis === undefined) {
-      return settle(await this.#native.query(sql, encodeParams(params)), options)
+      return settle(await this.#native.query(sql, encodeParams(params), acc), options, acc)
     }
     const buf = encodeParams(params)
-    return cancellable(this.#native, options, async () => settle(await this.#native.query(sql, buf), options))
+    return cancellable(this.#native, options, async () => settle(await this.#native.query(sql, buf, acc), options, acc))
   }
 
   /**

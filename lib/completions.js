@@ -5,8 +5,13 @@
 // methods the rest of lib/ calls (`query`, `executeChunk`, `queryUncached`, `simple`) are
 // defined here on the native classes, over their `submit*` counterparts.
 const native = require('../binding')
+const { decodePart } = require('./reader')
+
+const PART = 4 // status::PART: rows of a result still running, ahead of its response
 
 const waiting = new Map()
+// Request id -> the `partial()` its early rows go to (queries only).
+const parts = new Map()
 let nextId = 0
 let inbox = null
 // The inbox's wake-up is weak (an idle pool must not keep the process alive); a ref'd timer
@@ -20,9 +25,19 @@ function onReady() {
   while (at < buf.length) {
     const id = buf.readUInt32LE(at)
     const end = at + 8 + buf.readUInt32LE(at + 4)
-    const resolve = waiting.get(id)
-    waiting.delete(id)
-    resolve(buf.subarray(at + 8, end))
+    if (buf[at + 8] === PART) {
+      const acc = parts.get(id)
+      try {
+        decodePart(buf.subarray(at + 8, end), acc)
+      } catch (e) {
+        acc.error ??= e // e.g. duplicate column names: the query rejects with it
+      }
+    } else {
+      const resolve = waiting.get(id)
+      waiting.delete(id)
+      parts.delete(id)
+      resolve(buf.subarray(at + 8, end))
+    }
     at = end
   }
   if (waiting.size === 0 && keepAlive !== null) {
@@ -31,15 +46,20 @@ function onReady() {
   }
 }
 
-/** Calls `submit(id, inbox)` and returns a promise of the response buffer for `id`. */
-function request(submit) {
+/**
+ * Calls `submit(id, inbox)` and returns a promise of the response buffer for `id`; rows that
+ * arrive ahead of it go to `acc`.
+ */
+function request(submit, acc) {
   inbox ??= new native.Completions(onReady)
   const id = (nextId = (nextId + 1) >>> 0)
   const promise = new Promise((resolve) => waiting.set(id, resolve))
+  if (acc !== undefined) parts.set(id, acc)
   try {
     submit(id, inbox)
   } catch (e) {
     waiting.delete(id)
+    parts.delete(id)
     return Promise.reject(e)
   }
   keepAlive ??= setInterval(noop, 0x7fffffff)
@@ -47,8 +67,9 @@ function request(submit) {
 }
 
 const C = native.NativeClient.prototype
-C.query = function (sql, params) {
-  return request((id, box) => this.submitQuery(sql, params, id, box))
+/** `acc` (reader.partial()) receives the rows of a large result while it runs. */
+C.query = function (sql, params, acc) {
+  return request((id, box) => this.submitQuery(sql, params, id, box), acc)
 }
 C.executeChunk = function (sql, sets, returning) {
   return request((id, box) => this.submitChunk(sql, sets, returning, id, box))

@@ -11,7 +11,7 @@
 // transaction aborted, as it would without a pipeline.
 const { FerroError, PipelineAbortedError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
-const { decodeResult } = require('./reader')
+const { decodeResult, partial } = require('./reader')
 const { executeMany } = require('./many')
 
 const noop = () => {}
@@ -89,8 +89,9 @@ class Pipeline {
       seg = this.#open()
       if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
       const buf = encodeParams(params)
-      const raw = this.#submit(() => this.#native.query(sql, buf))
-      return this.#chain(seg, raw, (buf) => decodeResult(buf, options?.rowMode))
+      const acc = partial(options?.rowMode)
+      const raw = this.#submit(() => this.#native.query(sql, buf, acc))
+      return this.#chain(seg, raw, (buf) => decodeResult(buf, options?.rowMode, acc))
     } catch (e) {
       return handled(Promise.reject(e))
     }

@@ -87,11 +87,6 @@ function array(dims, d) {
   return out
 }
 
-/** Builds `{ rows, rowCount, command, fields }` from a successful response buffer. */
-function decodeResult(buf, rowMode) {
-  return decodeAt(buf, 0, rowMode)[0]
-}
-
 // Reads the column list at P: `[fields, row builder]`.
 function columns(rowMode) {
   const ncols = B.readUInt16LE(P)
@@ -107,22 +102,55 @@ function columns(rowMode) {
   return [fields, rowBuilder(names, rowMode === 'array')]
 }
 
-// Reads a u32 row count and that many rows at P.
-function rowsOf(build) {
+// Reads a u32 row count and that many rows at P, appended to `into` when given.
+function rowsOf(build, into) {
   const nrows = B.readUInt32LE(P)
   P += 4
+  if (into !== undefined) {
+    for (let r = 0; r < nrows; r++) into.push(build(value))
+    return into
+  }
   const rows = new Array(nrows)
   for (let r = 0; r < nrows; r++) rows[r] = build(value)
   return rows
 }
 
+/**
+ * Where the rows of a result that arrives in parts collect (src/core/exec.rs hands over a
+ * large result every 512 KiB while it runs, so rows are built while the server works).
+ */
+function partial(rowMode) {
+  return { rowMode, rows: undefined, error: undefined }
+}
+
+/** Decodes a part (`status::PART`: columns, then rows) into `acc`. */
+function decodePart(buf, acc) {
+  B = buf
+  P = 1
+  try {
+    const build = columns(acc.rowMode)[1]
+    acc.rows = rowsOf(build, acc.rows ?? [])
+  } finally {
+    B = null
+  }
+}
+
+/**
+ * Builds `{ rows, rowCount, command, fields }` from a successful response buffer, after the
+ * rows of `acc` when the result came in parts.
+ */
+function decodeResult(buf, rowMode, acc) {
+  if (acc?.error !== undefined) throw acc.error
+  return decodeAt(buf, 0, rowMode, acc?.rows)[0]
+}
+
 /** Decodes the result that starts at `offset`; returns `[result, endOffset]`. */
-function decodeAt(buf, offset, rowMode) {
+function decodeAt(buf, offset, rowMode, into) {
   B = buf
   P = offset + 1
   try {
     const [fields, build] = columns(rowMode)
-    const rows = rowsOf(build)
+    const rows = rowsOf(build, into)
     const command = text()
     const rowCount = B.readDoubleLE(P)
     return [{ rows, rowCount, command, fields }, P + 8]
@@ -152,4 +180,4 @@ function decodeMany(buf, offset, n, rowMode, out) {
   }
 }
 
-module.exports = { decodeResult, decodeAt, decodeMany }
+module.exports = { decodeResult, decodeAt, decodeMany, decodePart, partial }

@@ -17,7 +17,7 @@ use crate::core::types::decode::decode;
 use crate::core::types::encode::{encode, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
 use crate::core::wire::{status, Reader, Writer};
-use crate::core::worker::statement;
+use crate::core::worker::{statement, Reply};
 
 impl ToSql for Encoded {
     fn to_sql(
@@ -57,12 +57,24 @@ fn is_stale_statement(e: &Error) -> bool {
     }
 }
 
-/// One query; a stale cached statement is re-prepared and retried once.
-pub async fn query(shared: &Shared, stmt: Statement, sql: &str, params: &[u8]) -> Result<Vec<u8>> {
+/// A running result is handed over in parts of about this size, so that JS builds rows while
+/// the server still produces them and the whole result is never buffered twice.
+const PART_BYTES: usize = 512 * 1024;
+
+/// One query; a stale cached statement is re-prepared and retried once. Rows go to `parts`
+/// ahead of the response when it takes them.
+pub async fn query(
+    shared: &Shared,
+    stmt: Statement,
+    sql: &str,
+    params: &[u8],
+    parts: &Reply,
+) -> Result<Vec<u8>> {
     let values = read_params(params).map_err(Error::param)?;
+    let parts = parts.takes_parts().then_some(parts);
     let run = |stmt: Statement| {
         let values = &values;
-        async move { execute(shared, &stmt, sql, encode_params(&stmt, values)?).await }
+        async move { execute(shared, &stmt, sql, encode_params(&stmt, values)?, parts).await }
     };
     match run(stmt).await {
         Err(e) if is_stale_statement(&e) => {
@@ -83,21 +95,29 @@ pub async fn query(shared: &Shared, stmt: Statement, sql: &str, params: &[u8]) -
     }
 }
 
-/// Executes with encoded parameters; returns the full response buffer.
+/// Executes with encoded parameters; returns the response buffer (the rows not already
+/// handed to `parts`).
 async fn execute(
     shared: &Shared,
     stmt: &Statement,
     sql: &str,
     params: Vec<Encoded>,
+    parts: Option<&Reply>,
 ) -> Result<Vec<u8>> {
     let columns = stmt.columns();
+    let start = |w: &mut Writer| {
+        write_header(w, columns);
+        let at = w.buf.len();
+        w.u32(0);
+        at
+    };
     let mut w = Writer::with_capacity(256);
-    write_header(&mut w, columns);
-    let count_at = w.buf.len();
-    w.u32(0);
+    let mut count_at = start(&mut w);
     let stream = shared.client.query_raw(stmt, params.iter()).await?;
     pin_mut!(stream);
+    // `n` rows in `w`, `total` in the whole result.
     let mut n: u32 = 0;
+    let mut total: u64 = 0;
     let types = &shared.types;
     while let Some(row) = stream.try_next().await? {
         for (i, c) in columns.iter().enumerate() {
@@ -105,10 +125,19 @@ async fn execute(
             decode(c.type_(), cell.0, types, &mut w).map_err(|m| Error::driver("ERR_DECODE", m))?;
         }
         n += 1;
+        total += 1;
+        if let Some(parts) = parts.filter(|_| w.buf.len() >= PART_BYTES) {
+            w.buf[0] = status::PART;
+            w.buf[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
+            let full = std::mem::replace(&mut w, Writer::with_capacity(PART_BYTES + 64 * 1024));
+            parts.part(full.buf);
+            count_at = start(&mut w);
+            n = 0;
+        }
     }
     w.buf[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
     w.str(&command_of(sql));
-    w.f64(stream.rows_affected().unwrap_or(n as u64) as f64);
+    w.f64(stream.rows_affected().unwrap_or(total) as f64);
     Ok(w.buf)
 }
 

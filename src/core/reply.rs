@@ -36,6 +36,19 @@ impl Reply {
         Reply(Some(Target::Sink(id, sink)))
     }
 
+    /// Whether the receiver takes a result in parts ([`Reply::part`]) before the response.
+    pub fn takes_parts(&self) -> bool {
+        matches!(self.0, Some(Target::Sink(..)))
+    }
+
+    /// Delivers part of a result ahead of the response (a buffer starting with
+    /// `status::PART`); ignored by receivers that do not take parts.
+    pub fn part(&self, part: Vec<u8>) {
+        if let Some(Target::Sink(id, sink)) = &self.0 {
+            sink.complete(*id, Ok(part));
+        }
+    }
+
     pub fn send(mut self, response: Result<Vec<u8>>) {
         if let Some(t) = self.0.take() {
             deliver(t, response);

@@ -50,6 +50,9 @@ pub mod status {
     pub const DRIVER_ERROR: u8 = 2;
     /// executeMany: u32 index of the failing parameter set, then an error response.
     pub const BATCH_ERROR: u8 = 3;
+    /// Rows of a result still running: the columns, u32 count, rows (no command, no total).
+    /// Parts precede the result's final response, which holds the remaining rows.
+    pub const PART: u8 = 4;
 }
 
 /// An append-only little-endian writer.

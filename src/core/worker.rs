@@ -150,7 +150,7 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
     match (job, stmt) {
         (Job::Query { sql, params, reply }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => exec::query(&shared, stmt, &sql, (*params).as_ref()).await,
+                Ok(stmt) => exec::query(&shared, stmt, &sql, (*params).as_ref(), &reply).await,
                 Err(e) => Err(e),
             };
             note(&shared, &r);
