@@ -188,3 +188,17 @@ test('a full pool pipelines plain pool.query statements onto busy connections, n
     await p.close()
   }
 })
+
+test('pool.query hands a large result over in parts too, including on a shared connection', async () => {
+  const p = new Pool({ connectionString: url, max: 1 })
+  try {
+    const sql = 'SELECT g AS n FROM generate_series(1, 150000) g'
+    const [a, b] = await Promise.all([p.query(sql), p.query(sql, [], { rowMode: 'array' })])
+    assert.equal(a.rows.length, 150000)
+    assert.ok(a.rows.every((r, i) => r.n === i + 1))
+    assert.ok(b.rows.every((r, i) => r[0] === i + 1))
+    assert.equal(p.stats().size, 1)
+  } finally {
+    await p.close()
+  }
+})

@@ -80,6 +80,6 @@ C.queryUncached = function (sql) {
 C.simple = function (sql) {
   return request((id, box) => this.submitSimple(sql, id, box))
 }
-native.NativePool.prototype.query = function (sql, params) {
-  return request((id, box) => this.submitQuery(sql, params, id, box))
+native.NativePool.prototype.query = function (sql, params, acc) {
+  return request((id, box) => this.submitQuery(sql, params, id, box), acc)
 }

@@ -3,6 +3,7 @@ const native = require('../binding')
 require('./completions') // the promise-returning native query methods
 const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
+const { partial } = require('./reader')
 const { toNative } = require('./config')
 const { PoolClient, settle, checkSql } = require('./client')
 const { cancelledError } = require('./cancel')
@@ -83,7 +84,8 @@ class Pool {
         c.release()
       }
     }
-    return settle(await this.#native.query(sql, encodeParams(params)), options)
+    const acc = partial(options?.rowMode)
+    return settle(await this.#native.query(sql, encodeParams(params), acc), options, acc)
   }
 
   /** executeMany on one pooled connection (see Client#executeMany). */

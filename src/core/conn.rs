@@ -179,7 +179,8 @@ impl Conn {
         let target = match cached {
             Some(t) => t,
             None => {
-                self.query(key.clone(), Box::new(Vec::<u8>::new())).await?;
+                self.query(key.clone(), Box::new(Vec::<u8>::new()), None)
+                    .await?;
                 let stmt = statement(&self.shared, &key).await?;
                 let names = stmt
                     .columns()
@@ -244,9 +245,18 @@ impl Conn {
             .map_err(Into::into)
     }
 
-    /// Runs a query and waits for its response buffer.
-    pub async fn query(&self, sql: String, params: Params) -> Result<Vec<u8>> {
-        let (reply, rx) = Reply::channel();
+    /// Runs a query and waits for its response buffer; the rows of a large result go to
+    /// `parts` while it runs (when that reply takes parts).
+    pub async fn query(
+        &self,
+        sql: String,
+        params: Params,
+        parts: Option<&Reply>,
+    ) -> Result<Vec<u8>> {
+        let (reply, rx) = match parts {
+            Some(p) => p.relay(),
+            None => Reply::channel(),
+        };
         self.submit_query(sql, params, reply);
         closed_if_dropped(rx.await)
     }

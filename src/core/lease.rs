@@ -23,6 +23,7 @@ use crate::core::command::command_of;
 use crate::core::conn::{Conn, Params};
 use crate::core::error::{Error, Result};
 use crate::core::pool::{Object, Pool};
+use crate::core::reply::Reply;
 
 /// A checked-out connection shared by the `pool.query` calls riding it.
 pub struct Lease {
@@ -43,9 +44,9 @@ impl Lease {
     }
 
     /// Runs one statement on the leased connection (implicitly pipelined behind the others).
-    pub async fn query(&self, sql: String, params: Params) -> Result<Vec<u8>> {
+    pub async fn query(&self, sql: String, params: Params, parts: &Reply) -> Result<Vec<u8>> {
         match self.conn() {
-            Some(c) => c.query(sql, params).await,
+            Some(c) => c.query(sql, params, Some(parts)).await,
             None => Err(Error::driver(
                 "ERR_CONNECTION_CLOSED",
                 "the connection was released",
@@ -84,14 +85,21 @@ pub fn can_share(sql: &str) -> bool {
 }
 
 impl Leases {
-    /// `pool.query`: rides a shared connection when the pool is full, else borrows one.
-    pub async fn query(&self, pool: &Pool, sql: String, params: Params) -> Result<Vec<u8>> {
+    /// `pool.query`: rides a shared connection when the pool is full, else borrows one. The
+    /// rows of a large result go to `parts` while it runs.
+    pub async fn query(
+        &self,
+        pool: &Pool,
+        sql: String,
+        params: Params,
+        parts: &Reply,
+    ) -> Result<Vec<u8>> {
         let share = can_share(&sql);
         let lease = match share.then(|| self.ride(pool)).flatten() {
             Some(l) => l,
             None => self.start(pool.get().await?, share),
         };
-        let r = lease.query(sql, params).await;
+        let r = lease.query(sql, params, parts).await;
         self.leave(&lease);
         r
     }

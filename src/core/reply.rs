@@ -18,6 +18,8 @@ pub trait Sink: Send + Sync {
 enum Target {
     Channel(oneshot::Sender<Result<Vec<u8>>>),
     Sink(u32, Arc<dyn Sink>),
+    /// Parts go to the sink, the response to the channel (see [`Reply::relay`]).
+    Relay(oneshot::Sender<Result<Vec<u8>>>, u32, Arc<dyn Sink>),
 }
 
 /// The reply slot of one queued job. Dropped unsent (the connection went away before the job
@@ -36,15 +38,29 @@ impl Reply {
         Reply(Some(Target::Sink(id, sink)))
     }
 
+    /// A reply for a job run on this one's behalf: parts go where this reply's would, the
+    /// response comes back through the receiver, so that the caller can act on it (return a
+    /// pooled connection) before passing it on with [`Reply::send`].
+    pub fn relay(&self) -> (Reply, oneshot::Receiver<Result<Vec<u8>>>) {
+        let (tx, rx) = oneshot::channel();
+        let target = match &self.0 {
+            Some(Target::Sink(id, sink)) | Some(Target::Relay(_, id, sink)) => {
+                Target::Relay(tx, *id, sink.clone())
+            }
+            _ => Target::Channel(tx),
+        };
+        (Reply(Some(target)), rx)
+    }
+
     /// Whether the receiver takes a result in parts ([`Reply::part`]) before the response.
     pub fn takes_parts(&self) -> bool {
-        matches!(self.0, Some(Target::Sink(..)))
+        matches!(self.0, Some(Target::Sink(..)) | Some(Target::Relay(..)))
     }
 
     /// Delivers part of a result ahead of the response (a buffer starting with
     /// `status::PART`); ignored by receivers that do not take parts.
     pub fn part(&self, part: Vec<u8>) {
-        if let Some(Target::Sink(id, sink)) = &self.0 {
+        if let Some(Target::Sink(id, sink)) | Some(Target::Relay(_, id, sink)) = &self.0 {
             sink.complete(*id, Ok(part));
         }
     }
@@ -66,7 +82,7 @@ impl Drop for Reply {
 
 fn deliver(t: Target, response: Result<Vec<u8>>) {
     match t {
-        Target::Channel(tx) => {
+        Target::Channel(tx) | Target::Relay(tx, ..) => {
             let _ = tx.send(response);
         }
         Target::Sink(id, sink) => sink.complete(id, response),

@@ -82,7 +82,8 @@ impl NativePool {
             if start_reaper {
                 pool.start_reaper();
             }
-            reply.send(leases.query(&pool, sql, Box::new(params)).await)
+            let r = leases.query(&pool, sql, Box::new(params), &reply).await;
+            reply.send(r)
         });
     }
 
