@@ -221,3 +221,16 @@ test('1,000,000 rows from an async generator keep RSS growth under 64 MiB', () =
   assert.equal(out.rows, 1_000_000)
   assert.ok(out.growthMiB < 64, `RSS grew by ${out.growthMiB.toFixed(0)} MiB`)
 })
+
+test('copyFrom and executeMany wait for promises among the rows of a sync iterable', async () => {
+  const c = await connect()
+  try {
+    await c.query('CREATE TEMP TABLE t_promised (v int4, s text)')
+    await c.copyFrom('t_promised', [[1, 'a'], Promise.resolve([2, 'b']), Promise.resolve({ v: 3, s: 'c' })])
+    await c.executeMany('INSERT INTO t_promised VALUES ($1, $2)', [[4, 'd'], Promise.resolve([5, 'e'])])
+    const r = await c.query('SELECT v, s FROM t_promised ORDER BY v', [], { rowMode: 'array' })
+    assert.deepEqual(r.rows, [[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e']])
+  } finally {
+    await c.close()
+  }
+})

@@ -72,11 +72,24 @@ async function copyFrom(native, table, rows, options = {}) {
     base = next
   }
   try {
-    for await (const row of rows) {
-      if (aborted) break
+    const add = (row) => {
       writer.add(rowValues(row, names, next), next)
       next++
-      if (writer.size >= CHUNK_BYTES) await flush()
+      return writer.size >= CHUNK_BYTES
+    }
+    // An array or other sync iterable is walked without an await per row (for await would
+    // cost a promise and a microtask for each); only flushes wait.
+    if (typeof rows[Symbol.asyncIterator] === 'function') {
+      for await (const row of rows) {
+        if (aborted) break
+        if (add(row)) await flush()
+      }
+    } else {
+      for (const row of rows) {
+        if (aborted) break
+        // As with for await, a promise among the values is waited for.
+        if (add(typeof row?.then === 'function' ? await row : row)) await flush()
+      }
     }
     if (!aborted) await flush()
     await settle()

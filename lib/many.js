@@ -64,8 +64,7 @@ async function executeMany(native, sql, paramSets, options = {}) {
     while (inflight.length > MAX_INFLIGHT) await collect()
   }
   try {
-    for await (const set of paramSets) {
-      if (firstError) break
+    const add = (set) => {
       if (!Array.isArray(set)) {
         throw new FerroError('ERR_INVALID_PARAMETER', `parameter set ${next} is not an array`)
       }
@@ -75,7 +74,20 @@ async function executeMany(native, sql, paramSets, options = {}) {
       }
       writer.add(set, next)
       next++
-      if (next - base >= chunkSets || writer.size >= CHUNK_BYTES) await flush()
+      return next - base >= chunkSets || writer.size >= CHUNK_BYTES
+    }
+    // A sync iterable is walked without an await per set; only flushes wait.
+    if (typeof paramSets[Symbol.asyncIterator] === 'function') {
+      for await (const set of paramSets) {
+        if (firstError) break
+        if (add(set)) await flush()
+      }
+    } else {
+      for (const set of paramSets) {
+        if (firstError) break
+        // As with for await, a promise among the values is waited for.
+        if (add(typeof set?.then === 'function' ? await set : set)) await flush()
+      }
     }
     await flush()
   } catch (e) {
