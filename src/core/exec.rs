@@ -356,3 +356,17 @@ pub fn encode_params(stmt: &Statement, values: &[JsValue<'_>]) -> Result<Vec<Enc
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::rows_affected;
+
+    #[test]
+    fn row_counts_come_from_the_end_of_the_command_tag() {
+        assert_eq!(rows_affected("INSERT 0 3"), 3);
+        assert_eq!(rows_affected("UPDATE 12"), 12);
+        assert_eq!(rows_affected("SELECT 0"), 0);
+        assert_eq!(rows_affected("CREATE TABLE"), 0);
+        assert_eq!(rows_affected(""), 0);
+    }
+}

@@ -96,3 +96,48 @@ pub fn gone() -> Error {
         "the connection closed before the statement completed",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Collect(Mutex<Vec<(u32, Vec<u8>)>>);
+
+    impl Sink for Collect {
+        fn complete(&self, id: u32, response: Result<Vec<u8>>) {
+            let body = response.unwrap_or_else(|e| e.code().as_bytes().to_vec());
+            self.0.lock().unwrap().push((id, body));
+        }
+    }
+
+    #[test]
+    fn a_relay_sends_parts_to_the_sink_and_the_response_back() {
+        let sink = Arc::new(Collect::default());
+        let outer = Reply::sink(7, sink.clone());
+        let (inner, mut rx) = outer.relay();
+        assert!(inner.takes_parts());
+        inner.part(vec![4, 1]);
+        inner.send(Ok(vec![0, 2]));
+        assert_eq!(rx.try_recv().unwrap().unwrap(), vec![0, 2]);
+        // Only the part reached the sink; the response is the relay owner's to pass on.
+        assert_eq!(*sink.0.lock().unwrap(), vec![(7, vec![4, 1])]);
+        outer.send(Ok(vec![0, 3]));
+        assert_eq!(sink.0.lock().unwrap().last().unwrap(), &(7, vec![0, 3]));
+    }
+
+    #[test]
+    fn channels_take_no_parts_and_a_dropped_reply_reports_the_closed_connection() {
+        let (r, mut rx) = Reply::channel();
+        assert!(!r.takes_parts());
+        let (relayed, mut rx2) = r.relay();
+        assert!(!relayed.takes_parts());
+        relayed.part(vec![4]);
+        drop(relayed);
+        let e = rx2.try_recv().unwrap().unwrap_err();
+        assert_eq!(e.code(), "ERR_CONNECTION_CLOSED");
+        drop(r);
+        assert!(rx.try_recv().unwrap().is_err());
+    }
+}
