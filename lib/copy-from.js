@@ -6,6 +6,7 @@
 // sends its buffer every 512 KiB. While one chunk is being written the next is encoded.
 const { FerroError, responseError } = require('./errors')
 const { SetWriter } = require('./params')
+const { feed } = require('./feed')
 const { cancelledError } = require('./cancel')
 
 const CHUNK_BYTES = 256 * 1024
@@ -77,20 +78,7 @@ async function copyFrom(native, table, rows, options = {}) {
       next++
       return writer.size >= CHUNK_BYTES
     }
-    // An array or other sync iterable is walked without an await per row (for await would
-    // cost a promise and a microtask for each); only flushes wait.
-    if (typeof rows[Symbol.asyncIterator] === 'function') {
-      for await (const row of rows) {
-        if (aborted) break
-        if (add(row)) await flush()
-      }
-    } else {
-      for (const row of rows) {
-        if (aborted) break
-        // As with for await, a promise among the values is waited for.
-        if (add(typeof row?.then === 'function' ? await row : row)) await flush()
-      }
-    }
+    await feed(rows, () => aborted, add, flush)
     if (!aborted) await flush()
     await settle()
     if (aborted) throw cancelled(signal)

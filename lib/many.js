@@ -10,6 +10,7 @@
 // skips everything after it and turns COMMIT into ROLLBACK, so nothing of the batch remains.
 const { FerroError, responseError } = require('./errors')
 const { SetWriter } = require('./params')
+const { feed } = require('./feed')
 const { decodeMany } = require('./reader')
 
 // The first chunk is small so that the server starts while JS encodes the rest; each next one
@@ -76,19 +77,7 @@ async function executeMany(native, sql, paramSets, options = {}) {
       next++
       return next - base >= chunkSets || writer.size >= CHUNK_BYTES
     }
-    // A sync iterable is walked without an await per set; only flushes wait.
-    if (typeof paramSets[Symbol.asyncIterator] === 'function') {
-      for await (const set of paramSets) {
-        if (firstError) break
-        if (add(set)) await flush()
-      }
-    } else {
-      for (const set of paramSets) {
-        if (firstError) break
-        // As with for await, a promise among the values is waited for.
-        if (add(typeof set?.then === 'function' ? await set : set)) await flush()
-      }
-    }
+    await feed(paramSets, () => firstError !== undefined, add, flush)
     await flush()
   } catch (e) {
     firstError ??= e
