@@ -12,7 +12,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** The inbox of finished statements for one JS environment. */
 export declare class Completions {
   /** `onReady` is called on the JS thread when responses are waiting in the inbox. */
-  constructor(onReady: ReadyFn)
+  constructor(onReady: () => void)
   /** Takes every queued response: `[u32 id][u32 length][response]...`. */
   drain(): Buffer
 }

@@ -2,8 +2,8 @@
 //! queue and what the driver knows about the server.
 //!
 //! Transport and executor seam: `Conn::connect` is the only place that opens a socket and
-//! spawns the protocol task; everything above talks to `Conn`. Today the task runs on the
-//! addon's tokio runtime; a transport driven from the libuv loop would replace this function.
+//! starts the protocol task, on the `Driver` it is given (see `core::driver`); everything
+//! above talks to `Conn`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,9 +13,11 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 
-use crate::core::config::Config;
+use crate::core::cancel::Canceller;
+use crate::core::config::{Config, Host};
 use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
+use crate::core::driver::{open, Driver};
 use crate::core::error::{Error, Result};
 use crate::core::events::{drive, Events};
 use crate::core::reply::{gone, Reply};
@@ -26,6 +28,7 @@ use crate::core::worker::{statement, submission_worker, Job};
 /// What the submission worker and running statements share.
 pub struct Shared {
     pub client: tokio_postgres::Client,
+    pub canceller: Canceller,
     pub cache: StatementCache,
     pub types: TypeOptions,
     /// Inside a transaction block, as far as the statements sent so far tell (BEGIN/START,
@@ -56,31 +59,71 @@ pub type Params = Box<dyn AsRef<[u8]> + Send>;
 
 impl Conn {
     /// Opens a connection; `password` (from a password function) overrides the configured one.
+    /// Hosts are tried in order; `connectTimeoutMillis` bounds each attempt (socket and
+    /// handshake), as in libpq.
     pub async fn connect(
         config: &Config,
         password: Option<&str>,
         events: Option<Arc<dyn Events>>,
+        driver: &Arc<dyn Driver>,
     ) -> Result<Conn> {
-        let (client, connection) = config
-            .to_tokio(password)
-            .connect(NoTls)
-            .await
-            .map_err(Error::from_connect)?;
-        let server_version = connection
-            .parameter("server_version")
-            .unwrap_or_default()
-            .to_string();
-        // The protocol task ends when the socket closes; the client then reports is_closed()
-        // and the pool discards it. Its error needs no handler: callers see ERR_CONNECTION_CLOSED.
-        tokio::spawn(drive(connection, events));
-        let mut process_id = 0;
-        for m in client.simple_query("SELECT pg_backend_pid()").await? {
-            if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
-                process_id = r.get(0).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let settings = config.to_tokio(password);
+        let mut last = None;
+        for (i, host) in config.hosts.iter().enumerate() {
+            let port = config
+                .ports
+                .get(i)
+                .or(config.ports.first())
+                .copied()
+                .unwrap_or(5432);
+            let attempt = handshake(&settings, host, port, events.clone(), driver);
+            let r = match config.connect_timeout {
+                Some(t) => tokio::time::timeout(t, attempt).await.unwrap_or_else(|_| {
+                    Err(Error::driver(
+                        "ERR_CONNECTION",
+                        format!(
+                            "timed out connecting to {} after {} ms",
+                            describe(host, port),
+                            t.as_millis()
+                        ),
+                    ))
+                }),
+                None => attempt.await,
+            };
+            match r {
+                Ok((client, server_version)) => {
+                    return Ok(Conn::start(
+                        config,
+                        client,
+                        server_version,
+                        host,
+                        port,
+                        driver,
+                    ))
+                }
+                Err(e) => last = Some(e),
             }
         }
+        Err(last.unwrap_or_else(|| Error::config("no host to connect to")))
+    }
+
+    fn start(
+        config: &Config,
+        client: tokio_postgres::Client,
+        server_version: String,
+        host: &Host,
+        port: u16,
+        driver: &Arc<dyn Driver>,
+    ) -> Conn {
+        let process_id = client.backend_pid();
+        let canceller = Canceller {
+            token: client.cancel_token(),
+            host: host.clone(),
+            port,
+        };
         let shared = Arc::new(Shared {
             client,
+            canceller,
             cache: StatementCache::new(config.statement_cache_size),
             types: config.types,
             in_transaction: AtomicBool::new(false),
@@ -88,14 +131,14 @@ impl Conn {
             broken: AtomicBool::new(false),
         });
         let (queue, jobs) = mpsc::unbounded_channel();
-        tokio::spawn(submission_worker(shared.clone(), jobs));
-        Ok(Conn {
+        driver.spawn(Box::pin(submission_worker(shared.clone(), jobs)));
+        Conn {
             shared,
             queue,
             process_id,
             server_version,
             created: Instant::now(),
-        })
+        }
     }
 
     pub fn is_closed(&self) -> bool {
@@ -237,12 +280,7 @@ impl Conn {
     /// Asks the server to cancel what this connection runs now (a CancelRequest on a new
     /// socket); the statement then fails with 57014.
     pub async fn cancel(&self) -> Result<()> {
-        self.shared
-            .client
-            .cancel_token()
-            .cancel_query(NoTls)
-            .await
-            .map_err(Into::into)
+        self.shared.canceller.cancel().await
     }
 
     /// Runs a query and waits for its response buffer; the rows of a large result go to
@@ -260,6 +298,66 @@ impl Conn {
         self.submit_query(sql, params, reply);
         closed_if_dropped(rx.await)
     }
+}
+
+fn describe(host: &Host, port: u16) -> String {
+    match host {
+        Host::Tcp(name) => format!("{name}:{port}"),
+        Host::Unix(dir) => format!("{}", dir.join(format!(".s.PGSQL.{port}")).display()),
+    }
+}
+
+/// One connection attempt: the socket is opened here (on the runtime), the PostgreSQL
+/// handshake and then the protocol task run on the driver. Returns the client and the
+/// server's version.
+async fn handshake(
+    settings: &tokio_postgres::Config,
+    host: &Host,
+    port: u16,
+    events: Option<Arc<dyn Events>>,
+    driver: &Arc<dyn Driver>,
+) -> Result<(tokio_postgres::Client, String)> {
+    let refused = |e: std::io::Error| {
+        Error::driver(
+            "ERR_CONNECTION",
+            format!(
+                "error connecting to server at {}: {e}",
+                describe(host, port)
+            ),
+        )
+    };
+    let stream = driver
+        .stream(open(host, port).await.map_err(refused)?)
+        .map_err(refused)?;
+    let (tx, rx) = oneshot::channel();
+    let settings = settings.clone();
+    driver.spawn(Box::pin(async move {
+        let mut tx = tx;
+        let r = tokio::select! {
+            biased;
+            r = settings.connect_raw(stream, NoTls) => r,
+            // The caller gave up (connect timeout): drop the half-open connection.
+            () = tx.closed() => return,
+        };
+        match r {
+            Ok((client, connection)) => {
+                let version = connection
+                    .parameter("server_version")
+                    .unwrap_or_default()
+                    .to_string();
+                // The protocol task ends when the socket closes; the client then reports
+                // is_closed() and the pool discards it. Statements in flight see
+                // ERR_CONNECTION_CLOSED.
+                if tx.send(Ok((client, version))).is_ok() {
+                    drive(connection, events).await;
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Err(Error::from_connect(e)));
+            }
+        }
+    }));
+    rx.await.unwrap_or_else(|_| Err(gone()))
 }
 
 /// The handle of a started COPY; a dropped reply means the connection went away.

@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::{Bytes, BytesMut};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::Mutex;
-use tokio_postgres::{CancelToken, CopyInSink, CopyOutStream, NoTls, Statement};
+use tokio_postgres::{CopyInSink, CopyOutStream, Statement};
+
+use crate::core::cancel::Canceller;
 
 use crate::core::error::{Error, Result};
 use crate::core::result::write_header;
@@ -56,12 +58,12 @@ impl CopyIn {
 /// An open `COPY ... TO STDOUT`.
 pub struct CopyOut {
     stream: Mutex<Option<Pin<Box<CopyOutStream>>>>,
-    cancel: CancelToken,
+    cancel: Canceller,
     done: AtomicBool,
 }
 
 impl CopyOut {
-    pub fn new(stream: CopyOutStream, cancel: CancelToken) -> Self {
+    pub fn new(stream: CopyOutStream, cancel: Canceller) -> Self {
         CopyOut {
             stream: Mutex::new(Some(Box::pin(stream))),
             cancel,
@@ -114,7 +116,7 @@ impl CopyOut {
         if self.done.load(Ordering::Relaxed) {
             return;
         }
-        let _ = self.cancel.cancel_query(NoTls).await;
+        let _ = self.cancel.cancel().await;
         while let Some(r) = stream.next().await {
             if r.is_err() {
                 break;

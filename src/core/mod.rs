@@ -1,11 +1,13 @@
 //! The driver's behaviour, in pure Rust: no napi here, unit-tested with `cargo test`.
 
+pub mod cancel;
 pub mod command;
 pub mod config;
 pub mod conn;
 pub mod connstring;
 pub mod copy;
 pub mod copy_from;
+pub mod driver;
 pub mod error;
 pub mod events;
 pub mod exec;

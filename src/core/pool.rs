@@ -14,6 +14,7 @@ use deadpool_postgres::{PoolConfig, Runtime, Timeouts};
 
 use crate::core::config::Config;
 use crate::core::conn::Conn;
+use crate::core::driver::Driver;
 use crate::core::error::{Error, Result};
 use crate::core::events::Events;
 
@@ -27,13 +28,14 @@ pub async fn open(
     config: &Config,
     source: Option<&dyn PasswordSource>,
     events: Option<Arc<dyn Events>>,
+    driver: &Arc<dyn Driver>,
 ) -> Result<Conn> {
     match source {
         Some(s) => {
             let pw = s.password().await?;
-            Conn::connect(config, Some(&pw), events).await
+            Conn::connect(config, Some(&pw), events, driver).await
         }
-        None => Conn::connect(config, None, events).await,
+        None => Conn::connect(config, None, events, driver).await,
     }
 }
 
@@ -41,6 +43,7 @@ pub struct Manager {
     config: Arc<Config>,
     password: Option<Arc<dyn PasswordSource>>,
     events: Option<Arc<dyn Events>>,
+    driver: Arc<dyn Driver>,
 }
 
 impl managed::Manager for Manager {
@@ -48,9 +51,14 @@ impl managed::Manager for Manager {
     type Error = Error;
 
     async fn create(&self) -> Result<Arc<Conn>> {
-        open(&self.config, self.password.as_deref(), self.events.clone())
-            .await
-            .map(Arc::new)
+        open(
+            &self.config,
+            self.password.as_deref(),
+            self.events.clone(),
+            &self.driver,
+        )
+        .await
+        .map(Arc::new)
     }
 
     async fn recycle(&self, conn: &mut Arc<Conn>, _: &Metrics) -> RecycleResult<Error> {
@@ -90,6 +98,7 @@ impl Pool {
         config: Config,
         password: Option<Arc<dyn PasswordSource>>,
         events: Option<Arc<dyn Events>>,
+        driver: Arc<dyn Driver>,
     ) -> Result<Pool> {
         let config = Arc::new(config);
         let mut pc = PoolConfig::new(config.pool.max);
@@ -102,6 +111,7 @@ impl Pool {
             config: config.clone(),
             password,
             events,
+            driver,
         })
         .config(pc)
         .runtime(Runtime::Tokio1)

@@ -196,7 +196,7 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
                     .client
                     .copy_out(&stmt)
                     .await
-                    .map(|s| CopyOut::new(s, shared.client.cancel_token()))
+                    .map(|s| CopyOut::new(s, shared.canceller.clone()))
                     .map_err(Into::into),
                 Err(e) => Err(e),
             };

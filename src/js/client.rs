@@ -11,6 +11,7 @@ use super::completions::Completions;
 use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut, NativeCopyOutRows};
 use super::error_response;
 use super::events::{EventsFn, JsEvents};
+use super::local;
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
 use crate::core::conn::{started, Conn};
@@ -52,7 +53,7 @@ impl NativeClient {
     /// Queues a job on the connection, or answers `reply` at once when the client is closed.
     fn submit(&self, reply: Reply, queue: impl FnOnce(&Conn, Reply)) {
         match self.conn() {
-            Ok(c) => queue(&c, reply),
+            Ok(c) => local::submit(|| queue(&c, reply)),
             Err(e) => reply.send(Err(e)),
         }
     }
@@ -84,32 +85,40 @@ fn start_copy<'env, T: Send + 'static, N: napi::bindgen_prelude::ToNapiValue + S
 
 /// Opens a standalone connection.
 #[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
-pub async fn connect_client(
+pub fn connect_client<'env>(
+    env: &'env Env,
     settings: HashMap<String, String>,
     conn_string: Option<String>,
     password: Option<PasswordFn>,
     events: Option<EventsFn>,
-) -> Either<NativeClient, Buffer> {
-    let config = match resolve_config(settings, conn_string) {
-        Ok(c) => c,
-        Err(e) => return Either::B(error_response(&e)),
-    };
-    let source = password.map(JsPassword);
-    let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
-    match pool::open(
-        &config,
-        source.as_ref().map(|s| s as &dyn pool::PasswordSource),
-        events,
-    )
-    .await
-    {
-        Ok(conn) => Either::A(NativeClient {
-            process_id: conn.process_id,
-            server_version: conn.server_version.clone(),
-            holder: Mutex::new(Some(Holder::Standalone(Arc::new(conn)))),
-        }),
-        Err(e) => Either::B(error_response(&e)),
-    }
+) -> napi::Result<PromiseRaw<'env, Either<NativeClient, Buffer>>> {
+    // Chosen here, on the JS thread: the loop driver belongs to this thread's event loop.
+    let driver = local::driver(env)?;
+    env.spawn_future(async move {
+        let config = match resolve_config(settings, conn_string) {
+            Ok(c) => c,
+            Err(e) => return Ok(Either::B(error_response(&e))),
+        };
+        let source = password.map(JsPassword);
+        let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
+        Ok(
+            match pool::open(
+                &config,
+                source.as_ref().map(|s| s as &dyn pool::PasswordSource),
+                events,
+                &driver,
+            )
+            .await
+            {
+                Ok(conn) => Either::A(NativeClient {
+                    process_id: conn.process_id,
+                    server_version: conn.server_version.clone(),
+                    holder: Mutex::new(Some(Holder::Standalone(Arc::new(conn)))),
+                }),
+                Err(e) => Either::B(error_response(&e)),
+            },
+        )
+    })
 }
 
 #[napi]

@@ -8,12 +8,14 @@
 //! ThreadsafeFunction created) per query, as napi's async functions cost.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, Function, JsValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Status;
+use napi::{sys, Env, Status};
 use napi_derive::napi;
+
+use super::local;
 
 use crate::core::error::Result;
 use crate::core::reply::{Reply, Sink};
@@ -29,7 +31,24 @@ struct Inbox {
     /// A wake-up has been requested and `drain()` has not run since.
     scheduled: AtomicBool,
     ready: ReadyFn,
+    /// Calls `onReady` straight from a libuv callback of the loop driver.
+    direct: Direct,
+    me: Weak<Inbox>,
 }
+
+/// `onReady` as a plain reference, for calls made on its own thread.
+struct Direct {
+    env: sys::napi_env,
+    func: sys::napi_ref,
+    context: sys::napi_async_context,
+    /// The loop driver's executor of this thread (see `local::defer`).
+    exec: *const (),
+}
+
+// SAFETY: the raw handles are used only by `Inbox::call_direct`, which `local::defer` runs
+// only on the thread of `exec`, the JS thread that created them.
+unsafe impl Send for Direct {}
+unsafe impl Sync for Direct {}
 
 impl Sink for Inbox {
     fn complete(&self, id: u32, response: Result<Vec<u8>>) {
@@ -45,7 +64,55 @@ impl Sink for Inbox {
             q.extend_from_slice(&body);
         }
         if !self.scheduled.swap(true, Ordering::AcqRel) {
-            self.ready.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            let me = self.me.clone();
+            let direct = Box::new(move || {
+                if let Some(inbox) = me.upgrade() {
+                    inbox.call_direct();
+                }
+            });
+            if local::defer(self.direct.exec, direct).is_err() {
+                self.ready.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        }
+    }
+}
+
+impl Inbox {
+    /// Calls `onReady` now, on the JS thread, from outside JS (a libuv callback): with its own
+    /// handle scope and through `napi_make_callback`, so that promise reactions run after it
+    /// as they do after any I/O callback.
+    fn call_direct(&self) {
+        let d = &self.direct;
+        unsafe {
+            let mut scope = std::ptr::null_mut();
+            if sys::napi_open_handle_scope(d.env, &mut scope) != sys::Status::napi_ok {
+                self.ready.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                return;
+            }
+            let mut func = std::ptr::null_mut();
+            let mut recv = std::ptr::null_mut();
+            let mut result = std::ptr::null_mut();
+            let ok = sys::napi_get_reference_value(d.env, d.func, &mut func)
+                == sys::Status::napi_ok
+                && sys::napi_get_global(d.env, &mut recv) == sys::Status::napi_ok;
+            if !ok {
+                self.ready.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            } else if sys::napi_make_callback(
+                d.env,
+                d.context,
+                recv,
+                func,
+                0,
+                std::ptr::null(),
+                &mut result,
+            ) == sys::Status::napi_pending_exception
+            {
+                // As for any callback from native code: an uncaught exception.
+                let mut error = std::ptr::null_mut();
+                sys::napi_get_and_clear_last_exception(d.env, &mut error);
+                sys::napi_fatal_exception(d.env, error);
+            }
+            sys::napi_close_handle_scope(d.env, scope);
         }
     }
 }
@@ -60,14 +127,50 @@ pub struct Completions {
 impl Completions {
     /// `onReady` is called on the JS thread when responses are waiting in the inbox.
     #[napi(constructor)]
-    pub fn new(on_ready: ReadyFn) -> Self {
-        Completions {
-            inbox: Arc::new(Inbox {
+    pub fn new(env: Env, on_ready: Function<(), ()>) -> napi::Result<Self> {
+        let ready: ReadyFn = on_ready
+            .build_threadsafe_function()
+            .weak::<true>()
+            .build()?;
+        let raw = env.raw();
+        let mut func = std::ptr::null_mut();
+        let mut name = std::ptr::null_mut();
+        let mut context = std::ptr::null_mut();
+        unsafe {
+            check(sys::napi_create_reference(
+                raw,
+                on_ready.value().value,
+                1,
+                &mut func,
+            ))?;
+            check(sys::napi_create_string_utf8(
+                raw,
+                c"ferropg".as_ptr(),
+                7,
+                &mut name,
+            ))?;
+            check(sys::napi_async_init(
+                raw,
+                std::ptr::null_mut(),
+                name,
+                &mut context,
+            ))?;
+        }
+        let direct = Direct {
+            env: raw,
+            func,
+            context,
+            exec: local::executor_id(&env)?,
+        };
+        Ok(Completions {
+            inbox: Arc::new_cyclic(|me| Inbox {
                 queued: Mutex::new(Vec::new()),
                 scheduled: AtomicBool::new(false),
-                ready: on_ready,
+                ready,
+                direct,
+                me: me.clone(),
             }),
-        }
+        })
     }
 
     /// Takes every queued response: `[u32 id][u32 length][response]...`.
@@ -77,6 +180,16 @@ impl Completions {
         self.inbox.scheduled.store(false, Ordering::Release);
         let mut q = self.inbox.queued.lock().unwrap_or_else(|p| p.into_inner());
         Buffer::from(std::mem::take(&mut *q))
+    }
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason(format!(
+            "napi call failed ({status})"
+        )))
     }
 }
 

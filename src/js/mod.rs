@@ -6,8 +6,10 @@ mod client;
 mod completions;
 mod copy;
 mod events;
+mod local;
 mod password;
 mod pool;
+mod uv;
 
 use napi::bindgen_prelude::Buffer;
 

@@ -4,15 +4,18 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{spawn, Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either};
+use napi::Env;
 use napi_derive::napi;
 
 use super::client::NativeClient;
 use super::completions::Completions;
 use super::error_response;
 use super::events::{EventsFn, JsEvents};
+use super::local;
 use super::password::{JsPassword, PasswordFn};
 use crate::core::config::Config;
+use crate::core::driver::Driver;
 use crate::core::events::Events;
 use crate::core::lease::Leases;
 use crate::core::pool::{PasswordSource, Pool};
@@ -28,6 +31,8 @@ pub fn resolve_config(
 
 #[napi]
 pub struct NativePool {
+    /// Runs this pool's connections and its `pool.query` tasks.
+    driver: Arc<dyn Driver>,
     pool: Arc<Pool>,
     leases: Arc<Leases>,
     reaper: AtomicBool,
@@ -47,6 +52,7 @@ impl NativePool {
     /// Validates the configuration; opens no connection.
     #[napi(constructor)]
     pub fn new(
+        env: Env,
         settings: HashMap<String, String>,
         conn_string: Option<String>,
         password: Option<PasswordFn>,
@@ -56,9 +62,11 @@ impl NativePool {
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         let source = password.map(|f| Arc::new(JsPassword(f)) as Arc<dyn PasswordSource>);
         let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
-        let pool = Pool::new(config, source, events)
+        let driver = local::driver(&env)?;
+        let pool = Pool::new(config, source, events, driver.clone())
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {
+            driver,
             pool: Arc::new(pool),
             leases: Arc::default(),
             reaper: AtomicBool::new(false),
@@ -77,14 +85,15 @@ impl NativePool {
         let reply = inbox.reply(id);
         let (pool, leases) = (self.pool.clone(), self.leases.clone());
         let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
-        spawn(async move {
+        let task = async move {
             // The reaper needs the runtime: started from inside the task.
             if start_reaper {
                 pool.start_reaper();
             }
             let r = leases.query(&pool, sql, Box::new(params), &reply).await;
             reply.send(r)
-        });
+        };
+        local::submit(|| self.driver.spawn(Box::pin(task)));
     }
 
     /// Borrows a connection until `release()`.

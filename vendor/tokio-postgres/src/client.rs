@@ -238,6 +238,11 @@ impl Client {
         &self.inner
     }
 
+    /// The server process serving this connection (from its BackendKeyData).
+    pub fn backend_pid(&self) -> i32 {
+        self.process_id
+    }
+
     #[cfg(feature = "runtime")]
     pub(crate) fn set_socket_config(&mut self, socket_config: SocketConfig) {
         self.socket_config = Some(socket_config);

@@ -1,0 +1,118 @@
+//! Where a connection's protocol runs: which executor polls its tasks and what its socket is
+//! wrapped in.
+//!
+//! `Conn::connect` opens the socket itself (on the tokio runtime, which resolves names and
+//! waits for the TCP handshake), hands the connected socket to a `Driver`, and runs the
+//! PostgreSQL handshake, the protocol task and the submission worker as the driver's tasks.
+//! [`Tokio`] runs them on the addon's runtime (and in the Rust tests); the Node binding has a
+//! driver that polls them on the JS thread from the libuv loop (`src/js/local.rs`), so that a
+//! round trip needs no thread hop at all.
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::core::config::Host;
+
+/// A task run to completion by a driver.
+pub type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A byte stream the protocol can run over.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// A connected, nonblocking socket.
+pub enum Socket {
+    Tcp(std::net::TcpStream),
+    Unix(std::os::unix::net::UnixStream),
+}
+
+impl Socket {
+    /// A nonblocking write (`WouldBlock` when the send buffer is full).
+    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Socket::Tcp(s) => (&*s).write(buf),
+            Socket::Unix(s) => (&*s).write(buf),
+        }
+    }
+
+    pub fn shutdown(&self) -> io::Result<()> {
+        let r = match self {
+            Socket::Tcp(s) => s.shutdown(Shutdown::Write),
+            Socket::Unix(s) => s.shutdown(Shutdown::Write),
+        };
+        match r {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            r => r,
+        }
+    }
+
+    pub fn fd(&self) -> RawFd {
+        match self {
+            Socket::Tcp(s) => s.as_raw_fd(),
+            Socket::Unix(s) => s.as_raw_fd(),
+        }
+    }
+}
+
+/// Runs a connection's tasks and wraps its socket for them.
+pub trait Driver: Send + Sync {
+    /// Polls `task` to completion on this driver's executor.
+    fn spawn(&self, task: Task);
+    /// Wraps a connected socket into a stream that this driver's tasks can poll.
+    fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>>;
+}
+
+/// Everything on the addon's tokio runtime (needs its context).
+pub struct Tokio;
+
+impl Driver for Tokio {
+    fn spawn(&self, task: Task) {
+        tokio::spawn(task);
+    }
+
+    fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>> {
+        Ok(match socket {
+            Socket::Tcp(s) => Box::new(tokio::net::TcpStream::from_std(s)?),
+            Socket::Unix(s) => Box::new(tokio::net::UnixStream::from_std(s)?),
+        })
+    }
+}
+
+/// The tokio driver, for code that has no other.
+pub fn tokio_driver() -> Arc<dyn Driver> {
+    Arc::new(Tokio)
+}
+
+/// Connects to one server address (a unix socket directory holds `.s.PGSQL.<port>`); TCP
+/// sockets get TCP_NODELAY and keepalive, as libpq and tokio-postgres set them.
+pub async fn open(host: &Host, port: u16) -> io::Result<Socket> {
+    match host {
+        Host::Unix(dir) => {
+            let s = tokio::net::UnixStream::connect(dir.join(format!(".s.PGSQL.{port}"))).await?;
+            Ok(Socket::Unix(s.into_std()?))
+        }
+        Host::Tcp(name) => {
+            let mut last = None;
+            for addr in tokio::net::lookup_host((name.as_str(), port)).await? {
+                match tokio::net::TcpStream::connect(addr).await {
+                    Ok(s) => {
+                        s.set_nodelay(true)?;
+                        let s = s.into_std()?;
+                        socket2::SockRef::from(&s).set_keepalive(true)?;
+                        return Ok(Socket::Tcp(s));
+                    }
+                    Err(e) => last = Some(e),
+                }
+            }
+            Err(last.unwrap_or_else(|| {
+                io::Error::new(io::ErrorKind::NotFound, "the host name resolved to nothing")
+            }))
+        }
+    }
+}

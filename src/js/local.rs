@@ -1,0 +1,520 @@
+//! The loop driver: connections polled on the JS thread, from Node's event loop.
+//!
+//! Why: with a connection's protocol task on the runtime thread, every round trip pays two
+//! thread wake-ups (JS -> runtime to send, runtime -> JS with the result), which caps one
+//! connection's sequential rate well below what node-postgres reaches on the libuv loop.
+//! Here a connection's tasks (handshake, protocol, submission worker, pool.query) are polled
+//! on the JS thread by a small executor:
+//! - a query's messages are written from inside the napi call that submits it (the call runs
+//!   the executor before returning);
+//! - the socket is watched by a libuv poll handle; its callback reads and parses the response
+//!   and completes the statement on the same thread, without any thread hop;
+//! - the tokio runtime remains for what needs a reactor (resolving names and opening sockets,
+//!   timers), and for COPY and other async napi methods; a task woken from there is queued and
+//!   the loop is woken with a uv_async handle.
+//!
+//! Poll handles are unref'd (an idle pool does not keep the process alive; lib/completions.js
+//! holds a timer while requests are outstanding).
+
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::os::raw::{c_int, c_void};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+use napi::Env;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::uv;
+use crate::core::driver::{tokio_driver, Driver, Io, Socket, Task};
+
+/// What other threads (and wakers) reach: ready task ids, tasks spawned from elsewhere, and
+/// the async handle that wakes the loop.
+struct Remote {
+    ready: Mutex<Vec<usize>>,
+    incoming: Mutex<Vec<Task>>,
+    signal: *mut uv::Handle,
+    closed: AtomicBool,
+}
+
+// SAFETY: `signal` is only passed to uv_async_send, which libuv documents as thread-safe, and
+// never after the handle is closed (`closed`, set on the loop's thread before closing it).
+unsafe impl Send for Remote {}
+unsafe impl Sync for Remote {}
+
+thread_local! {
+    /// This thread's executor (a JS thread that opened a connection with the loop driver).
+    static EXEC: Cell<Option<&'static Exec>> = const { Cell::new(None) };
+    /// The executor running on this thread right now: wake-ups for it need no signal.
+    static RUNNING: Cell<*const Remote> = const { Cell::new(std::ptr::null()) };
+    /// Set while a libuv callback of this thread's executor runs (see [`defer`]).
+    static IN_CALLBACK: Cell<*const Remote> = const { Cell::new(std::ptr::null()) };
+    static DEFERRED: RefCell<Vec<Box<dyn FnOnce()>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A libuv callback of `exec`: `wake` then the executor run with RUNNING set (wake-ups need
+/// no signal), then `settle` (still inside), then the deferred JS calls.
+fn callback(exec: &'static Exec, wake: impl FnOnce(), settle: impl FnOnce()) {
+    let me = Arc::as_ptr(&exec.remote);
+    IN_CALLBACK.with(|c| c.set(me));
+    exec.run_with(wake);
+    settle();
+    IN_CALLBACK.with(|c| c.set(std::ptr::null()));
+    for f in DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut())) {
+        f();
+    }
+}
+
+/// Inside a libuv callback of the executor `exec` (on its thread), queues `f` to run at the
+/// end of that callback, after the executor: completions then reach JS from the poll
+/// callback itself rather than through another loop wake-up. Hands `f` back otherwise.
+pub fn defer(exec: *const (), f: Box<dyn FnOnce()>) -> Result<(), Box<dyn FnOnce()>> {
+    if !exec.is_null() && IN_CALLBACK.with(Cell::get) as *const () == exec {
+        DEFERRED.with(|d| d.borrow_mut().push(f));
+        Ok(())
+    } else {
+        Err(f)
+    }
+}
+
+/// This thread's executor, as an identity for [`defer`] (created on first use).
+pub fn executor_id(env: &Env) -> napi::Result<*const ()> {
+    Ok(Arc::as_ptr(&Exec::get(env)?.remote) as *const ())
+}
+
+impl Remote {
+    fn signal(&self) {
+        if !std::ptr::eq(RUNNING.with(Cell::get), self) && !self.closed.load(Ordering::Acquire) {
+            unsafe { uv::uv_async_send(self.signal) };
+        }
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+struct TaskWaker {
+    id: usize,
+    queued: AtomicBool,
+    remote: Arc<Remote>,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.queued.swap(true, Ordering::AcqRel) {
+            Remote::lock(&self.remote.ready).push(self.id);
+            self.remote.signal();
+        }
+    }
+}
+
+struct Slot {
+    task: Task,
+    flag: Arc<TaskWaker>,
+    waker: Waker,
+}
+
+/// One JS thread's executor. Leaked: it lives as long as its thread's event loop.
+pub struct Exec {
+    remote: Arc<Remote>,
+    tasks: RefCell<Vec<Option<Slot>>>,
+    free: RefCell<Vec<usize>>,
+    runtime: tokio::runtime::Handle,
+    lp: *mut uv::Loop,
+}
+
+unsafe extern "C" fn on_signal(_: *mut uv::Handle) {
+    if let Some(exec) = EXEC.with(Cell::get) {
+        callback(exec, || {}, || {});
+    }
+}
+
+impl Exec {
+    /// This thread's executor, created on first use.
+    fn get(env: &Env) -> napi::Result<&'static Exec> {
+        if let Some(e) = EXEC.with(Cell::get) {
+            return Ok(e);
+        }
+        let lp = env.get_uv_event_loop()? as *mut uv::Loop;
+        let runtime =
+            napi::bindgen_prelude::within_runtime_if_available(tokio::runtime::Handle::try_current)
+                .map_err(|e| napi::Error::from_reason(format!("no tokio runtime: {e}")))?;
+        let signal = uv::alloc_async();
+        if signal.is_null() || unsafe { uv::uv_async_init(lp, signal, on_signal) } != 0 {
+            return Err(napi::Error::from_reason(
+                "could not create a libuv async handle",
+            ));
+        }
+        unsafe { uv::uv_unref(signal) };
+        let exec: &'static Exec = Box::leak(Box::new(Exec {
+            remote: Arc::new(Remote {
+                ready: Mutex::new(Vec::new()),
+                incoming: Mutex::new(Vec::new()),
+                signal,
+                closed: AtomicBool::new(false),
+            }),
+            tasks: RefCell::new(Vec::new()),
+            free: RefCell::new(Vec::new()),
+            runtime,
+            lp,
+        }));
+        EXEC.with(|c| c.set(Some(exec)));
+        env.add_env_cleanup_hook((), move |()| exec.shutdown())?;
+        Ok(exec)
+    }
+
+    /// Calls `first` (which may wake or spawn tasks without signalling the loop), then polls
+    /// every ready task (and those they wake) until none is left.
+    fn run_with<R>(&'static self, first: impl FnOnce() -> R) -> R {
+        let me = Arc::as_ptr(&self.remote);
+        if RUNNING.with(Cell::get) == me || self.remote.closed.load(Ordering::Acquire) {
+            return first(); // the outer run picks up what is queued
+        }
+        let before = RUNNING.with(|r| r.replace(me));
+        let out = first();
+        // Tasks create timers and sockets: they need the runtime's context.
+        let _context = self.runtime.enter();
+        for _ in 0..1024 {
+            let incoming = std::mem::take(&mut *Remote::lock(&self.remote.incoming));
+            let spawned = !incoming.is_empty();
+            for task in incoming {
+                let id = self.insert(task);
+                self.poll(id);
+            }
+            let ready = std::mem::take(&mut *Remote::lock(&self.remote.ready));
+            if ready.is_empty() && !spawned {
+                RUNNING.with(|r| r.set(before));
+                return out;
+            }
+            for id in ready {
+                self.poll(id);
+            }
+        }
+        // Still busy (tasks that keep waking themselves): let the loop breathe, come back.
+        RUNNING.with(|r| r.set(before));
+        unsafe { uv::uv_async_send(self.remote.signal) };
+        out
+    }
+
+    fn insert(&self, task: Task) -> usize {
+        let mut tasks = self.tasks.borrow_mut();
+        let id = self.free.borrow_mut().pop().unwrap_or(tasks.len());
+        let flag = Arc::new(TaskWaker {
+            id,
+            queued: AtomicBool::new(false),
+            remote: self.remote.clone(),
+        });
+        let slot = Slot {
+            task,
+            waker: Waker::from(flag.clone()),
+            flag,
+        };
+        if id == tasks.len() {
+            tasks.push(Some(slot));
+        } else {
+            tasks[id] = Some(slot);
+        }
+        id
+    }
+
+    fn poll(&self, id: usize) {
+        // Taken out while polling: the task may spawn or wake others.
+        let Some(mut slot) = self.tasks.borrow_mut().get_mut(id).and_then(Option::take) else {
+            return;
+        };
+        slot.flag.queued.store(false, Ordering::Release);
+        let mut cx = Context::from_waker(&slot.waker);
+        // A panic must not unwind into libuv: the task is dropped, as tokio does.
+        let done = catch_unwind(AssertUnwindSafe(|| slot.task.as_mut().poll(&mut cx)))
+            .map_or(true, |p| p.is_ready());
+        if done {
+            self.free.borrow_mut().push(id);
+            drop(slot);
+        } else if let Some(s) = self.tasks.borrow_mut().get_mut(id) {
+            *s = Some(slot);
+        }
+    }
+
+    /// The environment is going away: drop every task (closing their poll handles) and the
+    /// async handle.
+    fn shutdown(&'static self) {
+        self.remote.closed.store(true, Ordering::Release);
+        EXEC.with(|c| c.set(None));
+        let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+        drop(tasks);
+        drop(std::mem::take(&mut *Remote::lock(&self.remote.incoming)));
+        unsafe { uv::uv_close(self.remote.signal, None) };
+    }
+}
+
+/// Runs `submit` (which queues work for tasks of this thread's executor) and then the
+/// executor, so that the work is sent before the napi call returns, without a loop wake-up.
+pub fn submit<R>(submit: impl FnOnce() -> R) -> R {
+    match EXEC.with(Cell::get) {
+        Some(exec) => exec.run_with(submit),
+        None => submit(),
+    }
+}
+
+/// The driver for connections opened from this JS thread: the loop driver, unless
+/// FERROPG_TRANSPORT=runtime asks for the runtime thread (kept for measurements).
+pub fn driver(env: &Env) -> napi::Result<Arc<dyn Driver>> {
+    if std::env::var("FERROPG_TRANSPORT").is_ok_and(|v| v == "runtime") {
+        return Ok(tokio_driver());
+    }
+    Ok(Arc::new(LoopDriver(Exec::get(env)?.remote.clone())))
+}
+
+struct LoopDriver(Arc<Remote>);
+
+impl Driver for LoopDriver {
+    fn spawn(&self, task: Task) {
+        if self.0.closed.load(Ordering::Acquire) {
+            return; // dropped: its replies report the closed connection
+        }
+        Remote::lock(&self.0.incoming).push(task);
+        self.0.signal();
+    }
+
+    fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>> {
+        Ok(Box::new(UvStream { socket, io: None }))
+    }
+}
+
+/// A socket read and written by tasks of the loop driver; a libuv poll handle (made on first
+/// use, on the JS thread) wakes them.
+struct UvStream {
+    socket: Socket,
+    io: Option<Rc<Watch>>,
+}
+
+// SAFETY: a UvStream is created on any thread but its `io` is made on first poll, which only
+// happens on the loop's thread (the driver's tasks run nowhere else), and it is dropped there.
+unsafe impl Send for UvStream {}
+
+/// The poll handle's state, shared with the handle (freed in its close callback).
+struct Watch {
+    handle: *mut uv::Handle,
+    reader: Cell<Option<Waker>>,
+    writer: Cell<Option<Waker>>,
+    /// The events the handle is started with (0: stopped).
+    events: Cell<c_int>,
+    /// The last read returned less than asked: the socket is empty until the poll handle
+    /// says otherwise (level-triggered, so it will), which saves a read that would fail with
+    /// EAGAIN after every message.
+    drained: Cell<bool>,
+    closed: Cell<bool>,
+}
+
+fn has(w: &Cell<Option<Waker>>) -> bool {
+    let v = w.take();
+    let some = v.is_some();
+    w.set(v);
+    some
+}
+
+fn store(w: &Cell<Option<Waker>>, cx: &Context<'_>) {
+    let v = match w.take() {
+        Some(old) if old.will_wake(cx.waker()) => old,
+        _ => cx.waker().clone(),
+    };
+    w.set(Some(v));
+}
+
+unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_int) {
+    // The handle's Rc keeps `watch` valid until its close callback, even if the stream is
+    // dropped while the executor runs.
+    let watch = &*(uv::uv_handle_get_data(handle) as *const Watch);
+    let Some(exec) = EXEC.with(Cell::get) else {
+        return;
+    };
+    let wake = || {
+        if status < 0 || events & uv::READABLE != 0 {
+            watch.drained.set(false);
+            if let Some(w) = watch.reader.take() {
+                w.wake();
+            }
+        }
+        if status < 0 || events & uv::WRITABLE != 0 {
+            if let Some(w) = watch.writer.take() {
+                w.wake();
+            }
+        }
+    };
+    // Watch only what someone waits for, so that unread data nobody wants yet does not spin
+    // the loop.
+    let settle = || {
+        if watch.closed.get() {
+            return;
+        }
+        let want = if has(&watch.reader) { uv::READABLE } else { 0 }
+            | if has(&watch.writer) { uv::WRITABLE } else { 0 };
+        if want != watch.events.get() {
+            if want == 0 {
+                uv::uv_poll_stop(handle);
+            } else {
+                uv::uv_poll_start(handle, want, on_poll);
+            }
+            watch.events.set(want);
+        }
+    };
+    callback(exec, wake, settle);
+}
+
+unsafe extern "C" fn on_close(handle: *mut uv::Handle) {
+    drop(Rc::from_raw(uv::uv_handle_get_data(handle) as *const Watch));
+    uv::free_poll(handle);
+}
+
+impl UvStream {
+    /// Registers `cx` to be woken when the socket is ready for `event`.
+    fn wait(&mut self, cx: &Context<'_>, event: c_int) -> io::Result<()> {
+        let watch = match &self.io {
+            Some(w) => w.clone(),
+            None => {
+                let w = self.watch()?;
+                self.io = Some(w.clone());
+                w
+            }
+        };
+        store(
+            if event == uv::READABLE {
+                &watch.reader
+            } else {
+                &watch.writer
+            },
+            cx,
+        );
+        let events = watch.events.get();
+        if events & event == 0 {
+            let r = unsafe { uv::uv_poll_start(watch.handle, events | event, on_poll) };
+            if r != 0 {
+                return Err(io::Error::other(format!("uv_poll_start failed ({r})")));
+            }
+            watch.events.set(events | event);
+        }
+        Ok(())
+    }
+
+    fn watch(&self) -> io::Result<Rc<Watch>> {
+        let exec = EXEC
+            .with(Cell::get)
+            .ok_or_else(|| io::Error::other("a loop-driven socket was polled off its JS thread"))?;
+        let handle = uv::alloc_poll();
+        if handle.is_null() {
+            return Err(io::Error::from(io::ErrorKind::OutOfMemory));
+        }
+        let r = unsafe { uv::uv_poll_init_socket(exec.lp, handle, self.socket.fd()) };
+        if r != 0 {
+            unsafe { uv::free_poll(handle) };
+            return Err(io::Error::other(format!(
+                "uv_poll_init_socket failed ({r})"
+            )));
+        }
+        let watch = Rc::new(Watch {
+            handle,
+            reader: Cell::new(None),
+            writer: Cell::new(None),
+            events: Cell::new(0),
+            drained: Cell::new(false),
+            closed: Cell::new(false),
+        });
+        unsafe {
+            uv::uv_handle_set_data(handle, Rc::into_raw(watch.clone()) as *mut c_void);
+            uv::uv_unref(handle);
+        }
+        Ok(watch)
+    }
+}
+
+impl Drop for UvStream {
+    fn drop(&mut self) {
+        if let Some(watch) = self.io.take() {
+            watch.closed.set(true);
+            // Stops polling before the socket (a field, dropped after this) is closed.
+            unsafe { uv::uv_close(watch.handle, Some(on_close)) };
+        }
+    }
+}
+
+impl AsyncRead for UvStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.io.as_ref().is_some_and(|w| w.drained.get()) {
+            return match this.wait(cx, uv::READABLE) {
+                Ok(()) => Poll::Pending,
+                Err(e) => Poll::Ready(Err(e)),
+            };
+        }
+        loop {
+            // Straight into the unfilled (uninitialised) part: no zeroing per read.
+            let dst = unsafe { buf.unfilled_mut() };
+            let want = dst.len();
+            let n = unsafe { libc::read(this.socket.fd(), dst.as_mut_ptr() as *mut c_void, want) };
+            if n >= 0 {
+                let n = n as usize;
+                unsafe { buf.assume_init(n) };
+                buf.advance(n);
+                if n < want && n > 0 {
+                    if let Some(w) = &this.io {
+                        w.drained.set(true);
+                    }
+                }
+                return Poll::Ready(Ok(()));
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock => {
+                    return match this.wait(cx, uv::READABLE) {
+                        Ok(()) => Poll::Pending,
+                        Err(e) => Poll::Ready(Err(e)),
+                    }
+                }
+                _ => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for UvStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        loop {
+            match this.socket.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return match this.wait(cx, uv::WRITABLE) {
+                        Ok(()) => Poll::Pending,
+                        Err(e) => Poll::Ready(Err(e)),
+                    }
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.socket.shutdown())
+    }
+}
