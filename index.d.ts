@@ -32,6 +32,14 @@ export interface ClientConfig {
   connectTimeoutMillis?: number
   /** Prepared statements kept per connection (LRU; default 256; 0 disables). */
   statementCacheSize?: number
+  /**
+   * Where the connection's protocol runs. `'loop'` (the default for `Client.connect`): on the
+   * JS thread, driven by Node's event loop, so a round trip costs no thread hop; best for
+   * sequential queries. `'runtime'` (the default for `Pool`): on ferropg's own thread beside
+   * the JS thread; best for many concurrent queries and bulk COPY, where the protocol work runs
+   * in parallel with your JavaScript.
+   */
+  transport?: 'loop' | 'runtime'
   types?: TypeOverrides
   /** Server settings sent at startup (`{ statement_timeout: '5s' }`), or a libpq options string. */
   options?: string | Record<string, string | number | boolean>

@@ -142,7 +142,8 @@ const LABEL = {
   W6: `W6: \`COPY ... TO STDOUT\` of ${W.W6_ROWS.toLocaleString('en')} rows (text format) streamed`,
 }
 const METHOD = {
-  W4: { ferropg: 'copyFrom (binary COPY)', pg: 'pg-copy-streams, CSV', postgresjs: 'COPY writable(), CSV', bun: 'multi-row INSERT helper, 10k rows each', asyncpg: 'copy_records_to_table (binary)', 'pure Rust (tokio-postgres)': 'BinaryCopyInWriter' },
+  W3: { ferropg: "transport: 'runtime'" },
+  W4: { ferropg: "copyFrom (binary COPY), transport: 'runtime'", pg: 'pg-copy-streams, CSV', postgresjs: 'COPY writable(), CSV', bun: 'multi-row INSERT helper, 10k rows each', asyncpg: 'copy_records_to_table (binary)', 'pure Rust (tokio-postgres)': 'BinaryCopyInWriter' },
   W5: { ferropg: 'executeMany({ returning })', 'ferropg pipeline()': 'pipeline()', pg: 'pipeline: true client', postgresjs: 'sql.begin + Promise.all', bun: 'sql.begin + Promise.all', asyncpg: 'fetchmany (one Sync)', 'pg-native': 'sequential (no pipelining)', 'pure Rust (tokio-postgres)': 'join_all in a transaction', 'pgbench -M prepared': '\\startpipeline (one Sync)' },
 }
 const isPeer = (n) => !n.startsWith('ferropg') && !n.startsWith('pure Rust') && !n.startsWith('pgbench')

@@ -6,7 +6,7 @@ const { FerroError } = require('./errors')
 
 const SETTING_KEYS = new Set([
   'host', 'port', 'user', 'password', 'database', 'applicationName', 'connectTimeoutMillis',
-  'statementCacheSize', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis',
+  'statementCacheSize', 'transport', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis',
 ])
 
 // libpq's `options` syntax: -c name=value, with spaces and backslashes escaped.

@@ -3,7 +3,7 @@
 use tokio_postgres::{CancelToken, NoTls};
 
 use crate::core::config::Host;
-use crate::core::driver::{open, Driver, Tokio};
+use crate::core::driver::{open, tokio_stream};
 use crate::core::error::{Error, Result};
 
 /// What a CancelRequest for one connection needs: its key and the address it was opened on.
@@ -24,9 +24,8 @@ impl Canceller {
                 format!("could not send a cancel request: {e}"),
             )
         })?;
-        let stream = Tokio
-            .stream(socket)
-            .map_err(|e| Error::driver("ERR_CONNECTION", e.to_string()))?;
+        let stream =
+            tokio_stream(socket).map_err(|e| Error::driver("ERR_CONNECTION", e.to_string()))?;
         self.token
             .cancel_query_raw(stream, NoTls)
             .await

@@ -42,6 +42,15 @@ pub struct PoolSettings {
     pub acquire_timeout: Option<Duration>,
 }
 
+/// Where a connection's protocol runs (see `core::driver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// On the JS thread, from the event loop: no thread hop per round trip (sequential work).
+    Loop,
+    /// On the addon's runtime thread, beside the JS thread (concurrent and bulk work).
+    Runtime,
+}
+
 /// A fully resolved configuration.
 #[derive(Clone, PartialEq)]
 pub struct Config {
@@ -56,6 +65,8 @@ pub struct Config {
     pub options: Option<String>,
     pub ssl_mode: SslMode,
     pub statement_cache_size: usize,
+    /// None: the default of what is opened (a client: Loop; a pool: Runtime).
+    pub transport: Option<Transport>,
     pub types: TypeOptions,
     pub pool: PoolSettings,
 }
@@ -97,6 +108,7 @@ pub(crate) fn canonical(key: &str) -> Option<&'static str> {
         "sslmode" | "sslMode" => "sslmode",
         "client_encoding" => "client_encoding",
         "statementCacheSize" | "statement_cache_size" => "statement_cache_size",
+        "transport" => "transport",
         "max" => "max",
         "idleTimeoutMillis" => "idle_timeout_millis",
         "maxLifetimeSeconds" => "max_lifetime_seconds",
@@ -279,6 +291,19 @@ impl Config {
             Some(s) => parse_uint(s, 1 << 20)? as usize,
             None => 256,
         };
+        let transport = match l.get("transport") {
+            None => None,
+            Some(s) => Some(match s.value.as_str() {
+                "loop" => Transport::Loop,
+                "runtime" => Transport::Runtime,
+                other => {
+                    return Err(Error::config(format!(
+                        "'{}' must be 'loop' or 'runtime' (got '{other}')",
+                        s.key
+                    )))
+                }
+            }),
+        };
         let max = match l.get("max") {
             Some(s) => parse_uint(s, 10_000)? as usize,
             None => 10,
@@ -332,6 +357,7 @@ impl Config {
                 .filter(|s| !s.is_empty()),
             ssl_mode,
             statement_cache_size,
+            transport,
             types,
             pool,
         })

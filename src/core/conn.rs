@@ -38,6 +38,8 @@ pub struct Shared {
     pub copy_targets: std::sync::Mutex<HashMap<String, Arc<CopyTarget>>>,
     /// Set when the connection must not be reused (see `mark_broken`).
     pub broken: AtomicBool,
+    /// Driven from the JS thread: large results finish on the runtime (see `worker::Offload`).
+    pub offload: bool,
 }
 
 pub struct Conn {
@@ -129,6 +131,7 @@ impl Conn {
             in_transaction: AtomicBool::new(false),
             copy_targets: std::sync::Mutex::new(HashMap::new()),
             broken: AtomicBool::new(false),
+            offload: !driver.on_runtime(),
         });
         let (queue, jobs) = mpsc::unbounded_channel();
         driver.spawn(Box::pin(submission_worker(shared.clone(), jobs)));

@@ -13,7 +13,6 @@ use std::io::{self, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
-use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -66,27 +65,34 @@ pub trait Driver: Send + Sync {
     fn spawn(&self, task: Task);
     /// Wraps a connected socket into a stream that this driver's tasks can poll.
     fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>>;
+    /// Whether the tasks run on the tokio runtime's threads.
+    fn on_runtime(&self) -> bool;
 }
 
-/// Everything on the addon's tokio runtime (needs its context).
-pub struct Tokio;
+/// Everything on a tokio runtime.
+pub struct Tokio(pub tokio::runtime::Handle);
 
 impl Driver for Tokio {
     fn spawn(&self, task: Task) {
-        tokio::spawn(task);
+        self.0.spawn(task);
     }
 
     fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>> {
-        Ok(match socket {
-            Socket::Tcp(s) => Box::new(tokio::net::TcpStream::from_std(s)?),
-            Socket::Unix(s) => Box::new(tokio::net::UnixStream::from_std(s)?),
-        })
+        let _context = self.0.enter();
+        tokio_stream(socket)
+    }
+
+    fn on_runtime(&self) -> bool {
+        true
     }
 }
 
-/// The tokio driver, for code that has no other.
-pub fn tokio_driver() -> Arc<dyn Driver> {
-    Arc::new(Tokio)
+/// A socket registered with the current tokio runtime (needs its context).
+pub fn tokio_stream(socket: Socket) -> io::Result<Box<dyn Io>> {
+    Ok(match socket {
+        Socket::Tcp(s) => Box::new(tokio::net::TcpStream::from_std(s)?),
+        Socket::Unix(s) => Box::new(tokio::net::UnixStream::from_std(s)?),
+    })
 }
 
 /// Connects to one server address (a unix socket directory holds `.s.PGSQL.<port>`); TCP

@@ -61,6 +61,7 @@ impl Reply {
     /// `status::PART`); ignored by receivers that do not take parts.
     pub fn part(&self, part: Vec<u8>) {
         if let Some(Target::Sink(id, sink)) | Some(Target::Relay(_, id, sink)) = &self.0 {
+            PARTED.with(|p| p.set(true));
             sink.complete(*id, Ok(part));
         }
     }
@@ -87,6 +88,16 @@ fn deliver(t: Target, response: Result<Vec<u8>>) {
         }
         Target::Sink(id, sink) => sink.complete(id, response),
     }
+}
+
+thread_local! {
+    static PARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a part was delivered on this thread since the last call (the submission worker
+/// polls a job and asks: a job that delivers parts has a large result).
+pub fn take_parted() -> bool {
+    PARTED.with(|p| p.replace(false))
 }
 
 /// The error of a job whose connection went away before it completed.

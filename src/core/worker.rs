@@ -7,8 +7,11 @@
 //! so an INSERT that needs preparing can never be overtaken by a cached SELECT behind it.
 //! Jobs already sent keep being driven meanwhile.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{pin_mut, poll, StreamExt};
@@ -20,6 +23,7 @@ use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::Result;
 use crate::core::exec;
 
+use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
 
 pub enum Job {
@@ -116,14 +120,48 @@ pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedRec
                 if let Some(inside) = transaction_effect(&sql) {
                     shared.in_transaction.store(inside, Ordering::Relaxed);
                 }
-                let mut fut = Box::pin(run(shared.clone(), stmt, job));
-                if poll!(fut.as_mut()).is_pending() {
+                let mut fut = Offload {
+                    job: Some(Box::pin(run(shared.clone(), stmt, job))),
+                    offload: shared.offload,
+                };
+                if poll!(&mut fut).is_pending() {
                     inflight.push(fut);
                 }
             }
         }
     }
     while inflight.next().await.is_some() {}
+}
+
+/// A running job. On a connection driven from the JS thread (`offload`), a job whose result
+/// comes in parts (a large one) is moved to the runtime once its first part is out: decoding
+/// the rest of its rows then runs beside the JS thread, which builds rows from the parts
+/// meanwhile, instead of taking turns with it. The connection's protocol task stays where it is.
+struct Offload {
+    job: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    offload: bool,
+}
+
+impl Future for Offload {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(job) = self.job.as_mut() else {
+            return Poll::Ready(());
+        };
+        take_parted();
+        if job.as_mut().poll(cx).is_ready() {
+            self.job = None;
+            return Poll::Ready(());
+        }
+        if self.offload && take_parted() {
+            if let (Ok(rt), Some(job)) = (tokio::runtime::Handle::try_current(), self.job.take()) {
+                rt.spawn(job);
+                return Poll::Ready(());
+            }
+        }
+        Poll::Pending
+    }
 }
 
 /// The cached statement for `sql`, prepared on a miss.

@@ -14,6 +14,7 @@ use super::events::{EventsFn, JsEvents};
 use super::local;
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
+use crate::core::config::Transport;
 use crate::core::conn::{started, Conn};
 use crate::core::error::Error;
 use crate::core::events::Events;
@@ -92,10 +93,12 @@ pub fn connect_client<'env>(
     password: Option<PasswordFn>,
     events: Option<EventsFn>,
 ) -> napi::Result<PromiseRaw<'env, Either<NativeClient, Buffer>>> {
+    let config = resolve_config(settings, conn_string);
     // Chosen here, on the JS thread: the loop driver belongs to this thread's event loop.
-    let driver = local::driver(env)?;
+    let transport = config.as_ref().ok().and_then(|c| c.transport);
+    let driver = local::driver(env, transport.unwrap_or(Transport::Loop))?;
     env.spawn_future(async move {
-        let config = match resolve_config(settings, conn_string) {
+        let config = match config {
             Ok(c) => c,
             Err(e) => return Ok(Either::B(error_response(&e))),
         };

@@ -30,7 +30,8 @@ use napi::Env;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::uv;
-use crate::core::driver::{tokio_driver, Driver, Io, Socket, Task};
+use crate::core::config::Transport;
+use crate::core::driver::{Driver, Io, Socket, Task, Tokio};
 
 /// What other threads (and wakers) reach: ready task ids, tasks spawned from elsewhere, and
 /// the async handle that wakes the loop.
@@ -264,13 +265,18 @@ pub fn submit<R>(submit: impl FnOnce() -> R) -> R {
     }
 }
 
-/// The driver for connections opened from this JS thread: the loop driver, unless
-/// FERROPG_TRANSPORT=runtime asks for the runtime thread (kept for measurements).
-pub fn driver(env: &Env) -> napi::Result<Arc<dyn Driver>> {
-    if std::env::var("FERROPG_TRANSPORT").is_ok_and(|v| v == "runtime") {
-        return Ok(tokio_driver());
+/// The addon's tokio runtime.
+fn runtime() -> napi::Result<tokio::runtime::Handle> {
+    napi::bindgen_prelude::within_runtime_if_available(tokio::runtime::Handle::try_current)
+        .map_err(|e| napi::Error::from_reason(format!("no tokio runtime: {e}")))
+}
+
+/// The driver for connections opened from this JS thread with `transport`.
+pub fn driver(env: &Env, transport: Transport) -> napi::Result<Arc<dyn Driver>> {
+    match transport {
+        Transport::Runtime => Ok(Arc::new(Tokio(runtime()?))),
+        Transport::Loop => Ok(Arc::new(LoopDriver(Exec::get(env)?.remote.clone()))),
     }
-    Ok(Arc::new(LoopDriver(Exec::get(env)?.remote.clone())))
 }
 
 struct LoopDriver(Arc<Remote>);
@@ -286,6 +292,10 @@ impl Driver for LoopDriver {
 
     fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>> {
         Ok(Box::new(UvStream { socket, io: None }))
+    }
+
+    fn on_runtime(&self) -> bool {
+        false
     }
 }
 

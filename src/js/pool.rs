@@ -14,7 +14,7 @@ use super::error_response;
 use super::events::{EventsFn, JsEvents};
 use super::local;
 use super::password::{JsPassword, PasswordFn};
-use crate::core::config::Config;
+use crate::core::config::{Config, Transport};
 use crate::core::driver::Driver;
 use crate::core::events::Events;
 use crate::core::lease::Leases;
@@ -62,7 +62,7 @@ impl NativePool {
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         let source = password.map(|f| Arc::new(JsPassword(f)) as Arc<dyn PasswordSource>);
         let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
-        let driver = local::driver(&env)?;
+        let driver = local::driver(&env, config.transport.unwrap_or(Transport::Runtime))?;
         let pool = Pool::new(config, source, events, driver.clone())
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {

@@ -1,0 +1,113 @@
+'use strict'
+// The two transports ('loop': the connection is driven on the JS thread from the event loop;
+// 'runtime': on ferropg's thread) must behave the same; only their speed differs.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { execFileSync } = require('node:child_process')
+const { Client, Pool } = require('..')
+const { url, connect, pool, unique } = require('./helpers')
+
+test("'transport' accepts 'loop' and 'runtime' only", async () => {
+  const e = await Client.connect({ connectionString: url, transport: 'threads' }).catch((x) => x)
+  assert.equal(e.code, 'ERR_INVALID_CONFIG')
+  assert.match(e.message, /'transport' must be 'loop' or 'runtime' \(got 'threads'\)/)
+  assert.throws(() => new Pool({ connectionString: url, transport: 'fast' }), (x) => x.code === 'ERR_INVALID_CONFIG' && /'transport'/.test(x.message))
+})
+
+/** Everything a connection does, checked on `db` (a client or a pool). */
+async function exercise(db, isPool) {
+  assert.deepEqual((await db.query('SELECT $1::int4 + 1 AS n, $2::text AS t', [41, 'x'])).rows, [{ n: 42, t: 'x' }])
+  // A large result (delivered in parts; on the loop, decoded on the runtime after its first part).
+  const big = await db.query('SELECT g, repeat(\'y\', 20) AS pad FROM generate_series(1, 120000) g')
+  assert.equal(big.rows.length, 120000)
+  assert.equal(big.rows.reduce((s, r) => s + r.g, 0), (120000 * 120001) / 2)
+  // An error leaves the connection usable.
+  await assert.rejects(db.query('SELECT 1/0'), { code: '22012' })
+  const c = isPool ? await db.connect() : db
+  try {
+    const t = unique('transport')
+    await c.query(`CREATE TEMP TABLE ${t} (id int4, name text)`)
+    await c.copyFrom(t, Array.from({ length: 5000 }, (_, i) => [i, 'n' + i]))
+    const many = await c.executeMany(`INSERT INTO ${t} VALUES ($1, $2) RETURNING id`, [[-1, 'a'], [-2, 'b']], { returning: true })
+    assert.deepEqual(many.results.map((r) => r.rows[0].id), [-1, -2])
+    const piped = await c.pipeline((p) => [p.query(`SELECT count(*)::int4 AS n FROM ${t}`), p.query('SELECT 2 AS two')])
+    assert.equal((await piped[0]).rows[0].n, 5002)
+    assert.equal((await piped[1]).rows[0].two, 2)
+    let bytes = 0
+    for await (const chunk of await c.copyOut(`COPY ${t} TO STDOUT`)) bytes += chunk.length
+    assert.ok(bytes > 5000 * 4, String(bytes))
+    let rows = 0
+    for await (const row of c.cursor(`SELECT id FROM ${t} ORDER BY id`, [], { batchSize: 700 })) rows += row.id === undefined ? 0 : 1
+    assert.equal(rows, 5002)
+    // Cancelled on the server through a CancelRequest on a new socket.
+    await assert.rejects(c.query('SELECT pg_sleep(30)', [], { timeoutMillis: 100 }), { code: 'ERR_QUERY_CANCELLED' })
+    assert.equal((await c.query('SELECT 7 AS s')).rows[0].s, 7)
+  } finally {
+    if (isPool) c.release()
+  }
+  const got = []
+  const channel = unique('chan')
+  const sub = await db.listen(channel, (n) => got.push(n.payload))
+  await db.query('SELECT pg_notify($1, $2)', [channel, 'hello'])
+  for (let i = 0; i < 100 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 20))
+  assert.deepEqual(got, ['hello'])
+  await sub.unlisten()
+}
+
+for (const transport of ['loop', 'runtime']) {
+  test(`client on transport '${transport}': queries, batches, COPY, cursors, cancel, notifications`, async () => {
+    const c = await connect({ transport })
+    try {
+      await exercise(c, false)
+    } finally {
+      await c.close()
+    }
+  })
+
+  test(`pool on transport '${transport}': the same, with 32 concurrent callers on 4 connections`, async () => {
+    const p = pool({ transport, max: 4 })
+    try {
+      await exercise(p, true)
+      const sums = await Promise.all(Array.from({ length: 32 }, (_, k) => (async () => {
+        let s = 0
+        for (let i = 0; i < 50; i++) s += (await p.query('SELECT $1::int4 AS v', [k * 100 + i])).rows[0].v
+        return s
+      })()))
+      assert.deepEqual(sums, Array.from({ length: 32 }, (_, k) => 50 * k * 100 + (49 * 50) / 2))
+    } finally {
+      await p.close()
+    }
+  })
+
+  test(`transport '${transport}': an open, idle client and pool do not keep the process alive`, () => {
+    const script = `
+      const { Client, Pool } = require(${JSON.stringify(require.resolve('..'))})
+      const transport = ${JSON.stringify(transport)}
+      ;(async () => {
+        const c = await Client.connect({ connectionString: process.env.DATABASE_URL, transport })
+        const p = new Pool({ connectionString: process.env.DATABASE_URL, transport })
+        const a = (await c.query('SELECT 1 AS a')).rows[0].a
+        const b = (await p.query('SELECT 2 AS b')).rows[0].b
+        console.log('done ' + (a + b))
+      })()`
+    const t0 = Date.now()
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 })
+    assert.equal(out.trim(), 'done 3')
+    assert.ok(Date.now() - t0 < 10_000)
+  })
+}
+
+test("the loop transport over a unix socket and over TCP reaches the same server", async () => {
+  const tcp = await connect({ transport: 'loop', host: '127.0.0.1' })
+  const hosts = [tcp]
+  if (process.env.FERROPG_TEST_SOCKET_DIR) hosts.push(await connect({ transport: 'loop', host: process.env.FERROPG_TEST_SOCKET_DIR }))
+  try {
+    for (const c of hosts) {
+      const r = (await c.query('SELECT pg_backend_pid() AS pid, current_database() AS db')).rows[0]
+      assert.equal(r.pid, c.processId)
+      assert.equal(r.db, new URL(url).pathname.slice(1) || 'postgres')
+    }
+  } finally {
+    for (const c of hosts) await c.close()
+  }
+})
