@@ -5,7 +5,9 @@
 //! ThreadsafeFunction only if no wake-up is already pending. `drain()` then hands every queued
 //! response over in one buffer, and `lib/completions.js` resolves their promises. Under load
 //! that is one thread wake-up for many results instead of one (plus a promise and a
-//! ThreadsafeFunction created) per query, as napi's async functions cost.
+//! ThreadsafeFunction created) per query, as napi's async functions cost. Completions made
+//! inside a libuv callback of the loop driver (`local.rs`) skip the wake-up: `onReady` is
+//! called at the end of that callback, on the same thread.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};

@@ -145,9 +145,7 @@ impl Exec {
             return Ok(e);
         }
         let lp = env.get_uv_event_loop()? as *mut uv::Loop;
-        let runtime =
-            napi::bindgen_prelude::within_runtime_if_available(tokio::runtime::Handle::try_current)
-                .map_err(|e| napi::Error::from_reason(format!("no tokio runtime: {e}")))?;
+        let runtime = runtime()?;
         let signal = uv::alloc_async();
         if signal.is_null() || unsafe { uv::uv_async_init(lp, signal, on_signal) } != 0 {
             return Err(napi::Error::from_reason(
@@ -179,10 +177,10 @@ impl Exec {
         if RUNNING.with(Cell::get) == me || self.remote.closed.load(Ordering::Acquire) {
             return first(); // the outer run picks up what is queued
         }
-        let before = RUNNING.with(|r| r.replace(me));
-        let out = first();
         // Tasks create timers and sockets: they need the runtime's context.
         let _context = self.runtime.enter();
+        let before = RUNNING.with(|r| r.replace(me));
+        let out = first();
         for _ in 0..1024 {
             let incoming = std::mem::take(&mut *Remote::lock(&self.remote.incoming));
             let spawned = !incoming.is_empty();
