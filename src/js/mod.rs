@@ -10,6 +10,7 @@ mod local;
 mod password;
 mod pool;
 mod uv;
+mod uv_stream;
 
 use napi::bindgen_prelude::Buffer;
 
