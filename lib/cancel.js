@@ -2,7 +2,8 @@
 // `signal` and `timeoutMillis`: when either fires, the driver sends a CancelRequest so the
 // server really stops the statement; the call then rejects with ERR_QUERY_CANCELLED and the
 // server's 57014 as `cause`. The request is repeated every half second until the statement
-// ends (a statement still queued behind others is not running yet when the first one lands).
+// ends (a statement still queued behind others is not running yet when the first one lands),
+// and the call settles only once every request sent has been processed by the server.
 const { FerroError } = require('./errors')
 
 const RETRY_MS = 500
@@ -35,10 +36,13 @@ async function cancellable(native, options, run) {
   if (signal?.aborted) throw cancelledError(signal.reason)
   let reason
   let retry = null
+  // CancelRequests not yet processed by the server: the call settles only after them, or one
+  // still in flight could cancel the caller's next statement on this connection.
+  const sent = []
   const fire = (r) => {
     if (reason !== undefined) return
     reason = r
-    const send = () => native.cancel().catch(() => {})
+    const send = () => sent.push(native.cancel().catch(() => {}))
     send()
     retry = setInterval(send, RETRY_MS)
   }
@@ -57,6 +61,7 @@ async function cancellable(native, options, run) {
     clearTimeout(timer)
     clearInterval(retry)
     signal?.removeEventListener('abort', onAbort)
+    await Promise.all(sent)
   }
 }
 
