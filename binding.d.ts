@@ -25,6 +25,16 @@ export declare class NativeClient {
   submitQuery(sql: string, params: Buffer, id: number, inbox: Completions): void
   /** Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists. */
   submitChunk(sql: string, sets: Buffer, returning: boolean, id: number, inbox: Completions): void
+  /**
+   * Queues `count` statements of a pipeline as one request with a single Sync; statement
+   * `i` is answered under `first_id + i`.
+   */
+  submitBatch(statements: Buffer, count: number, firstId: number, inbox: Completions): void
+  /**
+   * Queues the end of a pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or a
+   * statement of the segment was refused before it was sent.
+   */
+  submitEndSegment(rollback: boolean, id: number, inbox: Completions): void
   /** Queues a parameterless statement outside the statement cache (cursor FETCH). */
   submitUncached(sql: string, id: number, inbox: Completions): void
   /** Queues a parameterless statement over the simple protocol (transaction control). */

@@ -177,7 +177,7 @@ test('COPY and cursors are refused inside a pipeline; the block ends cleanly', a
   }
 })
 
-test('on the wire: one flight of statements, BEGIN/COMMIT as simple queries, few round trips', async () => {
+test('on the wire: the statements of one tick share one Sync; COMMIT follows their results', async () => {
   const proxy = await countingProxy()
   try {
     const trips = await roundTrips(
@@ -185,12 +185,13 @@ test('on the wire: one flight of statements, BEGIN/COMMIT as simple queries, few
       (c) => c.query('SELECT $1::int4 AS x', [0]),
       async (c) => {
         proxy.reset()
-        // Not awaiting inside the block: BEGIN, the statements and COMMIT leave in one flight.
+        // Not awaiting inside the block: BEGIN and the statements leave as one batch.
         const pending = await c.pipeline((p) => Array.from({ length: 200 }, (_, i) => p.query('SELECT $1::int4 AS x', [i])))
         const r = await Promise.all(pending)
         assert.equal(r[199].rows[0].x, 199)
-        assert.equal(proxy.counts.Q, 2, 'BEGIN and COMMIT')
-        assert.equal(proxy.counts.E, 200)
+        assert.equal(proxy.counts.E, 201, 'BEGIN and the 200 statements')
+        assert.equal(proxy.counts.S, 2, "one Sync for BEGIN's preparation (first use on a connection), one for the batch")
+        assert.equal(proxy.counts.Q, 1, 'COMMIT')
       },
     )
     assert.ok(trips <= 3, `200 statements: ${trips.toFixed(2)} round trips`)
@@ -209,5 +210,99 @@ test('Pool.pipeline runs on one connection and returns it clean', async () => {
     c.release()
   } finally {
     await p.close()
+  }
+})
+
+test('a parameter that does not fit its type fails the segment before it is sent: nothing of the segment remains', () =>
+  withTable(async (c, t) => {
+    const ins = `INSERT INTO ${t} (s) VALUES ($1) RETURNING id`
+    // The statement is cached first, so the bad value is found on the native side, in the batch.
+    await c.query(`INSERT INTO ${t} (s) VALUES ($1)`, ['warm-up'])
+    await c.query(`TRUNCATE ${t} RESTART IDENTITY`)
+    const seen = {}
+    const e = await c.pipeline(async (p) => {
+      const one = p.query(ins, ['one'])
+      const bad = p.query(`SELECT $1::int4 AS x`, [{ not: 'a number' }])
+      const three = p.query(ins, ['three'])
+      seen.one = await outcome(one)
+      seen.bad = await bad.catch((x) => x)
+      seen.three = await outcome(three)
+    }).catch((x) => x)
+    assert.equal(seen.one, 1) // it ran; the segment's end rolled it back
+    assert.equal(seen.bad.code, 'ERR_INVALID_PARAMETER')
+    assert.match(seen.bad.message, /\$1/)
+    assert.equal(seen.three, 'aborted')
+    assert.equal(e, seen.bad, 'the block rejects with the first error')
+    assert.deepEqual(await rows(c, t), [])
+    // Not left inside the segment's transaction.
+    assert.equal(await c.query('SAVEPOINT probe').then(() => 'in a transaction', (x) => x.code), '25P01')
+  }))
+
+test('a value JavaScript cannot encode fails the segment too, and later statements are not sent', () =>
+  withTable(async (c, t) => {
+    const ins = `INSERT INTO ${t} (s) VALUES ($1)`
+    const seen = {}
+    await c.pipeline(async (p) => {
+      await p.query(ins, ['one']) // sent and answered in a batch of its own
+      seen.bad = await p.query(ins, [() => 'a function']).catch((x) => x)
+      seen.later = await outcome(p.query(ins, ['later']))
+      seen.sync = await p.sync().then(() => 'ok', (x) => x.code)
+      await p.query(ins, ['next segment'])
+    })
+    assert.equal(seen.bad.code, 'ERR_INVALID_PARAMETER')
+    assert.equal(seen.later, 'aborted')
+    assert.equal(seen.sync, 'ERR_INVALID_PARAMETER')
+    assert.deepEqual((await rows(c, t)).map((r) => r.s), ['next segment'])
+  }))
+
+test('inside a transaction, a refused parameter fails the pipeline but leaves the transaction usable', () =>
+  withTable(async (c, t) => {
+    await c.transaction(async (tx) => {
+      const e = await tx.pipeline(async (p) => {
+        p.query(`INSERT INTO ${t} (s) VALUES ($1)`, ['kept'])
+        p.query('SELECT $1::int4', ['not a number'])
+      }).catch((x) => x)
+      assert.equal(e.code, 'ERR_INVALID_PARAMETER')
+      // Nothing reached the server with the bad value: the transaction is not aborted.
+      assert.equal((await tx.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows[0].n, 1)
+    })
+    assert.deepEqual((await rows(c, t)).map((r) => r.s), ['kept'])
+  }))
+
+test('statements that need preparing split a batch without changing order or results', () =>
+  withTable(async (c, t) => {
+    const got = await c.pipeline((p) => [
+      p.query(`INSERT INTO ${t} (s) VALUES ('a') RETURNING id`),
+      p.query(`SELECT count(*)::int4 AS n FROM ${t}`), // new text: prepared after the INSERT ran
+      p.query(`INSERT INTO ${t} (s) VALUES ($1) RETURNING id`, ['b']),
+      p.query(`SELECT count(*)::int4 AS n FROM ${t}`), // cached by now
+      p.query(`SELECT string_agg(s, ',' ORDER BY id) AS s FROM ${t}`),
+    ])
+    const r = await Promise.all(got)
+    assert.deepEqual(r.map((x) => x.rows[0]), [{ id: 1 }, { n: 1 }, { id: 2 }, { n: 2 }, { s: 'a,b' }])
+    assert.equal(r[0].command, 'INSERT')
+    assert.equal(r[1].command, 'SELECT')
+  }))
+
+test('5,000 statements in one tick leave with one Sync; results match', async () => {
+  const proxy = await countingProxy()
+  try {
+    const c = await Client.connect(proxy.url)
+    try {
+      await c.query('SELECT $1::int4 + 1 AS y', [0])
+      await c.pipeline((p) => p.query('SELECT 1')) // BEGIN prepared
+      await c.query('SELECT 1')
+      proxy.reset()
+      const ps = await c.pipeline((p) => Array.from({ length: 5000 }, (_, i) => p.query('SELECT $1::int4 + 1 AS y', [i])))
+      const r = await Promise.all(ps)
+      assert.equal(r.reduce((s, x) => s + x.rows[0].y, 0), (5000 * 5001) / 2)
+      assert.equal(proxy.counts.B, 5001)
+      assert.equal(proxy.counts.S, 1)
+      assert.equal(proxy.counts.Q, 1, 'COMMIT')
+    } finally {
+      await c.close()
+    }
+  } finally {
+    await proxy.close()
   }
 })

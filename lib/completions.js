@@ -2,7 +2,8 @@
 // The JS side of src/js/completions.rs. Native methods queue a statement synchronously with a
 // request id; finished responses collect in one native inbox, which wakes this thread once per
 // batch; `onReady` drains it and resolves every promise from that batch. The promise-returning
-// methods the rest of lib/ calls (`query`, `executeChunk`, `queryUncached`, `simple`) are
+// methods the rest of lib/ calls (`query`, `executeChunk`, `batch`, `endSegment`, `queryUncached`,
+// `simple`) are
 // defined here on the native classes, over their `submit*` counterparts.
 const native = require('../binding')
 const { decodePart } = require('./reader')
@@ -66,6 +67,40 @@ function request(submit, acc) {
   return promise
 }
 
+/**
+ * Calls `submit(firstId, inbox)` for `count` statements answered under consecutive ids;
+ * returns a promise of their response buffers, in order, once the last one has arrived. Rows
+ * that arrive ahead of statement i's response go to `accs[i]`.
+ */
+function requestBatch(count, accs, submit) {
+  inbox ??= new native.Completions(onReady)
+  const first = (nextId + 1) >>> 0
+  nextId = (nextId + count) >>> 0
+  const bufs = new Array(count)
+  let left = count
+  let done
+  const promise = new Promise((resolve) => (done = resolve))
+  for (let i = 0; i < count; i++) {
+    const id = (first + i) >>> 0
+    waiting.set(id, (buf) => {
+      bufs[i] = buf
+      if (--left === 0) done(bufs)
+    })
+    if (accs[i] !== undefined) parts.set(id, accs[i])
+  }
+  try {
+    submit(first, inbox)
+  } catch (e) {
+    for (let i = 0; i < count; i++) {
+      waiting.delete((first + i) >>> 0)
+      parts.delete((first + i) >>> 0)
+    }
+    return Promise.reject(e)
+  }
+  keepAlive ??= setInterval(noop, 0x7fffffff)
+  return promise
+}
+
 const C = native.NativeClient.prototype
 /** `acc` (reader.partial()) receives the rows of a large result while it runs. */
 C.query = function (sql, params, acc) {
@@ -73,6 +108,14 @@ C.query = function (sql, params, acc) {
 }
 C.executeChunk = function (sql, sets, returning) {
   return request((id, box) => this.submitChunk(sql, sets, returning, id, box))
+}
+/** Statements of a pipeline (params.js `addStatement`) sent as one batch with one Sync. */
+C.batch = function (statements, count, accs) {
+  return requestBatch(count, accs, (id, box) => this.submitBatch(statements, count, id, box))
+}
+/** COMMIT, or ROLLBACK when `rollback` is set or a statement of the segment was refused. */
+C.endSegment = function (rollback) {
+  return request((id, box) => this.submitEndSegment(rollback, id, box))
 }
 C.queryUncached = function (sql) {
   return request((id, box) => this.submitUncached(sql, id, box))

@@ -82,7 +82,8 @@ async function executeMany(native, sql, paramSets, options = {}) {
   } catch (e) {
     firstError ??= e
   }
-  options.onSubmitted?.()
+  // (A pipeline rolls its segment back when a set was refused before it was sent.)
+  options.onSubmitted?.(firstError)
   if (!bracket) {
     while (inflight.length) await collect()
     if (firstError) throw firstError

@@ -131,11 +131,16 @@ function encodeParams(params) {
     throw new FerroError('ERR_INVALID_ARGUMENT', `query parameters must be an array, got ${typeof params}`)
   }
   pos = 0
-  ensure(4)
-  buf.writeUInt32LE(params.length, 0)
-  pos = 4
-  for (let i = 0; i < params.length; i++) writeValue(params[i], 0, i + 1)
+  writeList(params)
   return Buffer.from(buf.subarray(0, pos))
+}
+
+// A u32 count, then the values.
+function writeList(values) {
+  ensure(4)
+  buf.writeUInt32LE(values.length, pos)
+  pos += 4
+  for (let i = 0; i < values.length; i++) writeValue(values[i], 0, i + 1)
 }
 
 const EMPTY = Buffer.alloc(4)
@@ -155,21 +160,39 @@ class SetWriter {
 
   /** Adds one set; on a value no type could take, throws with `index` and adds nothing. */
   add(values, index) {
+    try {
+      this.#write(() => writeList(values))
+    } catch (e) {
+      e.index = index
+      e.message = `${this.label} ${index}: ${e.message}`
+      throw e
+    }
+  }
+
+  /**
+   * Adds one statement of a pipeline batch (src/core/batch.rs): its SQL, then its parameters
+   * as encodeParams checks them; on an error throws and adds nothing.
+   */
+  addStatement(sql, params) {
+    if (params !== undefined && params !== null && !Array.isArray(params)) {
+      throw new FerroError('ERR_INVALID_ARGUMENT', `query parameters must be an array, got ${typeof params}`)
+    }
+    this.#write(() => {
+      writeText(sql)
+      writeList(params ?? [])
+    })
+  }
+
+  // Runs `write` on this writer's buffer (the module's writers work on `buf`/`pos`).
+  #write(write) {
     const savedBuf = buf
     const savedPos = pos
     buf = this.buf
     pos = this.pos
     try {
-      ensure(4)
-      buf.writeUInt32LE(values.length, pos)
-      pos += 4
-      for (let i = 0; i < values.length; i++) writeValue(values[i], 0, i + 1)
+      write()
       this.pos = pos
       this.count++
-    } catch (e) {
-      e.index = index
-      e.message = `${this.label} ${index}: ${e.message}`
-      throw e
     } finally {
       this.buf = buf
       buf = savedBuf

@@ -1,16 +1,18 @@
 'use strict'
 // Explicit pipeline mode with psycopg 3 semantics (see docs/pipeline.md).
 //
-// Statements are queued on the connection without waiting; their promises settle in send
-// order. A segment is what lies between sync points. Outside an explicit transaction each
-// segment runs in an implicit transaction: ferropg queues BEGIN before its first statement and
-// COMMIT at sync(). When a statement fails, the server skips the rest of the segment (they fail
-// with 25P02, reported as PipelineAbortedError) and turns the COMMIT into ROLLBACK, so the
-// segment's earlier effects are undone; sync() rejects with the first error; the next segment
-// starts clean. Inside an explicit transaction no BEGIN/COMMIT is added and an error leaves the
-// transaction aborted, as it would without a pipeline.
+// Statements queued in one tick go out together at its end as one batch: a Bind/Execute per
+// statement and a single Sync (src/core/batch.rs). Their promises settle in queue order. A
+// segment is what lies between sync points. Outside an explicit transaction each segment runs
+// in an implicit transaction: ferropg queues BEGIN before its first statement, and sync() sends
+// COMMIT once the segment's results are in, or ROLLBACK when a statement failed (on the server,
+// or before it was sent: a parameter that does not fit). After a failure the rest of the segment
+// rejects with PipelineAbortedError (statements queued after the failure is known are not
+// sent); sync() rejects with the first error; the next segment starts clean. Inside an explicit
+// transaction no BEGIN/COMMIT is added and a server error leaves the transaction aborted, as it
+// would without a pipeline.
 const { FerroError, PipelineAbortedError, responseError } = require('./errors')
-const { encodeParams } = require('./params')
+const { SetWriter } = require('./params')
 const { decodeResult, partial } = require('./reader')
 const { executeMany } = require('./many')
 
@@ -29,57 +31,115 @@ function refuse(what) {
   }
 }
 
+// A statement the server skipped or never saw because an earlier one failed.
+const isAborted = (err) => err.code === 'ERR_PIPELINE_ABORTED' || err.code === '25P02' || err.index !== undefined
+
 /** The object a pipeline() callback receives. */
 class Pipeline {
   #native
   #segment = null
   #closed = false
-  // While an executeMany is still submitting (its sets may come from an async iterable),
-  // later statements wait for it so that the wire order is the call order.
+  // Submissions wait for this while an executeMany is still submitting (its sets may come from
+  // an async iterable), so that the wire order is the call order.
   #gate = null
+  // The statements queued in this tick, sent at its end.
+  #writer = new SetWriter()
+  #queued = []
+  // Whether the block began inside a transaction (then segments add no BEGIN/COMMIT).
+  #explicit
 
   /** @internal */
   constructor(native) {
     this.#native = native
+    this.#explicit = native.inTransaction
   }
 
-  // Submits now, or after the executeMany that is still submitting.
+  // Submits now, or after what the gate waits for.
   #submit(fn) {
+    this.#flush()
     return this.#gate ? this.#gate.then(fn) : fn()
+  }
+
+  // Holds later submissions until `until` settles.
+  #hold(until) {
+    const gate = (this.#gate ? this.#gate.then(() => until) : until).then(noop, noop)
+    this.#gate = gate
+    gate.then(() => {
+      if (this.#gate === gate) this.#gate = null
+    })
   }
 
   #open() {
     if (this.#closed) throw new FerroError('ERR_PIPELINE_CLOSED', 'the pipeline block has ended')
     if (this.#segment) return this.#segment
-    const implicit = !this.#native.inTransaction
-    const seg = { implicit, error: undefined, tail: Promise.resolve() }
-    if (implicit) {
-      const begin = this.#submit(() => this.#native.simple('BEGIN'))
-      seg.tail = begin.then((buf) => {
-        seg.error ??= responseError(buf)
-      })
-    }
+    const implicit = !this.#explicit
+    // `count` statements queued so far; the first `failedAt` of them (in queue order) are not
+    // after a failure; `error` is the first failure.
+    const seg = { implicit, count: 0, failedAt: Infinity, error: undefined, tail: Promise.resolve() }
     this.#segment = seg
+    if (implicit) handled(this.#enqueue(seg, 'BEGIN', undefined, undefined))
     return seg
   }
 
-  // Settles statements strictly in send order and tells the first error from the aborted rest.
-  #chain(seg, raw, onResult) {
-    const p = seg.tail.then(() => raw).then((buf) => {
-      if (seg.error) {
-        const err = responseError(buf)
-        if (err === undefined) return onResult(buf)
-        throw err.code === '25P02' || err.index !== undefined ? new PipelineAbortedError() : err
-      }
-      const err = responseError(buf)
-      if (err) {
-        seg.error = err
-        throw err
-      }
-      return onResult(buf)
+  // Records the failure of statement `at` (queue order) unless an earlier one failed; true
+  // when this is the segment's first failure.
+  #fail(seg, at, err) {
+    if (at > seg.failedAt) return false
+    seg.failedAt = at
+    seg.error = err
+    return true
+  }
+
+  // Queues a statement for this tick's batch; returns its promise (of the result buffer's
+  // decoded rows, or its error).
+  #enqueue(seg, sql, params, rowMode) {
+    const at = seg.count
+    if (at > seg.failedAt) return Promise.reject(new PipelineAbortedError())
+    this.#writer.addStatement(sql, params) // throws, adding nothing, for a value no type takes
+    seg.count++
+    const item = { seg, at, acc: partial(rowMode), rowMode, resolve: null, reject: null }
+    const p = new Promise((resolve, reject) => {
+      item.resolve = resolve
+      item.reject = reject
     })
-    seg.tail = p.then(noop, noop)
-    return handled(p)
+    if (this.#queued.push(item) === 1) queueMicrotask(() => this.#flush())
+    return p
+  }
+
+  // Sends the statements queued so far as one batch; they settle in order, after everything
+  // queued before them.
+  #flush() {
+    const items = this.#queued
+    if (items.length === 0) return
+    this.#queued = []
+    const buf = this.#writer.take()
+    const send = () => this.#native.batch(buf, items.length, items.map((i) => i.acc))
+    const bufs = this.#gate ? this.#gate.then(send) : send()
+    const seg = items[0].seg
+    seg.tail = seg.tail.then(() => bufs).then(
+      (bufs) => {
+        for (let i = 0; i < items.length; i++) this.#settle(items[i], bufs[i])
+      },
+      (err) => {
+        for (const item of items) item.reject(this.#fail(seg, item.at, err) ? err : new PipelineAbortedError())
+      },
+    )
+  }
+
+  #settle(item, buf) {
+    const { seg, at } = item
+    const err = responseError(buf)
+    if (err !== undefined) {
+      if (this.#fail(seg, at, err)) return item.reject(err)
+      return item.reject(isAborted(err) ? new PipelineAbortedError() : err)
+    }
+    // It ran after a failure: outside a transaction the segment is rolled back.
+    if (at > seg.failedAt && seg.implicit) return item.reject(new PipelineAbortedError())
+    try {
+      item.resolve(decodeResult(buf, item.rowMode, item.acc))
+    } catch (e) {
+      item.reject(e)
+    }
   }
 
   /** Queues a statement; resolves with its result when it arrives. */
@@ -87,12 +147,15 @@ class Pipeline {
     let seg
     try {
       seg = this.#open()
-      if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
-      const buf = encodeParams(params)
-      const acc = partial(options?.rowMode)
-      const raw = this.#submit(() => this.#native.query(sql, buf, acc))
-      return this.#chain(seg, raw, (buf) => decodeResult(buf, options?.rowMode, acc))
     } catch (e) {
+      return handled(Promise.reject(e))
+    }
+    try {
+      if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
+      return handled(this.#enqueue(seg, sql, params, options?.rowMode))
+    } catch (e) {
+      // Nothing of it was sent, but the segment must not commit without it.
+      this.#fail(seg, seg.count++, e)
       return handled(Promise.reject(e))
     }
   }
@@ -105,22 +168,27 @@ class Pipeline {
     } catch (e) {
       return handled(Promise.reject(e))
     }
+    const at = seg.count++
+    if (at > seg.failedAt) return handled(Promise.reject(new PipelineAbortedError()))
     let release
-    const gate = new Promise((r) => (release = r))
-    const run = this.#submit(() => executeMany(this.#native, sql, paramSets, { ...options, bracket: false, onSubmitted: release }))
+    const submitted = new Promise((r) => (release = r))
+    const onSubmitted = (err) => {
+      if (err !== undefined) this.#fail(seg, at, err)
+      release()
+    }
+    const run = this.#submit(() => executeMany(this.#native, sql, paramSets, { ...options, bracket: false, onSubmitted }))
     run.then(release, release)
-    this.#gate = gate
-    gate.then(() => {
-      if (this.#gate === gate) this.#gate = null
-    })
-    const p = seg.tail.then(() => run.then(
-      (r) => r,
-      (err) => {
-        if (seg.error) throw err.code === '25P02' ? new PipelineAbortedError() : err
-        seg.error = err
-        throw err
+    this.#hold(submitted)
+    const p = seg.tail.then(() => run).then(
+      (r) => {
+        if (at > seg.failedAt && seg.implicit) throw new PipelineAbortedError()
+        return r
       },
-    ))
+      (err) => {
+        if (this.#fail(seg, at, err)) throw err
+        throw isAborted(err) ? new PipelineAbortedError() : err
+      },
+    )
     seg.tail = p.then(noop, noop)
     return handled(p)
   }
@@ -130,11 +198,15 @@ class Pipeline {
     const seg = this.#segment
     if (!seg) return
     this.#segment = null
-    const commit = seg.implicit ? this.#submit(() => this.#native.simple('COMMIT')) : null
+    this.#flush()
+    // Right behind the segment's statements: COMMIT, which the server turns into ROLLBACK after
+    // a failure it saw; ROLLBACK when a statement was refused before it was sent (here, or on
+    // the native side, which knows when it gets there).
+    const end = seg.implicit ? this.#submit(() => this.#native.endSegment(seg.error !== undefined)) : null
     await seg.tail
-    const commitErr = commit ? responseError(await commit) : undefined
+    const endErr = end ? responseError(await end) : undefined
     if (seg.error) throw seg.error
-    if (commitErr) throw commitErr
+    if (endErr) throw endErr
   }
 
   /** A nested block: runs `fn` on this pipeline and syncs when it exits. */

@@ -34,6 +34,9 @@ pub struct Shared {
     /// Inside a transaction block, as far as the statements sent so far tell (BEGIN/START,
     /// COMMIT/END/ROLLBACK/ABORT/PREPARE TRANSACTION), updated in send order.
     pub in_transaction: AtomicBool,
+    /// A statement of the current pipeline segment (or executeMany chunk) was refused before
+    /// it was sent, which the server cannot know: the segment's end rolls back. Cleared by BEGIN.
+    pub segment_failed: AtomicBool,
     /// copyFrom targets looked up on this connection, by lookup statement.
     pub copy_targets: std::sync::Mutex<HashMap<String, Arc<CopyTarget>>>,
     /// Set when the connection must not be reused (see `mark_broken`).
@@ -129,6 +132,7 @@ impl Conn {
             cache: StatementCache::new(config.statement_cache_size),
             types: config.types,
             in_transaction: AtomicBool::new(false),
+            segment_failed: AtomicBool::new(false),
             copy_targets: std::sync::Mutex::new(HashMap::new()),
             broken: AtomicBool::new(false),
             offload: !driver.on_runtime(),
@@ -180,6 +184,19 @@ impl Conn {
             returning,
             reply,
         })
+    }
+
+    /// Queues a pipeline batch (see `core::batch`): `replies[i]` answers statement `i`.
+    pub fn submit_batch(&self, statements: Params, replies: Vec<Reply>) {
+        self.submit(Job::Batch {
+            statements,
+            replies,
+        })
+    }
+
+    /// Queues the end of a pipeline segment (COMMIT, or ROLLBACK; see `Job::EndSegment`).
+    pub fn submit_end_segment(&self, rollback: bool, reply: Reply) {
+        self.submit(Job::EndSegment { rollback, reply })
     }
 
     /// Queues a parameterless statement that stays out of the statement cache.

@@ -1,13 +1,15 @@
 //! Running prepared statements: one query, or one statement over many parameter sets.
 
+use std::sync::atomic::Ordering;
+
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use futures_util::{pin_mut, TryStreamExt};
-use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::backend::{DataRowBody, Message};
 use postgres_protocol::message::frontend;
 use postgres_protocol::IsNull as WireNull;
 use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
-use tokio_postgres::Statement;
+use tokio_postgres::{Column, Statement};
 
 use crate::core::command::command_of;
 use crate::core::conn::Shared;
@@ -16,6 +18,7 @@ use crate::core::result::{batch_error_buffer, write_columns, write_header, RawCe
 use crate::core::types::decode::decode;
 use crate::core::types::encode::{encode, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
+use crate::core::types::TypeOptions;
 use crate::core::wire::{status, Reader, Writer};
 use crate::core::worker::{statement, Reply};
 
@@ -45,7 +48,7 @@ impl ToSql for Encoded {
 }
 
 /// Is this the error after which a cached statement must be re-prepared?
-fn is_stale_statement(e: &Error) -> bool {
+pub(crate) fn is_stale_statement(e: &Error) -> bool {
     match e {
         Error::Db(d) => {
             d.code == "26000"
@@ -59,7 +62,7 @@ fn is_stale_statement(e: &Error) -> bool {
 
 /// A running result is handed over in parts of about this size, so that JS builds rows while
 /// the server still produces them and the whole result is never buffered twice.
-const PART_BYTES: usize = 512 * 1024;
+pub(crate) const PART_BYTES: usize = 512 * 1024;
 
 /// One query; a stale cached statement is re-prepared and retried once. Rows go to `parts`
 /// ahead of the response when it takes them.
@@ -201,7 +204,10 @@ pub async fn execute_many(
         let values = read_list(&mut r).map_err(Error::param)?;
         match encode_params(stmt, &values) {
             Ok(p) => bind_execute(stmt, &p, &mut out)?,
-            Err(e) => return Ok(batch_error_buffer(i, &e)),
+            Err(e) => {
+                shared.segment_failed.store(true, Ordering::Relaxed);
+                return Ok(batch_error_buffer(i, &e));
+            }
         }
     }
     frontend::sync(&mut out);
@@ -247,15 +253,7 @@ pub async fn execute_many(
                 rows = 0;
             }
             Message::DataRow(row) if returning => {
-                let buf = row.buffer();
-                let mut ranges = row.ranges();
-                for c in columns {
-                    let range = ranges.next().map_err(protocol)?.ok_or_else(|| {
-                        Error::driver("ERR_PROTOCOL", "a row has fewer values than columns")
-                    })?;
-                    decode(c.type_(), range.map(|r| &buf[r]), types, &mut w)
-                        .map_err(|m| Error::driver("ERR_DECODE", m))?;
-                }
+                decode_row(&row, columns, types, &mut w)?;
                 rows += 1;
             }
             Message::CommandComplete(_) | Message::EmptyQueryResponse => {
@@ -280,8 +278,28 @@ pub async fn execute_many(
     Ok(w.buf)
 }
 
+/// Decodes the values of one DataRow into `w`.
+pub(crate) fn decode_row(
+    row: &DataRowBody,
+    columns: &[Column],
+    types: &TypeOptions,
+    w: &mut Writer,
+) -> Result<()> {
+    let buf = row.buffer();
+    let mut ranges = row.ranges();
+    for c in columns {
+        let range = ranges
+            .next()
+            .map_err(protocol)?
+            .ok_or_else(|| Error::driver("ERR_PROTOCOL", "a row has fewer values than columns"))?;
+        decode(c.type_(), range.map(|r| &buf[r]), types, w)
+            .map_err(|m| Error::driver("ERR_DECODE", m))?;
+    }
+    Ok(())
+}
+
 /// Appends a Bind of `stmt` to the unnamed portal and an Execute of it, all results binary.
-fn bind_execute(stmt: &Statement, params: &[Encoded], out: &mut BytesMut) -> Result<()> {
+pub(crate) fn bind_execute(stmt: &Statement, params: &[Encoded], out: &mut BytesMut) -> Result<()> {
     let formats = params.iter().map(|p| match p {
         Encoded::Text(_) => 0,
         _ => 1,
@@ -319,7 +337,7 @@ fn protocol(e: std::io::Error) -> Error {
 }
 
 /// The row count at the end of a command tag ("INSERT 0 3", "UPDATE 2"); 0 when it has none.
-fn rows_affected(tag: &str) -> u64 {
+pub(crate) fn rows_affected(tag: &str) -> u64 {
     tag.rsplit(' ')
         .next()
         .and_then(|n| n.parse().ok())

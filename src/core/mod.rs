@@ -1,5 +1,6 @@
 //! The driver's behaviour, in pure Rust: no napi here, unit-tested with `cargo test`.
 
+pub mod batch;
 pub mod cancel;
 pub mod command;
 pub mod config;

@@ -21,7 +21,7 @@ use tokio_postgres::Statement;
 use crate::core::conn::{Params, Shared};
 use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::Result;
-use crate::core::exec;
+use crate::core::{batch, exec};
 
 use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
@@ -55,6 +55,17 @@ pub enum Job {
         sql: String,
         reply: Reply,
     },
+    /// Statements of a pipeline sent with one Sync (see `core::batch`), one reply each.
+    Batch {
+        statements: Params,
+        replies: Vec<Reply>,
+    },
+    /// The end of a pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or a
+    /// statement of the segment was refused before it was sent (`Shared::segment_failed`).
+    EndSegment {
+        rollback: bool,
+        reply: Reply,
+    },
     /// Prepares (or finds in the cache) a statement, in queue order.
     Prepare {
         sql: String,
@@ -72,6 +83,17 @@ impl Job {
             | Job::CopyOut { sql, .. }
             | Job::Prepare { sql, .. }
             | Job::Uncached { sql, .. } => sql,
+            Job::Batch { .. } | Job::EndSegment { .. } => "",
+        }
+    }
+}
+
+/// Updates what the connection knows of its transaction after `sql` is sent.
+pub(crate) fn track_transaction(shared: &Shared, sql: &str) {
+    if let Some(inside) = transaction_effect(sql) {
+        shared.in_transaction.store(inside, Ordering::Relaxed);
+        if inside {
+            shared.segment_failed.store(false, Ordering::Relaxed);
         }
     }
 }
@@ -102,24 +124,35 @@ pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedRec
             Some(()) = inflight.next(), if !inflight.is_empty() => {}
             job = jobs.recv() => {
                 let Some(job) = job else { break };
+                let job = match job {
+                    Job::Batch { statements, replies } => {
+                        // Sending may take round trips (statements to prepare): nothing queued
+                        // later goes out before the whole batch has.
+                        let sent = alongside(&mut inflight, batch::send(&shared, statements, replies)).await;
+                        if sent.is_some() {
+                            let sh = shared.clone();
+                            inflight.push(Offload {
+                                job: Some(Box::pin(async move {
+                                    batch::finish(&sh, sent).await;
+                                })),
+                                offload: shared.offload,
+                            });
+                        }
+                        continue;
+                    }
+                    Job::EndSegment { rollback, reply } => {
+                        let failed = shared.segment_failed.swap(false, Ordering::Relaxed);
+                        let sql = if rollback || failed { "ROLLBACK" } else { "COMMIT" };
+                        Job::Simple { sql: sql.into(), reply }
+                    }
+                    job => job,
+                };
                 let sql = job.sql().to_string();
                 let stmt = match job {
-                    Job::Simple { .. } | Job::Uncached { .. } => None,
-                    _ => {
-                        let prepare = statement(&shared, &sql);
-                        pin_mut!(prepare);
-                        Some(loop {
-                            tokio::select! {
-                                biased;
-                                s = &mut prepare => break s,
-                                Some(()) = inflight.next(), if !inflight.is_empty() => {}
-                            }
-                        })
-                    }
+                    Job::Simple { .. } | Job::Uncached { .. } | Job::Batch { .. } | Job::EndSegment { .. } => None,
+                    _ => Some(alongside(&mut inflight, statement(&shared, &sql)).await),
                 };
-                if let Some(inside) = transaction_effect(&sql) {
-                    shared.in_transaction.store(inside, Ordering::Relaxed);
-                }
+                track_transaction(&shared, &sql);
                 let mut fut = Offload {
                     job: Some(Box::pin(run(shared.clone(), stmt, job))),
                     offload: shared.offload,
@@ -131,6 +164,18 @@ pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedRec
         }
     }
     while inflight.next().await.is_some() {}
+}
+
+/// Awaits `fut` while driving the jobs already sent.
+async fn alongside<F: Future>(inflight: &mut FuturesUnordered<Offload>, fut: F) -> F::Output {
+    pin_mut!(fut);
+    loop {
+        tokio::select! {
+            biased;
+            out = &mut fut => return out,
+            Some(()) = inflight.next(), if !inflight.is_empty() => {}
+        }
+    }
 }
 
 /// A running job. On a connection driven from the JS thread (`offload`), a job whose result
@@ -176,7 +221,7 @@ pub async fn statement(shared: &Shared, sql: &str) -> Result<Statement> {
 
 /// A statement that failed because the session ended (FATAL, socket closed) leaves a
 /// connection that must not be handed out again, even before tokio-postgres notices.
-fn note<T>(shared: &Shared, r: &Result<T>) {
+pub(crate) fn note<T>(shared: &Shared, r: &Result<T>) {
     if let Err(e) = r {
         if e.code() == "ERR_CONNECTION_CLOSED" {
             shared.broken.store(true, Ordering::Relaxed);
@@ -258,6 +303,9 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         (Job::CopyIn { reply, .. }, None) => drop(reply),
         (Job::CopyOut { reply, .. }, None) => drop(reply),
         (Job::Prepare { reply, .. }, None) => drop(reply),
+        // Sent by the worker itself (see `batch`).
+        (Job::Batch { replies, .. }, _) => drop(replies),
+        (Job::EndSegment { reply, .. }, _) => drop(reply),
     }
 }
 

@@ -150,6 +150,28 @@ impl NativeClient {
         })
     }
 
+    /// Queues `count` statements of a pipeline as one request with a single Sync; statement
+    /// `i` is answered under `first_id + i`.
+    #[napi(js_name = "submitBatch")]
+    pub fn batch(&self, statements: Buffer, count: u32, first_id: u32, inbox: &Completions) {
+        let replies = (0..count)
+            .map(|i| inbox.reply(first_id.wrapping_add(i)))
+            .collect();
+        match self.conn() {
+            Ok(c) => local::submit(|| c.submit_batch(Box::new(statements), replies)),
+            Err(e) => replies
+                .into_iter()
+                .for_each(|r: Reply| r.send(Err(e.clone()))),
+        }
+    }
+
+    /// Queues the end of a pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or a
+    /// statement of the segment was refused before it was sent.
+    #[napi(js_name = "submitEndSegment")]
+    pub fn end_segment(&self, rollback: bool, id: u32, inbox: &Completions) {
+        self.submit(inbox.reply(id), |c, r| c.submit_end_segment(rollback, r))
+    }
+
     /// Queues a parameterless statement outside the statement cache (cursor FETCH).
     #[napi(js_name = "submitUncached")]
     pub fn query_uncached(&self, sql: String, id: u32, inbox: &Completions) {
