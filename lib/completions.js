@@ -16,8 +16,16 @@ const parts = new Map()
 let nextId = 0
 let inbox = null
 // The inbox's wake-up is weak (an idle pool must not keep the process alive); a ref'd timer
-// keeps the process alive while requests are outstanding.
+// keeps the process alive while requests are outstanding. It is made once and only ref'd and
+// unref'd (a flag and a counter), not created and cleared per request.
 let keepAlive = null
+let held = false
+function hold() {
+  if (held) return
+  keepAlive ??= setInterval(noop, 0x7fffffff)
+  keepAlive.ref()
+  held = true
+}
 const noop = () => {}
 
 function onReady() {
@@ -41,9 +49,9 @@ function onReady() {
     }
     at = end
   }
-  if (waiting.size === 0 && keepAlive !== null) {
-    clearInterval(keepAlive)
-    keepAlive = null
+  if (waiting.size === 0 && held) {
+    keepAlive.unref()
+    held = false
   }
 }
 
@@ -63,7 +71,7 @@ function request(submit, acc) {
     parts.delete(id)
     return Promise.reject(e)
   }
-  keepAlive ??= setInterval(noop, 0x7fffffff)
+  hold()
   return promise
 }
 
@@ -97,7 +105,7 @@ function requestBatch(count, accs, submit) {
     }
     return Promise.reject(e)
   }
-  keepAlive ??= setInterval(noop, 0x7fffffff)
+  hold()
   return promise
 }
 

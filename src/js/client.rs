@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
@@ -129,10 +129,17 @@ impl NativeClient {
     /// Queues the query on the JS thread, so queries run in call order; its response goes to
     /// `inbox` under `id` (later queries are sent without waiting for it).
     #[napi(js_name = "submitQuery")]
-    pub fn query(&self, sql: String, params: Buffer, id: u32, inbox: &Completions) {
-        self.submit(inbox.reply(id), |c, r| {
-            c.submit_query(sql, Box::new(params), r)
-        })
+    pub fn query(
+        &self,
+        env: &Env,
+        sql: String,
+        params: BufferSlice,
+        id: u32,
+        inbox: &Completions,
+    ) -> napi::Result<()> {
+        let params = super::params(env, params)?;
+        self.submit(inbox.reply(id), |c, r| c.submit_query(sql, params, r));
+        Ok(())
     }
 
     /// Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists.

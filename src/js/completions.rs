@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
-use napi::bindgen_prelude::{Buffer, Function, JsValue};
+use napi::bindgen_prelude::{BufferSlice, Function, JsValue};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Status};
 use napi_derive::napi;
@@ -177,13 +177,31 @@ impl Completions {
 
     /// Takes every queued response: `[u32 id][u32 length][response]...`.
     #[napi]
-    pub fn drain(&self) -> Buffer {
+    pub fn drain<'env>(&self, env: &'env Env) -> napi::Result<BufferSlice<'env>> {
         // Cleared before taking: a completion racing with this call schedules a new wake-up.
         self.inbox.scheduled.store(false, Ordering::Release);
         let mut q = self.inbox.queued.lock().unwrap_or_else(|p| p.into_inner());
-        Buffer::from(std::mem::take(&mut *q))
+        if q.len() > COPY_MAX {
+            let data = std::mem::take(&mut *q);
+            drop(q);
+            return BufferSlice::from_data(env, data);
+        }
+        // A small batch (one serial query's response) is copied into a buffer V8 allocates:
+        // cheaper than an external buffer (an allocation for its finalizer hint, a finalizer run
+        // by a later GC), and the queue keeps its capacity for the next batch.
+        let out = BufferSlice::copy_from(env, &*q);
+        q.clear();
+        if q.capacity() > KEEP_MAX {
+            *q = Vec::new();
+        }
+        out
     }
 }
+
+/// Batches up to this size are copied out of the queue (see `drain`).
+const COPY_MAX: usize = 16 * 1024;
+/// The queue keeps at most this much capacity between batches.
+const KEEP_MAX: usize = 256 * 1024;
 
 fn check(status: sys::napi_status) -> napi::Result<()> {
     if status == sys::Status::napi_ok {

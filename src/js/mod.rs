@@ -12,13 +12,29 @@ mod pool;
 mod uv;
 mod uv_stream;
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, BufferSlice};
+use napi::Env;
 
+use crate::core::conn::Params;
 use crate::core::error::Error;
 use crate::core::result::error_buffer;
 
 fn error_response(e: &Error) -> Buffer {
     Buffer::from(error_buffer(e))
+}
+
+/// Up to this size a query's parameters are copied (see `params`).
+const COPY_PARAMS_MAX: usize = 64 * 1024;
+
+/// A query's encoded parameters, kept until the query runs. Small ones (nearly all) are copied:
+/// a memcpy of a few bytes costs less than the reference that keeps a JS buffer alive (created
+/// here, deleted on the JS thread later); large ones are kept by reference, not copied.
+fn params(env: &Env, buf: BufferSlice) -> napi::Result<Params> {
+    if buf.len() <= COPY_PARAMS_MAX {
+        Ok(Box::new(buf.to_vec()))
+    } else {
+        Ok(Box::new(buf.into_buffer(env)?))
+    }
 }
 
 /// One runtime worker: a query's task and the connection's protocol task then run on the same

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either};
 use napi::Env;
 use napi_derive::napi;
 
@@ -81,7 +81,15 @@ impl NativePool {
 
     /// Runs one query on a pooled connection; the response goes to `inbox` under `id`.
     #[napi(js_name = "submitQuery")]
-    pub fn query(&self, sql: String, params: Buffer, id: u32, inbox: &Completions) {
+    pub fn query(
+        &self,
+        env: &Env,
+        sql: String,
+        params: BufferSlice,
+        id: u32,
+        inbox: &Completions,
+    ) -> napi::Result<()> {
+        let params = super::params(env, params)?;
         let reply = inbox.reply(id);
         let (pool, leases) = (self.pool.clone(), self.leases.clone());
         let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
@@ -90,10 +98,11 @@ impl NativePool {
             if start_reaper {
                 pool.start_reaper();
             }
-            let r = leases.query(&pool, sql, Box::new(params), &reply).await;
+            let r = leases.query(&pool, sql, params, &reply).await;
             reply.send(r)
         };
         local::submit(|| self.driver.spawn(Box::pin(task)));
+        Ok(())
     }
 
     /// Borrows a connection until `release()`.
