@@ -18,20 +18,19 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
-use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::backend::{DataRowBody, Message};
 use postgres_protocol::message::frontend;
 use tokio_postgres::{RawResponses, Statement};
 
-use crate::core::command::command_of;
 use crate::core::conn::{Params, Shared};
 use crate::core::error::{Error, Result};
 use crate::core::exec::{
-    bind_execute, decode_row, encode_params, is_stale_statement, rows_affected, PART_BYTES,
+    bind_execute, decode_row, encode_params, is_stale_statement, rows_affected,
 };
-use crate::core::result::write_header;
+use crate::core::result::Rows;
 use crate::core::types::value::read_list;
-use crate::core::wire::{status, Reader, Writer};
-use crate::core::worker::{note, statement, track_transaction, Reply};
+use crate::core::wire::Reader;
+use crate::core::worker::{note_error, statement, track_transaction, Reply};
 
 /// The answer of a statement that was not executed because an earlier one failed.
 pub fn aborted() -> Error {
@@ -88,7 +87,7 @@ pub async fn send(shared: &Shared, buf: Params, replies: Vec<Reply>) -> Option<S
                 match statement(shared, sql).await {
                     Ok(s) => s,
                     Err(e) => {
-                        note(shared, &Err::<(), _>(e.clone()));
+                        note_error(shared, &e);
                         reply.send(Err(e));
                         failed = true;
                         break;
@@ -132,7 +131,7 @@ fn dispatch(
         }),
         Err(e) => {
             let e = Error::from(e);
-            note(shared, &Err::<(), _>(e.clone()));
+            note_error(shared, &e);
             for (_, _, reply) in statements {
                 reply.send(Err(e.clone()));
             }
@@ -159,25 +158,24 @@ pub async fn finish(shared: &Shared, sent: Option<Sent>) -> bool {
             Ok(m) => m,
             Err(e) => {
                 let e = Error::from(e);
-                let Some((_, sql, reply)) = current
-                    .take()
-                    .map(Running::into_parts)
-                    .or_else(|| pending.next())
-                else {
-                    continue;
-                };
                 ok = false;
-                if is_stale_statement(&e) {
-                    // Re-prepared on its next use.
-                    shared.cache.remove(&sql);
-                }
                 // Only an ErrorResponse is followed by a ReadyForQuery (the server skips the
                 // rest up to the Sync); a lost connection or a FATAL ends the request here.
                 let lost = (!matches!(e, Error::Db(_))).then(|| e.clone());
                 if let Some(lost) = &lost {
-                    note(shared, &Err::<(), _>(lost.clone()));
+                    note_error(shared, lost);
                 }
-                reply.send(Err(e));
+                let failing = current
+                    .take()
+                    .map(Running::into_parts)
+                    .or_else(|| pending.next());
+                if let Some((_, sql, reply)) = failing {
+                    if is_stale_statement(&e) {
+                        // Re-prepared on its next use.
+                        shared.cache.remove(&sql);
+                    }
+                    reply.send(Err(e));
+                }
                 for (_, _, later) in pending.by_ref() {
                     later.send(Err(lost.clone().unwrap_or_else(aborted)));
                 }
@@ -224,74 +222,40 @@ struct Running {
     stmt: Statement,
     sql: String,
     reply: Reply,
-    w: Writer,
-    /// Where this part's row count goes, and the rows in this part and in all.
-    count_at: usize,
-    n: u32,
-    total: u64,
+    rows: Rows,
+    /// A row that could not be decoded: the statement fails with it once its rows are read.
     error: Option<Error>,
 }
 
 impl Running {
     fn new(stmt: Statement, sql: String, reply: Reply) -> Self {
-        let mut run = Running {
+        let rows = Rows::new(stmt.columns());
+        Running {
             stmt,
             sql,
             reply,
-            w: Writer::with_capacity(256),
-            count_at: 0,
-            n: 0,
-            total: 0,
+            rows,
             error: None,
-        };
-        run.count_at = run.start();
-        run
+        }
     }
 
-    fn start(&mut self) -> usize {
-        write_header(&mut self.w, self.stmt.columns());
-        let at = self.w.buf.len();
-        self.w.u32(0);
-        at
-    }
-
-    fn row(
-        &mut self,
-        row: &postgres_protocol::message::backend::DataRowBody,
-        shared: &Shared,
-    ) -> Result<()> {
+    fn row(&mut self, row: &DataRowBody, shared: &Shared) -> Result<()> {
         if self.error.is_some() {
             return Ok(());
         }
-        decode_row(row, self.stmt.columns(), &shared.types, &mut self.w)?;
-        self.n += 1;
-        self.total += 1;
-        if self.w.buf.len() >= PART_BYTES && self.reply.takes_parts() {
-            self.w.buf[0] = status::PART;
-            self.seal();
-            let full =
-                std::mem::replace(&mut self.w, Writer::with_capacity(PART_BYTES + 64 * 1024));
-            self.reply.part(full.buf);
-            self.count_at = self.start();
-            self.n = 0;
-        }
+        let columns = self.stmt.columns();
+        decode_row(row, columns, &shared.types, self.rows.writer())?;
+        let parts = self.reply.takes_parts().then_some(&self.reply);
+        self.rows.row_done(columns, parts);
         Ok(())
     }
 
-    fn seal(&mut self) {
-        let at = self.count_at;
-        self.w.buf[at..at + 4].copy_from_slice(&self.n.to_le_bytes());
-    }
-
-    fn done(mut self, affected: Option<u64>) {
-        if let Some(e) = self.error.take() {
-            self.reply.send(Err(e));
-            return;
-        }
-        self.seal();
-        self.w.str(&command_of(&self.sql));
-        self.w.f64(affected.unwrap_or(self.total) as f64);
-        self.reply.send(Ok(self.w.buf));
+    fn done(self, affected: Option<u64>) {
+        let response = match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.rows.finish(&self.sql, affected)),
+        };
+        self.reply.send(response);
     }
 
     fn into_parts(self) -> (Statement, String, Reply) {

@@ -14,7 +14,7 @@ use tokio_postgres::{Column, Statement};
 use crate::core::command::command_of;
 use crate::core::conn::Shared;
 use crate::core::error::{Error, Result};
-use crate::core::result::{batch_error_buffer, write_columns, write_header, RawCell};
+use crate::core::result::{batch_error_buffer, write_columns, write_header, RawCell, Rows};
 use crate::core::types::decode::decode;
 use crate::core::types::encode::{encode, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
@@ -60,10 +60,6 @@ pub(crate) fn is_stale_statement(e: &Error) -> bool {
     }
 }
 
-/// A running result is handed over in parts of about this size, so that JS builds rows while
-/// the server still produces them and the whole result is never buffered twice.
-pub(crate) const PART_BYTES: usize = 512 * 1024;
-
 /// One query; a stale cached statement is re-prepared and retried once. Rows go to `parts`
 /// ahead of the response when it takes them.
 pub async fn query(
@@ -108,40 +104,19 @@ async fn execute(
     parts: Option<&Reply>,
 ) -> Result<Vec<u8>> {
     let columns = stmt.columns();
-    let start = |w: &mut Writer| {
-        write_header(w, columns);
-        let at = w.buf.len();
-        w.u32(0);
-        at
-    };
-    let mut w = Writer::with_capacity(256);
-    let mut count_at = start(&mut w);
+    let mut rows = Rows::new(columns);
     let stream = shared.client.query_raw(stmt, params.iter()).await?;
     pin_mut!(stream);
-    // `n` rows in `w`, `total` in the whole result.
-    let mut n: u32 = 0;
-    let mut total: u64 = 0;
     let types = &shared.types;
     while let Some(row) = stream.try_next().await? {
         for (i, c) in columns.iter().enumerate() {
             let cell: RawCell<'_> = row.try_get(i)?;
-            decode(c.type_(), cell.0, types, &mut w).map_err(|m| Error::driver("ERR_DECODE", m))?;
+            decode(c.type_(), cell.0, types, rows.writer())
+                .map_err(|m| Error::driver("ERR_DECODE", m))?;
         }
-        n += 1;
-        total += 1;
-        if let Some(parts) = parts.filter(|_| w.buf.len() >= PART_BYTES) {
-            w.buf[0] = status::PART;
-            w.buf[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
-            let full = std::mem::replace(&mut w, Writer::with_capacity(PART_BYTES + 64 * 1024));
-            parts.part(full.buf);
-            count_at = start(&mut w);
-            n = 0;
-        }
+        rows.row_done(columns, parts);
     }
-    w.buf[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
-    w.str(&command_of(sql));
-    w.f64(stream.rows_affected().unwrap_or(total) as f64);
-    Ok(w.buf)
+    Ok(rows.finish(sql, stream.rows_affected()))
 }
 
 /// A parameterless statement that must not enter the statement cache (cursor FETCHes, whose

@@ -4,7 +4,9 @@
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Column;
 
+use crate::core::command::command_of;
 use crate::core::error::Error;
+use crate::core::reply::Reply;
 use crate::core::wire::{status, Writer};
 
 /// A column's raw bytes, whatever its type: rows are decoded by `types::decode`, not by
@@ -27,6 +29,74 @@ impl<'a> FromSql<'a> for RawCell<'a> {
 pub fn write_header(w: &mut Writer, columns: &[Column]) {
     w.u8(status::OK);
     write_columns(w, columns);
+}
+
+/// A running result is handed over in parts of about this size, so that JS builds rows while
+/// the server still produces them and the whole result is never buffered twice.
+pub const PART_BYTES: usize = 512 * 1024;
+
+/// The response of one statement while its rows arrive: the caller writes each row's values
+/// into [`Rows::writer`] and calls [`Rows::row_done`], which hands a full part to a receiver
+/// that takes parts.
+pub struct Rows {
+    w: Writer,
+    /// Where the row count of the part being written goes.
+    count_at: usize,
+    /// Rows in this part, and in the whole result.
+    n: u32,
+    total: u64,
+}
+
+impl Rows {
+    pub fn new(columns: &[Column]) -> Self {
+        let mut rows = Rows {
+            w: Writer::with_capacity(256),
+            count_at: 0,
+            n: 0,
+            total: 0,
+        };
+        rows.start(columns);
+        rows
+    }
+
+    fn start(&mut self, columns: &[Column]) {
+        write_header(&mut self.w, columns);
+        self.count_at = self.w.buf.len();
+        self.w.u32(0);
+        self.n = 0;
+    }
+
+    fn seal(&mut self) {
+        let at = self.count_at;
+        self.w.buf[at..at + 4].copy_from_slice(&self.n.to_le_bytes());
+    }
+
+    pub fn writer(&mut self) -> &mut Writer {
+        &mut self.w
+    }
+
+    /// Counts the row just written; past [`PART_BYTES`], hands the rows so far to `parts`.
+    pub fn row_done(&mut self, columns: &[Column], parts: Option<&Reply>) {
+        self.n += 1;
+        self.total += 1;
+        if let Some(parts) = parts.filter(|_| self.w.buf.len() >= PART_BYTES) {
+            self.w.buf[0] = status::PART;
+            self.seal();
+            let full =
+                std::mem::replace(&mut self.w, Writer::with_capacity(PART_BYTES + 64 * 1024));
+            parts.part(full.buf);
+            self.start(columns);
+        }
+    }
+
+    /// The response: the remaining rows, the command of `sql` and the rows affected (the
+    /// number of rows when the server did not say).
+    pub fn finish(mut self, sql: &str, affected: Option<u64>) -> Vec<u8> {
+        self.seal();
+        self.w.str(&command_of(sql));
+        self.w.f64(affected.unwrap_or(self.total) as f64);
+        self.w.buf
+    }
 }
 
 /// The column count, then per column name, type OID, table OID and column number.
@@ -85,4 +155,71 @@ pub fn error_buffer(e: &Error) -> Vec<u8> {
         }
     }
     w.buf
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::reply::Sink;
+    use crate::core::wire::Reader;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Default)]
+    struct Parts(Mutex<Vec<Vec<u8>>>);
+
+    impl Sink for Parts {
+        fn complete(&self, _: u32, response: crate::core::error::Result<Vec<u8>>) {
+            if let Ok(body) = response {
+                self.0.lock().unwrap().push(body);
+            }
+        }
+    }
+
+    /// Status, column count (none here), row count: what precedes the rows.
+    fn head(buf: &[u8]) -> (u8, u32) {
+        let mut r = Reader::new(buf);
+        let st = r.u8().unwrap();
+        r.raw(2).unwrap();
+        (st, r.u32().unwrap())
+    }
+
+    #[test]
+    fn rows_go_out_in_parts_and_the_response_counts_the_rest() {
+        let sink = Arc::new(Parts::default());
+        let reply = Reply::sink(1, sink.clone());
+        let mut rows = Rows::new(&[]);
+        let n = 3 * PART_BYTES / 1000 + 10;
+        for _ in 0..n {
+            rows.writer().buf.extend_from_slice(&[7u8; 1000]);
+            rows.row_done(&[], Some(&reply));
+        }
+        let parts = sink.0.lock().unwrap().clone();
+        assert_eq!(parts.len(), 3);
+        let mut seen = 0;
+        for p in &parts {
+            let (st, count) = head(p);
+            assert_eq!(st, status::PART);
+            assert_eq!(p.len(), 7 + count as usize * 1000);
+            seen += count as usize;
+        }
+        let out = rows.finish("SELECT 1", None);
+        let (st, count) = head(&out);
+        assert_eq!(st, status::OK);
+        assert_eq!(seen + count as usize, n);
+        // Then the command and the rows affected: every row, since the server gave no count.
+        let mut r = Reader::new(&out[7 + count as usize * 1000..]);
+        assert_eq!(r.str().unwrap(), "SELECT");
+        assert_eq!(r.f64().unwrap(), n as f64);
+    }
+
+    #[test]
+    fn without_a_part_taker_the_response_holds_every_row() {
+        let mut rows = Rows::new(&[]);
+        for _ in 0..PART_BYTES / 100 + 5 {
+            rows.writer().buf.extend_from_slice(&[1u8; 200]);
+            rows.row_done(&[], None);
+        }
+        let out = rows.finish("INSERT INTO t VALUES (1)", Some(1));
+        assert_eq!(head(&out), (status::OK, (PART_BYTES / 100 + 5) as u32));
+    }
 }

@@ -20,7 +20,7 @@ use tokio_postgres::Statement;
 
 use crate::core::conn::{Params, Shared};
 use crate::core::copy::{CopyIn, CopyOut};
-use crate::core::error::Result;
+use crate::core::error::{Error, Result};
 use crate::core::{batch, exec};
 
 use crate::core::reply::take_parted;
@@ -221,11 +221,16 @@ pub async fn statement(shared: &Shared, sql: &str) -> Result<Statement> {
 
 /// A statement that failed because the session ended (FATAL, socket closed) leaves a
 /// connection that must not be handed out again, even before tokio-postgres notices.
-pub(crate) fn note<T>(shared: &Shared, r: &Result<T>) {
+fn note<T>(shared: &Shared, r: &Result<T>) {
     if let Err(e) = r {
-        if e.code() == "ERR_CONNECTION_CLOSED" {
-            shared.broken.store(true, Ordering::Relaxed);
-        }
+        note_error(shared, e);
+    }
+}
+
+/// See [`note`].
+pub(crate) fn note_error(shared: &Shared, e: &Error) {
+    if e.code() == "ERR_CONNECTION_CLOSED" {
+        shared.broken.store(true, Ordering::Relaxed);
     }
 }
 
