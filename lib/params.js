@@ -151,9 +151,10 @@ const EMPTY = Buffer.alloc(4)
  * buffer (u32 count, then each set as in encodeParams) and starts a new one.
  */
 class SetWriter {
-  constructor(label = 'parameter set') {
+  /** `size`: the initial buffer (it grows as needed). */
+  constructor(label = 'parameter set', size = 64 * 1024) {
     this.label = label
-    this.buf = Buffer.allocUnsafe(64 * 1024)
+    this.buf = Buffer.allocUnsafe(size)
     this.pos = 4
     this.count = 0
   }

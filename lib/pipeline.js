@@ -42,8 +42,9 @@ class Pipeline {
   // Submissions wait for this while an executeMany is still submitting (its sets may come from
   // an async iterable), so that the wire order is the call order.
   #gate = null
-  // The statements queued in this tick, sent at its end.
-  #writer = new SetWriter()
+  // The statements queued in this tick, sent at its end (most blocks are small: the buffer
+  // starts small and grows).
+  #writer = new SetWriter('statement', 4096)
   #queued = []
   // Whether the block began inside a transaction (then segments add no BEGIN/COMMIT).
   #explicit
