@@ -133,8 +133,9 @@ export interface Queryable {
    */
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   /**
-   * Pipeline mode with psycopg 3 semantics: statements are sent without waiting, each segment
-   * between sync points outside a transaction is atomic, leaving the block syncs.
+   * Pipeline mode with psycopg 3 semantics: statements are sent without waiting (one Sync per
+   * tick's statements), each segment between sync points outside a transaction is atomic,
+   * leaving the block syncs.
    */
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
   /**
@@ -227,7 +228,11 @@ export interface Transaction {
 
 /** The object a `pipeline()` callback receives. */
 export interface Pipeline {
-  /** Sends a statement now; settles in send order (PipelineAbortedError if an earlier one of the segment failed). */
+  /**
+   * Queues a statement without waiting: the statements queued in one tick are sent together,
+   * with a single Sync. Settles in send order; PipelineAbortedError if an earlier statement of
+   * the segment failed (a parameter refused before sending fails its segment the same way).
+   */
   query<R = Row>(sql: string, params?: readonly unknown[], options?: QueryOptions & { rowMode?: 'object' }): Promise<QueryResult<R>>
   query<R extends unknown[] = unknown[]>(sql: string, params: readonly unknown[] | undefined, options: QueryOptions & { rowMode: 'array' }): Promise<QueryResult<R>>
   /** executeMany as part of the current segment (no transaction of its own). */
