@@ -23,20 +23,35 @@ export declare class NativeClient {
    * `inbox` under `id` (later queries are sent without waiting for it).
    */
   submitQuery(sql: string, params: Buffer, id: number, inbox: Completions): void
+  /**
+   * Queues a query that `cancelRequest(id)` can stop (`signal`, `timeoutMillis`): nothing is
+   * sent behind it until it is answered.
+   */
+  submitCancellable(sql: string, params: Buffer, id: number, inbox: Completions): void
+  /**
+   * Asks to stop the cancellable statement submitted under `id`: 0 = it was not sent and
+   * never will be (settle now), 1 = it is cancelled on the server once it runs, 2 = too late
+   * (its answer settles it).
+   */
+  cancelRequest(id: number): number
   /** Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists. */
   submitChunk(sql: string, sets: Buffer, returning: boolean, id: number, inbox: Completions): void
   /**
    * Queues `count` statements of a pipeline as one request with a single Sync; statement
-   * `i` is answered under `first_id + i`.
+   * `i` is answered under `first_id + i`. `implicit`: the statements belong to a segment
+   * bracketed by BEGIN and `submitEndSegment`.
    */
-  submitBatch(statements: Buffer, count: number, firstId: number, inbox: Completions): void
+  submitBatch(statements: Buffer, count: number, implicit: boolean, firstId: number, inbox: Completions): void
   /**
    * Queues the end of a pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or a
    * statement of the segment was refused before it was sent.
    */
   submitEndSegment(rollback: boolean, id: number, inbox: Completions): void
-  /** Queues a parameterless statement outside the statement cache (cursor FETCH). */
-  submitUncached(sql: string, id: number, inbox: Completions): void
+  /**
+   * Queues a parameterless statement outside the statement cache (cursor FETCH);
+   * `cancellable` as `submitCancellable`.
+   */
+  submitUncached(sql: string, cancellable: boolean, id: number, inbox: Completions): void
   /** Queues a parameterless statement over the simple protocol (transaction control). */
   submitSimple(sql: string, id: number, inbox: Completions): void
   /** Starts a `COPY ... FROM STDIN` (queued in call order). */
@@ -49,8 +64,11 @@ export declare class NativeClient {
   copyOutRows(query: string): Promise<NativeCopyOutRows | Buffer>
   /** Sends a CancelRequest for what the connection runs now: `[OK]` or an error. */
   cancel(): Promise<Buffer>
-  /** Whether the statements sent so far leave the connection inside a transaction block. */
-  get inTransaction(): boolean
+  /**
+   * The session's transaction status from the server's last ReadyForQuery: 'idle',
+   * 'inTransaction' or 'inError'.
+   */
+  get transactionStatus(): 'idle' | 'inTransaction' | 'inError'
   /** The server process serving this connection (`pg_backend_pid()`). */
   get processId(): number
   get serverVersion(): string

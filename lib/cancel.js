@@ -1,10 +1,21 @@
 'use strict'
-// `signal` and `timeoutMillis`: when either fires, the driver sends a CancelRequest so the
-// server really stops the statement; the call then rejects with ERR_QUERY_CANCELLED and the
-// server's 57014 as `cause`. The request is repeated every half second until the statement
-// ends (a statement still queued behind others is not running yet when the first one lands),
-// and the call settles only once every request sent has been processed by the server.
+// `signal` and `timeoutMillis`.
+//
+// One statement (`cancellableRequest`: query, cursor FETCH): the native side knows where the
+// statement is. Not sent yet: it is taken out of the queue and the call rejects at once,
+// without touching the server. Sent: a CancelRequest goes out once it is the statement running
+// (never while another caller's statement runs; nothing is sent behind it meanwhile), and its
+// answer settles the call: ERR_QUERY_CANCELLED (57014 as `cause`) when the server stopped it,
+// its result when it completed first.
+//
+// Several statements on a client held exclusively (`cancellable`: executeMany, copyFrom): every
+// statement running is the caller's own, so the CancelRequest is sent at once and repeated
+// every half second until the operation ends (it may fire between two of its statements), and
+// the call settles only once every request sent has been processed by the server.
 const { FerroError } = require('./errors')
+const { abandon } = require('./completions')
+
+const NOT_SENT = 0 // cancelRequest(): the statement was taken out of the queue
 
 const RETRY_MS = 500
 
@@ -46,23 +57,81 @@ async function cancellable(native, options, run) {
     send()
     retry = setInterval(send, RETRY_MS)
   }
-  const onAbort = () => fire(signal.reason)
-  signal?.addEventListener('abort', onAbort, { once: true })
-  const timer =
-    timeout === undefined
-      ? null
-      : setTimeout(() => fire(new FerroError('ERR_QUERY_TIMEOUT', `the statement ran longer than timeoutMillis (${timeout} ms)`)), timeout)
+  const unwatch = watch({ signal, timeout }, fire)
   try {
     return await run()
   } catch (e) {
     if (reason !== undefined && e?.code === '57014') throw cancelledError(reason, e)
     throw e
   } finally {
-    clearTimeout(timer)
+    unwatch()
     clearInterval(retry)
-    signal?.removeEventListener('abort', onAbort)
     await Promise.all(sent)
   }
+}
+
+/** The timer and signal listener of one call; `fire(reason)` runs once, on the first. */
+function watch({ signal, timeout }, fire) {
+  const onAbort = () => fire(signal.reason)
+  signal?.addEventListener('abort', onAbort, { once: true })
+  const timer =
+    timeout === undefined
+      ? null
+      : setTimeout(() => fire(new FerroError('ERR_QUERY_TIMEOUT', `the statement ran longer than timeoutMillis (${timeout} ms)`)), timeout)
+  return () => {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/**
+ * Runs one cancellable statement. `start(stopped)` waits for its turn, then submits the
+ * statement unless `stopped()` and returns `{ id, promise }` of its response buffer (or
+ * undefined when it did not submit); `finish(buf)` turns the buffer into the result (throwing
+ * its error).
+ */
+function cancellableRequest(native, options, start, finish) {
+  const opts = cancelOptions(options)
+  if (opts.signal?.aborted) return Promise.reject(cancelledError(opts.signal.reason))
+  return new Promise((resolve, reject) => {
+    let reason
+    let req
+    let settled = false
+    let unwatch = null
+    const done = (fn, v) => {
+      if (settled) return
+      settled = true
+      unwatch?.()
+      fn(v)
+    }
+    const fire = (r) => {
+      if (reason !== undefined || settled) return
+      reason = r
+      // Not submitted yet (waiting for its turn on the client): it never will be.
+      if (req === undefined) return done(reject, cancelledError(r))
+      if (native.cancelRequest(req.id) === NOT_SENT) {
+        abandon(req.id)
+        done(reject, cancelledError(r))
+      }
+    }
+    unwatch = watch(opts, fire)
+    Promise.resolve()
+      .then(() => start(() => reason !== undefined))
+      .then(
+        (r) => {
+          if (r === undefined) return done(reject, cancelledError(reason))
+          req = r
+          r.promise.then((buf) => {
+            try {
+              done(resolve, finish(buf))
+            } catch (e) {
+              done(reject, reason !== undefined && e?.code === '57014' ? cancelledError(reason, e) : e)
+            }
+          })
+        },
+        (e) => done(reject, e),
+      )
+  })
 }
 
 /** One AbortSignal for `{ signal, timeoutMillis }` (copyFrom and COPY streams stop on it). */
@@ -73,4 +142,4 @@ function combinedSignal(options) {
   return signal ?? timed
 }
 
-module.exports = { cancellable, cancelledError, cancelOptions, combinedSignal }
+module.exports = { cancellable, cancellableRequest, cancelledError, cancelOptions, combinedSignal }

@@ -10,7 +10,7 @@ const { Pipeline, runBlock } = require('./pipeline')
 const { transaction } = require('./transaction')
 const { openCopy, copyOutRows } = require('./copy')
 const { copyFrom } = require('./copy-from')
-const { cancellable, combinedSignal } = require('./cancel')
+const { cancellable, cancellableRequest, combinedSignal } = require('./cancel')
 const { cursorRows, nameAllocator } = require('./cursor')
 const { eventsCallback } = require('./events')
 const { Listener } = require('./listener')
@@ -97,15 +97,35 @@ class Client {
   async query(sql, params, options) {
     // Inside pipeline(), the client's own calls join the pipeline (as in psycopg).
     if (this.#pipeline) return this.#pipeline.query(sql, params, options)
-    if (this.#busy) await this.#busy
-    if (this.#closed) throw this._closedError()
-    checkSql(sql)
-    const acc = partial(options?.rowMode)
     if (options?.signal === undefined && options?.timeoutMillis === undefined) {
+      if (this.#busy) await this.#busy
+      if (this.#closed) throw this._closedError()
+      checkSql(sql)
+      const acc = partial(options?.rowMode)
       return settle(await this.#native.query(sql, encodeParams(params), acc), options, acc)
     }
+    checkSql(sql)
+    const acc = partial(options.rowMode)
     const buf = encodeParams(params)
-    return cancellable(this.#native, options, async () => settle(await this.#native.query(sql, buf, acc), options, acc))
+    // The deadline counts from this call: waiting for an exclusive operation included.
+    return cancellableRequest(
+      this.#native,
+      options,
+      async (stopped) => {
+        while (this.#busy) await this.#busy
+        if (this.#closed) throw this._closedError()
+        return stopped() ? undefined : this.#native.queryCancellable(sql, buf, acc)
+      },
+      (res) => settle(res, options, acc),
+    )
+  }
+
+  /**
+   * The session's transaction status, as the server stated it in its last ReadyForQuery:
+   * `'idle'`, `'inTransaction'` or `'inError'` (a failed transaction block).
+   */
+  get transactionStatus() {
+    return this.#closed ? 'idle' : this.#native.transactionStatus
   }
 
   /**
@@ -185,9 +205,9 @@ class Client {
     return this.#exclusive(() => copyFrom(this.#native, table, rows, { ...options, signal }))
   }
 
-  /** @internal Whether the statements sent so far leave the connection in a transaction. */
+  /** @internal Whether the server said the session is inside a transaction block. */
   get _inTransaction() {
-    return this.#native.inTransaction
+    return this.transactionStatus !== 'idle'
   }
 
   /**
@@ -222,7 +242,8 @@ class Client {
   /** @internal A parameterless statement kept out of the statement cache (cursor FETCH). */
   async _uncached(sql, options) {
     if (this.#closed) throw this._closedError()
-    return cancellable(this.#native, options, async () => settle(await this.#native.queryUncached(sql), options))
+    if (options?.signal === undefined && options?.timeoutMillis === undefined) return settle(await this.#native.queryUncached(sql), options)
+    return cancellableRequest(this.#native, options, (stopped) => (stopped() ? undefined : this.#native.uncachedCancellable(sql)), (res) => settle(res, options))
   }
 
   // Waits until no exclusive operation runs, then holds the client; returns the release.
@@ -277,12 +298,11 @@ class Client {
 class PoolClient extends Client {
   /**
    * Returns the connection to the pool; `release(true)` (or an Error) discards it instead. A
-   * connection left inside a transaction (a raw BEGIN without COMMIT) is discarded, never
-   * handed to the next user.
+   * connection the server reports inside a transaction (or a failed one), or with statements
+   * still running, is discarded, never handed to the next user.
    */
   release(discard = false) {
-    const dirty = !this.closed && this._inTransaction
-    if (!this._end(Boolean(discard) || dirty)) throw new FerroError('ERR_CLIENT_RELEASED', 'the client was already released')
+    if (!this._end(Boolean(discard))) throw new FerroError('ERR_CLIENT_RELEASED', 'the client was already released')
   }
 
   _closedError() {

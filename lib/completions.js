@@ -3,7 +3,7 @@
 // request id; finished responses collect in one native inbox, which wakes this thread once per
 // batch; `onReady` drains it and resolves every promise from that batch. The promise-returning
 // methods the rest of lib/ calls (`query`, `executeChunk`, `batch`, `endSegment`, `queryUncached`,
-// `simple`) are
+// `simple`, and `queryCancellable`/`uncachedCancellable`, which also return the request id) are
 // defined here on the native classes, over their `submit*` counterparts.
 const native = require('../binding')
 const { decodePart } = require('./reader')
@@ -109,6 +109,21 @@ function requestBatch(count, accs, submit) {
   return promise
 }
 
+/**
+ * Like `request`, for a statement that can be cancelled by its id: returns `{ id, promise }`.
+ */
+function requestWithId(submit, acc) {
+  const id = (nextId + 1) >>> 0
+  const promise = request(submit, acc)
+  return { id, promise }
+}
+
+/** The caller of request `id` has settled without it: its answer, when it comes, is dropped. */
+function abandon(id) {
+  if (waiting.has(id)) waiting.set(id, noop)
+  parts.delete(id)
+}
+
 const C = native.NativeClient.prototype
 /** `acc` (reader.partial()) receives the rows of a large result while it runs. */
 C.query = function (sql, params, acc) {
@@ -118,15 +133,22 @@ C.executeChunk = function (sql, sets, returning) {
   return request((id, box) => this.submitChunk(sql, sets, returning, id, box))
 }
 /** Statements of a pipeline (params.js `addStatement`) sent as one batch with one Sync. */
-C.batch = function (statements, count, accs) {
-  return requestBatch(count, accs, (id, box) => this.submitBatch(statements, count, id, box))
+C.batch = function (statements, count, accs, implicit) {
+  return requestBatch(count, accs, (id, box) => this.submitBatch(statements, count, implicit, id, box))
 }
 /** COMMIT, or ROLLBACK when `rollback` is set or a statement of the segment was refused. */
 C.endSegment = function (rollback) {
   return request((id, box) => this.submitEndSegment(rollback, id, box))
 }
 C.queryUncached = function (sql) {
-  return request((id, box) => this.submitUncached(sql, id, box))
+  return request((id, box) => this.submitUncached(sql, false, id, box))
+}
+/** `{ id, promise }` of a query that `cancelRequest(id)` can stop. */
+C.queryCancellable = function (sql, params, acc) {
+  return requestWithId((id, box) => this.submitCancellable(sql, params, id, box), acc)
+}
+C.uncachedCancellable = function (sql) {
+  return requestWithId((id, box) => this.submitUncached(sql, true, id, box))
 }
 C.simple = function (sql) {
   return request((id, box) => this.submitSimple(sql, id, box))
@@ -134,3 +156,5 @@ C.simple = function (sql) {
 native.NativePool.prototype.query = function (sql, params, acc) {
   return request((id, box) => this.submitQuery(sql, params, id, box), acc)
 }
+
+module.exports = { abandon }

@@ -33,7 +33,7 @@ async function executeMany(native, sql, paramSets, options = {}) {
   const rowMode = options.rowMode
   // Inside pipeline() the segment's transaction is the batch's (bracket: false).
   const bracket = options.bracket !== false
-  const nested = native.inTransaction
+  const nested = native.transactionStatus !== 'idle'
   const begin = bracket ? native.simple(nested ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN') : null
   const results = returning ? [] : undefined
   let rowCount = 0

@@ -52,7 +52,7 @@ class Pipeline {
   /** @internal */
   constructor(native) {
     this.#native = native
-    this.#explicit = native.inTransaction
+    this.#explicit = native.transactionStatus !== 'idle'
   }
 
   // Submits now, or after what the gate waits for.
@@ -114,7 +114,7 @@ class Pipeline {
     if (items.length === 0) return
     this.#queued = []
     const buf = this.#writer.take()
-    const send = () => this.#native.batch(buf, items.length, items.map((i) => i.acc))
+    const send = () => this.#native.batch(buf, items.length, items.map((i) => i.acc), items[0].seg.implicit)
     const bufs = this.#gate ? this.#gate.then(send) : send()
     const seg = items[0].seg
     seg.tail = seg.tail.then(() => bufs).then(

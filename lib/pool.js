@@ -6,7 +6,7 @@ const { encodeParams } = require('./params')
 const { partial } = require('./reader')
 const { toNative } = require('./config')
 const { PoolClient, settle, checkSql } = require('./client')
-const { cancelledError } = require('./cancel')
+const { cancelledError, cancelOptions } = require('./cancel')
 const { eventsCallback } = require('./events')
 const { Listener } = require('./listener')
 const { Client } = require('./client')
@@ -76,10 +76,21 @@ class Pool {
     this.#check()
     checkSql(sql)
     if (options?.signal !== undefined || options?.timeoutMillis !== undefined) {
-      // Cancelling needs the connection's identity: run on a borrowed client.
-      const c = await this.connect({ signal: options.signal })
+      // Cancelling needs the connection's identity: run on a borrowed client. `timeoutMillis`
+      // bounds the whole call, the wait for a connection included.
+      const { signal, timeout } = cancelOptions(options)
+      const started = Date.now()
+      const timed = timeout === undefined ? undefined : new AbortController()
+      const timer = timed && setTimeout(() => timed.abort(new FerroError('ERR_QUERY_TIMEOUT', `the statement ran longer than timeoutMillis (${timeout} ms)`)), timeout)
+      let c
       try {
-        return await c.query(sql, params, options)
+        c = await this.connect({ signal: signal && timed ? AbortSignal.any([signal, timed.signal]) : (signal ?? timed.signal) })
+      } finally {
+        clearTimeout(timer)
+      }
+      try {
+        const left = timeout === undefined ? undefined : Math.max(0, timeout - (Date.now() - started))
+        return await c.query(sql, params, { ...options, timeoutMillis: left })
       } finally {
         c.release()
       }

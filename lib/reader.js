@@ -168,13 +168,16 @@ function decodeMany(buf, offset, n, rowMode, out) {
   P = offset
   try {
     const [fields, build] = columns(rowMode)
-    const command = text()
+    const from = out.length
     for (let i = 0; i < n; i++) {
       const rows = rowsOf(build)
       const rowCount = B.readDoubleLE(P)
       P += 8
-      out.push({ rows, rowCount, command, fields })
+      out.push({ rows, rowCount, command: '', fields })
     }
+    // The command (from the server's tag) follows the executions.
+    const command = text()
+    for (let i = from; i < out.length; i++) out[i].command = command
   } finally {
     B = null
   }

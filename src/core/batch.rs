@@ -12,25 +12,24 @@
 //! that must be prepared first waits until the statements before it have completed (they go
 //! out as a batch of their own), so that its Parse cannot fail on their behalf. A statement
 //! whose parameters do not fit its types is rejected before it is sent: the statements before
-//! it are sent, the ones after it are not (the JS side rolls the segment back).
+//! it are sent, the ones after it are not, and an implicit segment is marked failed so that its
+//! end rolls back (`Session::segment_failed`).
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
-use postgres_protocol::message::backend::{DataRowBody, Message};
-use postgres_protocol::message::frontend;
-use tokio_postgres::{RawResponses, Statement};
+use tokio_postgres::Statement;
 
-use crate::core::conn::{Params, Shared};
+use crate::core::conn::Params;
 use crate::core::error::{Error, Result};
-use crate::core::exec::{
-    bind_execute, decode_row, encode_params, is_stale_statement, rows_affected,
-};
+use crate::core::exec::{bind_execute, decode_row, encode_params, is_stale_statement};
+use crate::core::reply::Reply;
+use crate::core::response::{Event, Response};
 use crate::core::result::Rows;
+use crate::core::session::Session;
 use crate::core::types::value::read_list;
 use crate::core::wire::Reader;
-use crate::core::worker::{note_error, statement, track_transaction, Reply};
 
 /// The answer of a statement that was not executed because an earlier one failed.
 pub fn aborted() -> Error {
@@ -42,15 +41,21 @@ pub fn aborted() -> Error {
 
 /// Statements sent and not yet answered: what their responses need.
 pub struct Sent {
-    responses: RawResponses,
+    response: Response,
     statements: Vec<(Statement, String, Reply)>,
 }
 
 /// Sends the batch in `buf`, answering statement `i` through `replies[i]`. Returns the last
 /// request sent, whose responses [`finish`] reads; statements that needed preparing split the
 /// batch, and the parts before them are completed here, so everything after this call's
-/// return is queued behind the whole batch.
-pub async fn send(shared: &Shared, buf: Params, replies: Vec<Reply>) -> Option<Sent> {
+/// return is queued behind the whole batch. `implicit`: the batch belongs to a pipeline
+/// segment that ferropg brackets in its own transaction.
+pub async fn send(
+    session: &Session,
+    buf: Params,
+    replies: Vec<Reply>,
+    implicit: bool,
+) -> Option<Sent> {
     let mut replies: VecDeque<Reply> = replies.into();
     let mut r = Reader::new((*buf).as_ref());
     let mut out = BytesMut::new();
@@ -73,21 +78,21 @@ pub async fn send(shared: &Shared, buf: Params, replies: Vec<Reply>) -> Option<S
                 break;
             }
         };
-        let stmt = match shared.cache.get(sql) {
+        let stmt = match session.cache.get(sql) {
             Some(s) => s,
             None => {
                 if !statements.is_empty() {
-                    let sent = dispatch(shared, &mut out, std::mem::take(&mut statements));
-                    if !finish(shared, sent).await {
+                    let sent = dispatch(session, &mut out, std::mem::take(&mut statements));
+                    if !finish(session, sent).await {
                         reply.send(Err(aborted()));
                         failed = true;
                         break;
                     }
                 }
-                match statement(shared, sql).await {
+                match session.statement(sql).await {
                     Ok(s) => s,
                     Err(e) => {
-                        note_error(shared, &e);
+                        session.note_error(&e);
                         reply.send(Err(e));
                         failed = true;
                         break;
@@ -95,7 +100,6 @@ pub async fn send(shared: &Shared, buf: Params, replies: Vec<Reply>) -> Option<S
                 }
             }
         };
-        track_transaction(shared, sql);
         let bound = encode_params(&stmt, &values).and_then(|p| bind_execute(&stmt, &p, &mut out));
         if let Err(e) = bound {
             reply.send(Err(e));
@@ -106,7 +110,9 @@ pub async fn send(shared: &Shared, buf: Params, replies: Vec<Reply>) -> Option<S
     }
     if failed {
         // The server's transaction does not know: the segment's end must roll back.
-        shared.segment_failed.store(true, Ordering::Relaxed);
+        if implicit {
+            session.segment_failed.store(true, Ordering::Relaxed);
+        }
         for reply in replies {
             reply.send(Err(aborted()));
         }
@@ -114,24 +120,22 @@ pub async fn send(shared: &Shared, buf: Params, replies: Vec<Reply>) -> Option<S
     if statements.is_empty() {
         return None;
     }
-    dispatch(shared, &mut out, statements)
+    dispatch(session, &mut out, statements)
 }
 
-/// Closes `out` with a Sync and queues it as one request.
+/// Queues `out` (closed with a Sync) as one request.
 fn dispatch(
-    shared: &Shared,
+    session: &Session,
     out: &mut BytesMut,
     statements: Vec<(Statement, String, Reply)>,
 ) -> Option<Sent> {
-    frontend::sync(out);
-    match shared.client.send_raw(out.split().freeze()) {
-        Ok(responses) => Some(Sent {
-            responses,
+    match Response::send(session, out.split()) {
+        Ok(response) => Some(Sent {
+            response,
             statements,
         }),
         Err(e) => {
-            let e = Error::from(e);
-            note_error(shared, &e);
+            session.note_error(&e);
             for (_, _, reply) in statements {
                 reply.send(Err(e.clone()));
             }
@@ -142,82 +146,66 @@ fn dispatch(
 
 /// Reads the responses of `sent` up to its ReadyForQuery and answers each statement; true
 /// when every statement succeeded.
-pub async fn finish(shared: &Shared, sent: Option<Sent>) -> bool {
+pub async fn finish(session: &Session, sent: Option<Sent>) -> bool {
     let Some(Sent {
-        mut responses,
+        mut response,
         statements,
     }) = sent
     else {
         return false;
     };
-    let mut pending = statements.into_iter();
-    let mut current: Option<Running> = None;
+    let mut running: Vec<Option<Running>> = statements
+        .into_iter()
+        .map(|(stmt, sql, reply)| Some(Running::new(stmt, sql, reply)))
+        .collect();
     let mut ok = true;
     loop {
-        let message = match responses.next().await {
-            Ok(m) => m,
-            Err(e) => {
-                let e = Error::from(e);
-                ok = false;
-                // Only an ErrorResponse is followed by a ReadyForQuery (the server skips the
-                // rest up to the Sync); a lost connection or a FATAL ends the request here.
-                let lost = (!matches!(e, Error::Db(_))).then(|| e.clone());
-                if let Some(lost) = &lost {
-                    note_error(shared, lost);
+        let (i, event) = match response.next().await {
+            Ok(Some(step)) => step,
+            Ok(None) => break,
+            Err(lost) => {
+                // No ReadyForQuery will come: every statement not answered fails with it.
+                session.note_error(&lost);
+                for run in running.iter_mut().filter_map(Option::take) {
+                    run.reply.send(Err(lost.clone()));
                 }
-                let failing = current
-                    .take()
-                    .map(Running::into_parts)
-                    .or_else(|| pending.next());
-                if let Some((_, sql, reply)) = failing {
-                    if is_stale_statement(&e) {
-                        // Re-prepared on its next use.
-                        shared.cache.remove(&sql);
-                    }
-                    reply.send(Err(e));
-                }
-                for (_, _, later) in pending.by_ref() {
-                    later.send(Err(lost.clone().unwrap_or_else(aborted)));
-                }
-                if lost.is_some() {
-                    return false;
-                }
-                continue;
+                return false;
             }
         };
-        match message {
-            Message::ReadyForQuery(_) => break,
-            Message::BindComplete => {
-                if let Some((stmt, sql, reply)) = pending.next() {
-                    current = Some(Running::new(stmt, sql, reply));
+        match event {
+            Event::Row(row) => {
+                if let Some(Some(run)) = running.get_mut(i) {
+                    run.row(&row, session);
                 }
             }
-            Message::DataRow(row) => {
-                let Some(run) = current.as_mut() else {
-                    continue;
-                };
-                if let Err(e) = run.row(&row, shared) {
-                    // The rest of this statement's rows are read and dropped; it fails alone.
-                    run.error.get_or_insert(e);
+            Event::Done(tag) => {
+                if let Some(run) = running.get_mut(i).and_then(Option::take) {
+                    run.done(&tag);
                 }
             }
-            Message::CommandComplete(_) | Message::EmptyQueryResponse => {
-                let Some(run) = current.take() else {
-                    continue;
-                };
-                let affected = match &message {
-                    Message::CommandComplete(body) => body.tag().map(rows_affected).ok(),
-                    _ => Some(0),
-                };
-                run.done(affected);
+            Event::Failed(e) => {
+                ok = false;
+                session.note_error(&e);
+                if let Some(run) = running.get_mut(i).and_then(Option::take) {
+                    if is_stale_statement(&e) {
+                        // Re-prepared on its next use.
+                        session.cache.remove(&run.sql);
+                    }
+                    run.reply.send(Err(e));
+                }
             }
             _ => {}
         }
     }
+    // Statements the server skipped after a failure.
+    for run in running.into_iter().flatten() {
+        ok = false;
+        run.reply.send(Err(aborted()));
+    }
     ok
 }
 
-/// The statement whose rows are arriving.
+/// A statement whose rows are arriving.
 struct Running {
     stmt: Statement,
     sql: String,
@@ -239,26 +227,27 @@ impl Running {
         }
     }
 
-    fn row(&mut self, row: &DataRowBody, shared: &Shared) -> Result<()> {
+    fn row(&mut self, row: &postgres_protocol::message::backend::DataRowBody, session: &Session) {
         if self.error.is_some() {
-            return Ok(());
+            return;
         }
         let columns = self.stmt.columns();
-        decode_row(row, columns, &shared.types, self.rows.writer())?;
-        let parts = self.reply.takes_parts().then_some(&self.reply);
-        self.rows.row_done(columns, parts);
-        Ok(())
+        match decode_row(row, columns, &session.types, self.rows.writer()) {
+            Ok(()) => {
+                let parts = self.reply.takes_parts().then_some(&self.reply);
+                self.rows.row_done(columns, parts);
+            }
+            Err(e) => self.error = Some(e),
+        }
     }
 
-    fn done(self, affected: Option<u64>) {
-        let response = match self.error {
+    /// Answers the statement (a row that could not be decoded fails it alone: the server ran
+    /// it).
+    fn done(self, tag: &str) {
+        let response: Result<Vec<u8>> = match self.error {
             Some(e) => Err(e),
-            None => Ok(self.rows.finish(&self.sql, affected)),
+            None => Ok(self.rows.finish(tag)),
         };
         self.reply.send(response);
-    }
-
-    fn into_parts(self) -> (Statement, String, Reply) {
-        (self.stmt, self.sql, self.reply)
     }
 }

@@ -5,8 +5,7 @@
 //! starts the protocol task, on the `Driver` it is given (see `core::driver`); everything
 //! above talks to `Conn`.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,6 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::NoTls;
 
 use crate::core::cancel::Canceller;
+use crate::core::cancel_handle::{CancelHandle, Cancelled};
 use crate::core::config::{Config, Host};
 use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
@@ -21,33 +21,14 @@ use crate::core::driver::{open, Driver};
 use crate::core::error::{Error, Result};
 use crate::core::events::{drive, Events};
 use crate::core::reply::{gone, Reply};
-use crate::core::stmt_cache::StatementCache;
-use crate::core::types::TypeOptions;
-use crate::core::worker::{statement, submission_worker, Job};
-
-/// What the submission worker and running statements share.
-pub struct Shared {
-    pub client: tokio_postgres::Client,
-    pub canceller: Canceller,
-    pub cache: StatementCache,
-    pub types: TypeOptions,
-    /// Inside a transaction block, as far as the statements sent so far tell (BEGIN/START,
-    /// COMMIT/END/ROLLBACK/ABORT/PREPARE TRANSACTION), updated in send order.
-    pub in_transaction: AtomicBool,
-    /// A statement of the current pipeline segment (or executeMany chunk) was refused before
-    /// it was sent, which the server cannot know: the segment's end rolls back. Cleared by BEGIN.
-    pub segment_failed: AtomicBool,
-    /// copyFrom targets looked up on this connection, by lookup statement.
-    pub copy_targets: std::sync::Mutex<HashMap<String, Arc<CopyTarget>>>,
-    /// Set when the connection must not be reused (see `mark_broken`).
-    pub broken: AtomicBool,
-    /// Driven from the JS thread: large results finish on the runtime (see `worker::Offload`).
-    pub offload: bool,
-}
+use crate::core::session::{Session, TxStatus};
+use crate::core::worker::{submission_worker, Job};
 
 pub struct Conn {
-    shared: Arc<Shared>,
+    shared: Arc<Session>,
     queue: mpsc::UnboundedSender<Job>,
+    /// Cancellable statements by request id.
+    cancels: std::sync::Mutex<std::collections::HashMap<u32, Arc<CancelHandle>>>,
     pub process_id: i32,
     pub server_version: String,
     pub created: Instant,
@@ -126,22 +107,19 @@ impl Conn {
             host: host.clone(),
             port,
         };
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Session::new(
             client,
             canceller,
-            cache: StatementCache::new(config.statement_cache_size),
-            types: config.types,
-            in_transaction: AtomicBool::new(false),
-            segment_failed: AtomicBool::new(false),
-            copy_targets: std::sync::Mutex::new(HashMap::new()),
-            broken: AtomicBool::new(false),
-            offload: !driver.on_runtime(),
-        });
+            config.statement_cache_size,
+            config.types,
+            !driver.on_runtime(),
+        ));
         let (queue, jobs) = mpsc::unbounded_channel();
         driver.spawn(Box::pin(submission_worker(shared.clone(), jobs)));
         Conn {
             shared,
             queue,
+            cancels: Default::default(),
             process_id,
             server_version,
             created: Instant::now(),
@@ -161,8 +139,38 @@ impl Conn {
         self.shared.cache.len()
     }
 
-    pub fn in_transaction(&self) -> bool {
-        self.shared.in_transaction.load(Ordering::Relaxed)
+    /// The session's transaction status, as the server last stated it.
+    pub fn transaction_status(&self) -> TxStatus {
+        self.shared.transaction_status()
+    }
+
+    /// Whether the connection can be handed to someone else as it is: every request answered,
+    /// and the server said the session is outside any transaction block.
+    pub fn is_clean(&self) -> bool {
+        !self.is_closed()
+            && self.shared.inflight.load(Ordering::Acquire) == 0
+            && self.transaction_status() == TxStatus::Idle
+    }
+
+    /// Asks to stop the cancellable statement submitted under `id` (see `cancel_handle`).
+    pub fn cancel_request(&self, id: u32) -> Cancelled {
+        let handle = self
+            .cancels
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned();
+        handle.map_or(Cancelled::TooLate, |h| h.cancel())
+    }
+
+    /// A cancel handle for the statement submitted under `id`, forgotten once it is answered.
+    fn cancel_handle(&self, id: u32) -> Arc<CancelHandle> {
+        let h = Arc::new(CancelHandle::default());
+        let mut table = self.cancels.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget the handles of statements already answered (a handful at most).
+        table.retain(|_, h| !h.is_done());
+        table.insert(id, h.clone());
+        h
     }
 
     fn submit(&self, job: Job) {
@@ -173,7 +181,24 @@ impl Conn {
 
     /// Queues a query; everything submitted on a connection runs in submission order.
     pub fn submit_query(&self, sql: String, params: Params, reply: Reply) {
-        self.submit(Job::Query { sql, params, reply })
+        self.submit(Job::Query {
+            sql,
+            params,
+            reply,
+            cancel: None,
+        })
+    }
+
+    /// Queues a query that [`Conn::cancel_request`] can stop by `id` (see `worker`: nothing is
+    /// sent behind it until it is answered).
+    pub fn submit_cancellable(&self, sql: String, params: Params, id: u32, reply: Reply) {
+        let cancel = Some(self.cancel_handle(id));
+        self.submit(Job::Query {
+            sql,
+            params,
+            reply,
+            cancel,
+        })
     }
 
     /// Queues one prepared statement executed once per parameter set (see `exec::execute_many`).
@@ -186,11 +211,13 @@ impl Conn {
         })
     }
 
-    /// Queues a pipeline batch (see `core::batch`): `replies[i]` answers statement `i`.
-    pub fn submit_batch(&self, statements: Params, replies: Vec<Reply>) {
+    /// Queues a pipeline batch (see `core::batch`): `replies[i]` answers statement `i`;
+    /// `implicit`: the batch belongs to a segment ferropg brackets in its own transaction.
+    pub fn submit_batch(&self, statements: Params, replies: Vec<Reply>, implicit: bool) {
         self.submit(Job::Batch {
             statements,
             replies,
+            implicit,
         })
     }
 
@@ -199,9 +226,11 @@ impl Conn {
         self.submit(Job::EndSegment { rollback, reply })
     }
 
-    /// Queues a parameterless statement that stays out of the statement cache.
-    pub fn submit_uncached(&self, sql: String, reply: Reply) {
-        self.submit(Job::Uncached { sql, reply })
+    /// Queues a parameterless statement that stays out of the statement cache; with `id`,
+    /// cancellable as [`Conn::submit_cancellable`].
+    pub fn submit_uncached(&self, sql: String, id: Option<u32>, reply: Reply) {
+        let cancel = id.map(|id| self.cancel_handle(id));
+        self.submit(Job::Uncached { sql, reply, cancel })
     }
 
     /// Queues a simple-protocol statement without parameters (transaction control).
@@ -244,7 +273,7 @@ impl Conn {
             None => {
                 self.query(key.clone(), Box::new(Vec::<u8>::new()), None)
                     .await?;
-                let stmt = statement(&self.shared, &key).await?;
+                let stmt = self.shared.statement(&key).await?;
                 let names = stmt
                     .columns()
                     .iter()

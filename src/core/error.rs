@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+use fallible_iterator::FallibleIterator;
+use postgres_protocol::message::backend::ErrorResponseBody;
+
 /// Fields of a server `ErrorResponse`, named as node-postgres names them on `DatabaseError`.
 #[derive(Debug, Clone, Default)]
 pub struct DbFields {
@@ -121,6 +124,52 @@ impl From<tokio_postgres::Error> for Error {
         // tokio-postgres never puts the password into its messages; they name the failing step
         // ("error connecting to server: Connection refused", "timeout", ...).
         Error::driver("ERR_CONNECTION", e.to_string())
+    }
+}
+
+impl Error {
+    /// A server's ErrorResponse, read from its fields. FATAL and PANIC end the session: they
+    /// become `ERR_CONNECTION_CLOSED` (as `From<tokio_postgres::Error>` does).
+    pub fn from_response(body: &ErrorResponseBody) -> Error {
+        let mut d = DbFields::default();
+        let mut fatal = false;
+        let mut fields = body.fields();
+        while let Ok(Some(f)) = fields.next() {
+            let v = String::from_utf8_lossy(f.value_bytes()).into_owned();
+            let num = || v.parse::<u32>().ok();
+            match f.type_() {
+                b'S' => d.severity = v,
+                // The severity that is never translated: what decides a FATAL.
+                b'V' => fatal = matches!(v.as_str(), "FATAL" | "PANIC"),
+                b'C' => d.code = v,
+                b'M' => d.message = v,
+                b'D' => d.detail = Some(v),
+                b'H' => d.hint = Some(v),
+                b'P' => d.position = num(),
+                b'p' => d.internal_position = num(),
+                b'q' => d.internal_query = Some(v),
+                b'W' => d.where_ = Some(v),
+                b's' => d.schema = Some(v),
+                b't' => d.table = Some(v),
+                b'c' => d.column = Some(v),
+                b'd' => d.data_type = Some(v),
+                b'n' => d.constraint = Some(v),
+                b'F' => d.file = Some(v),
+                b'L' => d.line = num(),
+                b'R' => d.routine = Some(v),
+                _ => {}
+            }
+        }
+        if fatal || matches!(d.severity.as_str(), "FATAL" | "PANIC") {
+            return Error::driver(
+                "ERR_CONNECTION_CLOSED",
+                format!(
+                    "the server closed the connection: {} ({})",
+                    d.message, d.code
+                ),
+            );
+        }
+        Error::Db(Box::new(d))
     }
 }
 

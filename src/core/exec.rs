@@ -1,51 +1,26 @@
-//! Running prepared statements: one query, or one statement over many parameter sets.
-
-use std::sync::atomic::Ordering;
+//! Running statements: one prepared statement, an executeMany chunk, an uncached statement,
+//! a simple-protocol statement. Each is one request built here from frontend messages and read
+//! back through `response` (the one reader), so `command`, `rowCount` and the transaction
+//! status always come from the server's own messages.
 
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
-use futures_util::{pin_mut, TryStreamExt};
-use postgres_protocol::message::backend::{DataRowBody, Message};
+use postgres_protocol::message::backend::{DataRowBody, RowDescriptionBody};
 use postgres_protocol::message::frontend;
 use postgres_protocol::IsNull as WireNull;
-use tokio_postgres::types::{to_sql_checked, Format, IsNull, ToSql, Type};
-use tokio_postgres::{Column, Statement};
+use tokio_postgres::types::Type;
+use tokio_postgres::Statement;
 
-use crate::core::command::command_of;
-use crate::core::conn::Shared;
 use crate::core::error::{Error, Result};
-use crate::core::result::{batch_error_buffer, write_columns, write_header, RawCell, Rows};
+use crate::core::reply::Reply;
+use crate::core::response::{tag_command, tag_rows, Event, Response};
+use crate::core::result::{batch_error_buffer, write_columns, ColumnInfo, Rows};
+use crate::core::session::{Session, TxStatus};
 use crate::core::types::decode::decode;
 use crate::core::types::encode::{encode, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
 use crate::core::types::TypeOptions;
 use crate::core::wire::{status, Reader, Writer};
-use crate::core::worker::{statement, Reply};
-
-impl ToSql for Encoded {
-    fn to_sql(
-        &self,
-        _: &Type,
-        out: &mut bytes::BytesMut,
-    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        match self {
-            Encoded::Null => return Ok(IsNull::Yes),
-            Encoded::Text(s) => out.extend_from_slice(s.as_bytes()),
-            Encoded::Binary(b) => out.extend_from_slice(b),
-        }
-        Ok(IsNull::No)
-    }
-    fn accepts(_: &Type) -> bool {
-        true
-    }
-    fn encode_format(&self, _: &Type) -> Format {
-        match self {
-            Encoded::Text(_) => Format::Text,
-            _ => Format::Binary,
-        }
-    }
-    to_sql_checked!();
-}
 
 /// Is this the error after which a cached statement must be re-prepared?
 pub(crate) fn is_stale_statement(e: &Error) -> bool {
@@ -60,10 +35,11 @@ pub(crate) fn is_stale_statement(e: &Error) -> bool {
     }
 }
 
-/// One query; a stale cached statement is re-prepared and retried once. Rows go to `parts`
-/// ahead of the response when it takes them.
+/// One query; a stale cached statement is re-prepared and retried once, only when the server
+/// says the session is not inside a transaction (inside one the error leaves it aborted, so it
+/// is reported). Rows go to `parts` ahead of the response when it takes them.
 pub async fn query(
-    shared: &Shared,
+    session: &Session,
     stmt: Statement,
     sql: &str,
     params: &[u8],
@@ -71,88 +47,183 @@ pub async fn query(
 ) -> Result<Vec<u8>> {
     let values = read_params(params).map_err(Error::param)?;
     let parts = parts.takes_parts().then_some(parts);
-    let run = |stmt: Statement| {
-        let values = &values;
-        async move { execute(shared, &stmt, sql, encode_params(&stmt, values)?, parts).await }
-    };
-    match run(stmt).await {
-        Err(e) if is_stale_statement(&e) => {
-            // The server dropped or re-planned the statement (DDL, DISCARD ALL). Outside a
-            // transaction the retry succeeds; inside one the transaction is already aborted,
-            // the retry fails with 25P02, and the original error is reported.
-            shared.cache.remove(sql);
-            let retried = match statement(shared, sql).await {
-                Ok(fresh) => run(fresh).await,
-                Err(e2) => Err(e2),
-            };
-            match retried {
-                Err(e2) if e2.sqlstate() == Some("25P02") => Err(e),
-                other => other,
-            }
+    let (r, status) = execute(session, &stmt, &values, parts).await;
+    match r {
+        Err(e) if is_stale_statement(&e) && status == Some(TxStatus::Idle) => {
+            // The server dropped or re-planned the statement (DDL, DISCARD ALL).
+            session.cache.remove(sql);
+            let fresh = session.statement(sql).await?;
+            execute(session, &fresh, &values, parts).await.0
         }
-        other => other,
+        Err(e) if is_stale_statement(&e) => {
+            // Re-prepared on its next use, once the transaction has ended.
+            session.cache.remove(sql);
+            Err(e)
+        }
+        r => r,
     }
 }
 
-/// Executes with encoded parameters; returns the response buffer (the rows not already
-/// handed to `parts`).
+/// Binds and executes `stmt` (one request: Bind, Execute, Sync) and reads its answer; returns
+/// the response buffer (the rows not already handed to `parts`) and the status the server
+/// stated at its end (None when the connection was lost).
 async fn execute(
-    shared: &Shared,
+    session: &Session,
     stmt: &Statement,
-    sql: &str,
-    params: Vec<Encoded>,
+    values: &[JsValue<'_>],
     parts: Option<&Reply>,
-) -> Result<Vec<u8>> {
-    let columns = stmt.columns();
-    let mut rows = Rows::new(columns);
-    let stream = shared.client.query_raw(stmt, params.iter()).await?;
-    pin_mut!(stream);
-    let types = &shared.types;
-    while let Some(row) = stream.try_next().await? {
-        for (i, c) in columns.iter().enumerate() {
-            let cell: RawCell<'_> = row.try_get(i)?;
-            decode(c.type_(), cell.0, types, rows.writer())
-                .map_err(|m| Error::driver("ERR_DECODE", m))?;
-        }
-        rows.row_done(columns, parts);
+) -> (Result<Vec<u8>>, Option<TxStatus>) {
+    let sent = encode_params(stmt, values).and_then(|p| {
+        let mut out = BytesMut::with_capacity(64);
+        bind_execute(stmt, &p, &mut out)?;
+        Response::send(session, out)
+    });
+    match sent {
+        Ok(response) => read_one(response, stmt.columns(), &session.types, parts).await,
+        Err(e) => (Err(e), None),
     }
-    Ok(rows.finish(sql, stream.rows_affected()))
+}
+
+/// Reads the answer of a one-statement request into a response buffer.
+async fn read_one<C: ColumnInfo>(
+    mut response: Response,
+    columns: &[C],
+    types: &TypeOptions,
+    parts: Option<&Reply>,
+) -> (Result<Vec<u8>>, Option<TxStatus>) {
+    let mut rows = Rows::new(columns);
+    let mut outcome: Option<Result<String>> = None;
+    let mut bad_row: Option<Error> = None;
+    loop {
+        match response.next().await {
+            Ok(Some((_, Event::Row(row)))) => {
+                if bad_row.is_none() {
+                    // A value that cannot be decoded fails the statement once its rows are read.
+                    match decode_row(&row, columns, types, rows.writer()) {
+                        Ok(()) => rows.row_done(columns, parts),
+                        Err(e) => bad_row = Some(e),
+                    }
+                }
+            }
+            Ok(Some((_, Event::Done(tag)))) => outcome = Some(Ok(tag)),
+            Ok(Some((_, Event::Failed(e)))) => outcome = Some(Err(e)),
+            Ok(Some((_, Event::Ready(status)))) => {
+                let r = match (bad_row, outcome) {
+                    (_, Some(Err(e))) | (Some(e), _) => Err(e),
+                    (None, Some(Ok(tag))) => Ok(rows.finish(&tag)),
+                    (None, None) => Err(Error::driver(
+                        "ERR_PROTOCOL",
+                        "the server ended the request without completing the statement",
+                    )),
+                };
+                return (r, Some(status));
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return (Err(crate::core::reply::gone()), None),
+            Err(e) => return (Err(outcome.and_then(Result::err).unwrap_or(e)), None),
+        }
+    }
+}
+
+/// A column read from a RowDescription, its type looked up by OID.
+pub struct Described {
+    name: String,
+    type_: Type,
+    table_oid: u32,
+    column_id: u16,
+}
+
+impl ColumnInfo for Described {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn type_(&self) -> &Type {
+        &self.type_
+    }
+    fn table_oid(&self) -> u32 {
+        self.table_oid
+    }
+    fn column_id(&self) -> u16 {
+        self.column_id
+    }
+}
+
+/// The columns of a RowDescription. Types other than the built-in ones are looked up (and
+/// cached) by tokio-postgres, which takes round trips: only call this once the request that
+/// brought the description has been read to its end.
+pub async fn describe(session: &Session, body: &RowDescriptionBody) -> Result<Vec<Described>> {
+    let mut fields = body.fields();
+    let mut out = Vec::new();
+    while let Some(f) = fields.next().map_err(protocol)? {
+        out.push(Described {
+            name: f.name().to_string(),
+            type_: session.client.resolve_type(f.type_oid()).await?,
+            table_oid: f.table_oid(),
+            column_id: f.column_id().max(0) as u16,
+        });
+    }
+    Ok(out)
 }
 
 /// A parameterless statement that must not enter the statement cache (cursor FETCHes, whose
-/// result columns depend on the cursor behind the name): an unnamed statement, one round trip.
-pub async fn query_uncached(shared: &Shared, sql: &str) -> Result<Vec<u8>> {
-    let stream = shared
-        .client
-        .query_typed_raw(sql, std::iter::empty::<(Encoded, Type)>())
-        .await?;
-    pin_mut!(stream);
-    let mut w = Writer::with_capacity(256);
-    let mut count_at = 0;
-    let mut n: u32 = 0;
-    let types = &shared.types;
-    while let Some(row) = stream.try_next().await? {
-        if n == 0 {
-            write_header(&mut w, row.columns());
-            count_at = w.buf.len();
-            w.u32(0);
+/// result columns depend on the cursor behind the name): an unnamed statement described and
+/// executed in one request. Its rows are decoded once the request is read, after the types of
+/// its columns are known.
+pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
+    let mut out = BytesMut::with_capacity(sql.len() + 32);
+    frontend::parse("", sql, std::iter::empty(), &mut out).map_err(param_io)?;
+    frontend::bind(
+        "",
+        "",
+        std::iter::empty::<i16>(),
+        std::iter::empty::<()>(),
+        |(), _| Ok(WireNull::Yes),
+        Some(1),
+        &mut out,
+    )
+    .map_err(|_| Error::param("could not bind the statement"))?;
+    frontend::describe(b'P', "", &mut out).map_err(param_io)?;
+    frontend::execute("", 0, &mut out).map_err(param_io)?;
+    let mut response = Response::send(session, out)?;
+    let mut description = None;
+    let mut raw_rows = Vec::new();
+    let mut outcome = None;
+    while let Some((_, event)) = response.next().await? {
+        match event {
+            Event::Columns(body) => description = Some(body),
+            Event::Row(row) => raw_rows.push(row),
+            Event::Done(tag) => outcome = Some(Ok(tag)),
+            Event::Failed(e) => outcome = Some(Err(e)),
+            _ => {}
         }
-        for (i, c) in row.columns().iter().enumerate() {
-            let cell: RawCell<'_> = row.try_get(i)?;
-            decode(c.type_(), cell.0, types, &mut w).map_err(|m| Error::driver("ERR_DECODE", m))?;
+    }
+    let tag = outcome.unwrap_or_else(|| Err(protocol("the statement was not completed")))?;
+    let columns = match &description {
+        Some(body) => describe(session, body).await?,
+        None => Vec::new(),
+    };
+    let mut rows = Rows::new(&columns);
+    for row in &raw_rows {
+        decode_row(row, &columns, &session.types, rows.writer())?;
+        rows.row_done(&columns, None);
+    }
+    Ok(rows.finish(&tag))
+}
+
+/// Runs parameterless SQL through the simple query protocol and waits for it to end
+/// (transaction control); `[OK]`, or the first error.
+pub async fn simple(session: &Session, sql: &str) -> Result<Vec<u8>> {
+    let mut response = Response::send_query(session, sql)?;
+    let mut failed = None;
+    while let Some((_, event)) = response.next().await? {
+        if let Event::Failed(e) = event {
+            failed.get_or_insert(e);
         }
-        n += 1;
     }
-    if n == 0 {
-        // No row, so no column list: an empty result.
-        write_header(&mut w, &[]);
-        w.u32(0);
-    } else {
-        w.buf[count_at..count_at + 4].copy_from_slice(&n.to_le_bytes());
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(vec![status::OK]),
     }
-    w.str(&command_of(sql));
-    w.f64(stream.rows_affected().unwrap_or(n as u64) as f64);
-    Ok(w.buf)
 }
 
 /// Runs `stmt` once per parameter set of `sets` (u32 count, then parameter lists).
@@ -163,12 +234,11 @@ pub async fn query_uncached(shared: &Shared, sql: &str) -> Result<Vec<u8>> {
 /// sends). One Sync means one implicit transaction on the server, one ReadyForQuery and one
 /// flush of the server's output for the chunk instead of one per statement; when a set fails,
 /// the server skips the rest up to the Sync. The response is `[OK][f64 total rows][u32 n]`,
-/// with `returning` followed by the columns and the command tag once, then per set `[u32
-/// rows][rows][f64 rows affected]`; or a batch error naming the failing set.
+/// with `returning` followed by the columns, per set `[u32 rows][rows][f64 rows affected]`,
+/// then the command; or a batch error naming the failing set.
 pub async fn execute_many(
-    shared: &Shared,
+    session: &Session,
     stmt: &Statement,
-    sql: &str,
     sets: &[u8],
     returning: bool,
 ) -> Result<Vec<u8>> {
@@ -179,69 +249,48 @@ pub async fn execute_many(
         let values = read_list(&mut r).map_err(Error::param)?;
         match encode_params(stmt, &values) {
             Ok(p) => bind_execute(stmt, &p, &mut out)?,
-            Err(e) => {
-                shared.segment_failed.store(true, Ordering::Relaxed);
-                return Ok(batch_error_buffer(i, &e));
-            }
+            Err(e) => return Ok(batch_error_buffer(i, &e)),
         }
     }
-    frontend::sync(&mut out);
-    let mut responses = shared.client.send_raw(out.freeze())?;
+    let mut response = Response::send(session, out)?;
 
     let columns = stmt.columns();
-    let types = &shared.types;
+    let types = &session.types;
     let mut w = Writer::with_capacity(if returning { 64 * n } else { 16 });
     w.u8(status::OK);
     w.f64(0.0);
     w.u32(if returning { n as u32 } else { 0 });
     if returning {
         write_columns(&mut w, columns);
-        w.str(&command_of(sql));
     }
+    let mut command = None;
     let mut total = 0f64;
-    // Execution `done` is the one the next message belongs to; `rows_at` is where its row
-    // count goes in a returning block.
-    let mut done = 0usize;
+    // The execution whose rows are being written, where its row count goes, and how many.
+    let mut open: Option<(usize, usize)> = None;
     let mut rows = 0u32;
-    let mut rows_at = None;
     let mut failed: Option<(usize, Error)> = None;
-    loop {
-        let message = match responses.next().await {
-            Ok(m) => m,
-            Err(e) => {
-                let e = Error::from(e);
-                // Only an ErrorResponse of the statement is followed by a ReadyForQuery; a
-                // lost connection (or a FATAL) ends the request here.
-                if !matches!(e, Error::Db(_)) {
-                    return Err(e);
-                }
-                // The server skips everything after the failing set, up to the Sync.
-                failed.get_or_insert((done, e));
-                continue;
-            }
-        };
-        match message {
-            Message::ReadyForQuery(_) => break,
-            Message::BindComplete if returning => {
-                rows_at = Some(w.buf.len());
-                w.u32(0);
-                rows = 0;
-            }
-            Message::DataRow(row) if returning => {
+    while let Some((i, event)) = response.next().await? {
+        if returning && matches!(event, Event::Row(_) | Event::Done(_)) && open.is_none() {
+            open = Some((i, w.buf.len()));
+            w.u32(0);
+            rows = 0;
+        }
+        match event {
+            Event::Row(row) if returning => {
                 decode_row(&row, columns, types, &mut w)?;
                 rows += 1;
             }
-            Message::CommandComplete(_) | Message::EmptyQueryResponse => {
-                let affected = match &message {
-                    Message::CommandComplete(body) => rows_affected(body.tag().map_err(protocol)?),
-                    _ => 0,
-                };
-                total += affected as f64;
-                if let Some(at) = rows_at.take() {
+            Event::Done(tag) => {
+                let affected = tag_rows(&tag).unwrap_or(0) as f64;
+                total += affected;
+                if let Some((_, at)) = open.take() {
                     w.buf[at..at + 4].copy_from_slice(&rows.to_le_bytes());
-                    w.f64(affected as f64);
+                    w.f64(affected);
                 }
-                done += 1;
+                command.get_or_insert(tag);
+            }
+            Event::Failed(e) => {
+                failed.get_or_insert((i, e));
             }
             _ => {}
         }
@@ -250,13 +299,17 @@ pub async fn execute_many(
         return Ok(batch_error_buffer(i, &e));
     }
     w.buf[1..9].copy_from_slice(&total.to_le_bytes());
+    if returning {
+        // The command (the tag's first word, the same for every execution) goes last.
+        w.str(tag_command(command.as_deref().unwrap_or("")));
+    }
     Ok(w.buf)
 }
 
 /// Decodes the values of one DataRow into `w`.
-pub(crate) fn decode_row(
+pub(crate) fn decode_row<C: ColumnInfo>(
     row: &DataRowBody,
-    columns: &[Column],
+    columns: &[C],
     types: &TypeOptions,
     w: &mut Writer,
 ) -> Result<()> {
@@ -301,22 +354,18 @@ pub(crate) fn bind_execute(stmt: &Statement, params: &[Encoded], out: &mut Bytes
         out,
     );
     bound.map_err(|_| Error::param("a parameter is too large for the protocol"))?;
-    frontend::execute("", 0, out).map_err(|e| Error::param(e.to_string()))
+    frontend::execute("", 0, out).map_err(param_io)
 }
 
-fn protocol(e: std::io::Error) -> Error {
+fn param_io(e: std::io::Error) -> Error {
+    Error::param(e.to_string())
+}
+
+fn protocol(e: impl std::fmt::Display) -> Error {
     Error::driver(
         "ERR_PROTOCOL",
         format!("malformed message from the server: {e}"),
     )
-}
-
-/// The row count at the end of a command tag ("INSERT 0 3", "UPDATE 2"); 0 when it has none.
-pub(crate) fn rows_affected(tag: &str) -> u64 {
-    tag.rsplit(' ')
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 /// Converts every value to its `$n`'s type, or names the first that does not fit.
@@ -348,18 +397,4 @@ pub fn encode_params(stmt: &Statement, values: &[JsValue<'_>]) -> Result<Vec<Enc
             Ok(e)
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rows_affected;
-
-    #[test]
-    fn row_counts_come_from_the_end_of_the_command_tag() {
-        assert_eq!(rows_affected("INSERT 0 3"), 3);
-        assert_eq!(rows_affected("UPDATE 12"), 12);
-        assert_eq!(rows_affected("SELECT 0"), 0);
-        assert_eq!(rows_affected("CREATE TABLE"), 0);
-        assert_eq!(rows_affected(""), 0);
-    }
 }

@@ -11,19 +11,19 @@
 //! - riding happens only when the pool is at `max`, no connection is idle and nobody waits in
 //!   deadpool's queue (so `pool.connect()` / transactions are not starved: once someone waits,
 //!   leases drain and their connections go back to the pool);
-//! - a connection found inside a transaction after a statement is discarded when its last rider
-//!   leaves, as for an exclusive `pool.query`.
+//! - a connection the server reports inside a transaction after a statement is discarded when
+//!   its last rider leaves, as for an exclusive `pool.query`.
 //!
 //! The cost is head-of-line blocking: a slow statement delays the ones pipelined behind it.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::core::command::command_of;
 use crate::core::conn::{Conn, Params};
 use crate::core::error::{Error, Result};
 use crate::core::pool::{Object, Pool};
 use crate::core::reply::Reply;
+use crate::core::session::TxStatus;
 
 /// A checked-out connection shared by the `pool.query` calls riding it.
 pub struct Lease {
@@ -63,7 +63,7 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         if let Some(obj) = self.obj.take() {
-            if self.poisoned.load(Ordering::Relaxed) || obj.in_transaction() {
+            if self.poisoned.load(Ordering::Relaxed) || !obj.is_clean() {
                 Pool::discard(obj);
             }
         }
@@ -76,12 +76,23 @@ pub struct Leases {
     shared: Mutex<Vec<Arc<Lease>>>,
 }
 
-/// True for statements that cannot open or close a transaction.
+/// True for statements that cannot open or close a transaction. This decision must precede
+/// sending, so it is the one place where the SQL text is read; when it errs, the server's
+/// transaction status after the statement still decides whether the connection stays in use.
+/// Only a statement that starts with one of these keywords (after whitespace) rides; anything
+/// else (comments first, `WITH`, `BEGIN`, ...) borrows a connection of its own.
 pub fn can_share(sql: &str) -> bool {
-    matches!(
-        command_of(sql).as_str(),
-        "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE"
-    )
+    let word: String = sql
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .take(7)
+        .collect();
+    [
+        "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE",
+    ]
+    .iter()
+    .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 impl Leases {
@@ -137,7 +148,10 @@ impl Leases {
     /// One statement on `lease` is done; the last one out unshares it, which returns the
     /// connection to the pool (or discards it) when the final reference drops.
     fn leave(&self, lease: &Arc<Lease>) {
-        if lease.conn().is_some_and(Conn::in_transaction) {
+        if lease
+            .conn()
+            .is_some_and(|c| c.transaction_status() != TxStatus::Idle)
+        {
             lease.poisoned.store(true, Ordering::Relaxed);
         }
         if let Ok(mut shared) = self.shared.lock() {

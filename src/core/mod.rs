@@ -2,7 +2,7 @@
 
 pub mod batch;
 pub mod cancel;
-pub mod command;
+pub mod cancel_handle;
 pub mod config;
 pub mod conn;
 pub mod connstring;
@@ -15,7 +15,9 @@ pub mod exec;
 pub mod lease;
 pub mod pool;
 pub mod reply;
+pub mod response;
 pub mod result;
+pub mod session;
 pub mod stmt_cache;
 pub mod types;
 pub mod wire;

@@ -65,6 +65,13 @@ impl managed::Manager for Manager {
         if conn.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
+        // Returned with statements still running, or inside a transaction block (as the
+        // server last said): never handed to the next borrower.
+        if !conn.is_clean() {
+            return Err(RecycleError::message(
+                "connection returned inside a transaction",
+            ));
+        }
         if let Some(max) = self.config.pool.max_lifetime {
             if conn.created.elapsed() >= max {
                 return Err(RecycleError::message(

@@ -1,32 +1,40 @@
 //! Writes a query's outcome into one response buffer (see `wire`): column descriptors once,
 //! then the rows, then the command and row count; or an error with every server field.
 
-use tokio_postgres::types::{FromSql, Type};
+use tokio_postgres::types::Type;
 use tokio_postgres::Column;
 
-use crate::core::command::command_of;
 use crate::core::error::Error;
 use crate::core::reply::Reply;
+use crate::core::response::{tag_command, tag_rows};
 use crate::core::wire::{status, Writer};
 
-/// A column's raw bytes, whatever its type: rows are decoded by `types::decode`, not by
-/// tokio-postgres's typed getters.
-pub struct RawCell<'a>(pub Option<&'a [u8]>);
+/// What a result needs to know of a column: tokio-postgres's prepared `Column`, or one read
+/// from a RowDescription (`exec::Described`).
+pub trait ColumnInfo {
+    fn name(&self) -> &str;
+    fn type_(&self) -> &Type;
+    fn table_oid(&self) -> u32;
+    fn column_id(&self) -> u16;
+}
 
-impl<'a> FromSql<'a> for RawCell<'a> {
-    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(RawCell(Some(raw)))
+impl ColumnInfo for Column {
+    fn name(&self) -> &str {
+        Column::name(self)
     }
-    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(RawCell(None))
+    fn type_(&self) -> &Type {
+        Column::type_(self)
     }
-    fn accepts(_: &Type) -> bool {
-        true
+    fn table_oid(&self) -> u32 {
+        Column::table_oid(self).unwrap_or(0)
+    }
+    fn column_id(&self) -> u16 {
+        Column::column_id(self).unwrap_or(0) as u16
     }
 }
 
 /// Starts an OK response: status, then the columns.
-pub fn write_header(w: &mut Writer, columns: &[Column]) {
+pub fn write_header<C: ColumnInfo>(w: &mut Writer, columns: &[C]) {
     w.u8(status::OK);
     write_columns(w, columns);
 }
@@ -48,7 +56,7 @@ pub struct Rows {
 }
 
 impl Rows {
-    pub fn new(columns: &[Column]) -> Self {
+    pub fn new<C: ColumnInfo>(columns: &[C]) -> Self {
         let mut rows = Rows {
             w: Writer::with_capacity(256),
             count_at: 0,
@@ -59,7 +67,7 @@ impl Rows {
         rows
     }
 
-    fn start(&mut self, columns: &[Column]) {
+    fn start<C: ColumnInfo>(&mut self, columns: &[C]) {
         write_header(&mut self.w, columns);
         self.count_at = self.w.buf.len();
         self.w.u32(0);
@@ -76,7 +84,7 @@ impl Rows {
     }
 
     /// Counts the row just written; past [`PART_BYTES`], hands the rows so far to `parts`.
-    pub fn row_done(&mut self, columns: &[Column], parts: Option<&Reply>) {
+    pub fn row_done<C: ColumnInfo>(&mut self, columns: &[C], parts: Option<&Reply>) {
         self.n += 1;
         self.total += 1;
         if let Some(parts) = parts.filter(|_| self.w.buf.len() >= PART_BYTES) {
@@ -89,24 +97,24 @@ impl Rows {
         }
     }
 
-    /// The response: the remaining rows, the command of `sql` and the rows affected (the
-    /// number of rows when the server did not say).
-    pub fn finish(mut self, sql: &str, affected: Option<u64>) -> Vec<u8> {
+    /// The response: the remaining rows, then `command` and `rowCount` from the statement's
+    /// CommandComplete tag (the number of rows when the tag has no count).
+    pub fn finish(mut self, tag: &str) -> Vec<u8> {
         self.seal();
-        self.w.str(&command_of(sql));
-        self.w.f64(affected.unwrap_or(self.total) as f64);
+        self.w.str(tag_command(tag));
+        self.w.f64(tag_rows(tag).unwrap_or(self.total) as f64);
         self.w.buf
     }
 }
 
 /// The column count, then per column name, type OID, table OID and column number.
-pub fn write_columns(w: &mut Writer, columns: &[Column]) {
+pub fn write_columns<C: ColumnInfo>(w: &mut Writer, columns: &[C]) {
     w.u16(columns.len() as u16);
     for c in columns {
         w.str(c.name());
         w.u32(c.type_().oid());
-        w.u32(c.table_oid().unwrap_or(0));
-        w.u16(c.column_id().unwrap_or(0) as u16);
+        w.u32(c.table_oid());
+        w.u16(c.column_id());
     }
 }
 
@@ -187,11 +195,11 @@ mod tests {
     fn rows_go_out_in_parts_and_the_response_counts_the_rest() {
         let sink = Arc::new(Parts::default());
         let reply = Reply::sink(1, sink.clone());
-        let mut rows = Rows::new(&[]);
+        let mut rows = Rows::new::<Column>(&[]);
         let n = 3 * PART_BYTES / 1000 + 10;
         for _ in 0..n {
             rows.writer().buf.extend_from_slice(&[7u8; 1000]);
-            rows.row_done(&[], Some(&reply));
+            rows.row_done::<Column>(&[], Some(&reply));
         }
         let parts = sink.0.lock().unwrap().clone();
         assert_eq!(parts.len(), 3);
@@ -202,24 +210,25 @@ mod tests {
             assert_eq!(p.len(), 7 + count as usize * 1000);
             seen += count as usize;
         }
-        let out = rows.finish("SELECT 1", None);
+        // A tag without a count: rowCount is the number of rows.
+        let out = rows.finish("FETCH");
         let (st, count) = head(&out);
         assert_eq!(st, status::OK);
         assert_eq!(seen + count as usize, n);
         // Then the command and the rows affected: every row, since the server gave no count.
         let mut r = Reader::new(&out[7 + count as usize * 1000..]);
-        assert_eq!(r.str().unwrap(), "SELECT");
+        assert_eq!(r.str().unwrap(), "FETCH");
         assert_eq!(r.f64().unwrap(), n as f64);
     }
 
     #[test]
     fn without_a_part_taker_the_response_holds_every_row() {
-        let mut rows = Rows::new(&[]);
+        let mut rows = Rows::new::<Column>(&[]);
         for _ in 0..PART_BYTES / 100 + 5 {
             rows.writer().buf.extend_from_slice(&[1u8; 200]);
-            rows.row_done(&[], None);
+            rows.row_done::<Column>(&[], None);
         }
-        let out = rows.finish("INSERT INTO t VALUES (1)", Some(1));
+        let out = rows.finish("INSERT 0 1");
         assert_eq!(head(&out), (status::OK, (PART_BYTES / 100 + 5) as u32));
     }
 }

@@ -1,11 +1,16 @@
 //! Ordered submission: everything queued on a connection is sent in queue order, without
 //! waiting for earlier results.
 //!
-//! tokio-postgres writes a request when its future is first polled, so the worker polls each
-//! job once, in order, before taking the next. A job whose statement is not cached must be
+//! The worker takes each job in turn and sends its request before taking the next: the
+//! statement functions (`exec`, `batch`) queue their request with `send_raw` before their
+//! first await, so polling a job once sends it. A job whose statement is not cached must be
 //! prepared first (one round trip); the worker waits for that before sending anything later,
 //! so an INSERT that needs preparing can never be overtaken by a cached SELECT behind it.
 //! Jobs already sent keep being driven meanwhile.
+//!
+//! A job that can be cancelled (`signal`, `timeoutMillis`) is a barrier: nothing is sent behind
+//! it until it has been answered, and its CancelRequest goes out only once every request before
+//! it has been answered, so a cancel can only ever stop the statement it was meant for.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,19 +23,22 @@ use futures_util::{pin_mut, poll, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::Statement;
 
-use crate::core::conn::{Params, Shared};
+use crate::core::batch;
+use crate::core::cancel_handle::CancelHandle;
+use crate::core::conn::Params;
 use crate::core::copy::{CopyIn, CopyOut};
-use crate::core::error::{Error, Result};
-use crate::core::{batch, exec};
-
+use crate::core::error::Result;
+use crate::core::exec;
 use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
+use crate::core::session::Session;
 
 pub enum Job {
     Query {
         sql: String,
         params: Params,
         reply: Reply,
+        cancel: Option<Arc<CancelHandle>>,
     },
     Many {
         sql: String,
@@ -38,10 +46,8 @@ pub enum Job {
         returning: bool,
         reply: Reply,
     },
-    Simple {
-        sql: String,
-        reply: Reply,
-    },
+    /// Parameterless SQL over the simple protocol (transaction control).
+    Simple { sql: String, reply: Reply },
     CopyIn {
         sql: String,
         reply: oneshot::Sender<Result<CopyIn>>,
@@ -54,18 +60,17 @@ pub enum Job {
     Uncached {
         sql: String,
         reply: Reply,
+        cancel: Option<Arc<CancelHandle>>,
     },
     /// Statements of a pipeline sent with one Sync (see `core::batch`), one reply each.
     Batch {
         statements: Params,
         replies: Vec<Reply>,
+        implicit: bool,
     },
-    /// The end of a pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or a
-    /// statement of the segment was refused before it was sent (`Shared::segment_failed`).
-    EndSegment {
-        rollback: bool,
-        reply: Reply,
-    },
+    /// The end of an implicit pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or
+    /// a statement of the segment was refused before it was sent (`Session::segment_failed`).
+    EndSegment { rollback: bool, reply: Reply },
     /// Prepares (or finds in the cache) a statement, in queue order.
     Prepare {
         sql: String,
@@ -74,49 +79,27 @@ pub enum Job {
 }
 
 impl Job {
-    fn sql(&self) -> &str {
+    /// The SQL of a job that runs a cached statement.
+    fn cached_sql(&self) -> Option<&str> {
         match self {
             Job::Query { sql, .. }
             | Job::Many { sql, .. }
-            | Job::Simple { sql, .. }
             | Job::CopyIn { sql, .. }
             | Job::CopyOut { sql, .. }
-            | Job::Prepare { sql, .. }
-            | Job::Uncached { sql, .. } => sql,
-            Job::Batch { .. } | Job::EndSegment { .. } => "",
+            | Job::Prepare { sql, .. } => Some(sql),
+            _ => None,
+        }
+    }
+
+    fn cancel(&self) -> Option<&Arc<CancelHandle>> {
+        match self {
+            Job::Query { cancel, .. } | Job::Uncached { cancel, .. } => cancel.as_ref(),
+            _ => None,
         }
     }
 }
 
-/// Updates what the connection knows of its transaction after `sql` is sent.
-pub(crate) fn track_transaction(shared: &Shared, sql: &str) {
-    if let Some(inside) = transaction_effect(sql) {
-        shared.in_transaction.store(inside, Ordering::Relaxed);
-        if inside {
-            shared.segment_failed.store(false, Ordering::Relaxed);
-        }
-    }
-}
-
-/// How a statement changes the transaction state (None: it does not).
-fn transaction_effect(sql: &str) -> Option<bool> {
-    let mut words = sql
-        .split(|c: char| c.is_whitespace() || c == ';')
-        .filter(|w| !w.is_empty())
-        .map(str::to_ascii_uppercase);
-    match words.next()?.as_str() {
-        "BEGIN" | "START" => Some(true),
-        "COMMIT" | "END" | "ABORT" => Some(false),
-        "ROLLBACK" => match words.next().as_deref() {
-            Some("TO") | Some("PREPARED") => None,
-            _ => Some(false),
-        },
-        "PREPARE" => (words.next().as_deref() == Some("TRANSACTION")).then_some(false),
-        _ => None,
-    }
-}
-
-pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+pub async fn submission_worker(session: Arc<Session>, mut jobs: mpsc::UnboundedReceiver<Job>) {
     let mut inflight = FuturesUnordered::new();
     loop {
         tokio::select! {
@@ -125,40 +108,42 @@ pub async fn submission_worker(shared: Arc<Shared>, mut jobs: mpsc::UnboundedRec
             job = jobs.recv() => {
                 let Some(job) = job else { break };
                 let job = match job {
-                    Job::Batch { statements, replies } => {
+                    Job::Batch { statements, replies, implicit } => {
                         // Sending may take round trips (statements to prepare): nothing queued
                         // later goes out before the whole batch has.
-                        let sent = alongside(&mut inflight, batch::send(&shared, statements, replies)).await;
+                        let sent = alongside(&mut inflight, batch::send(&session, statements, replies, implicit)).await;
                         if sent.is_some() {
-                            let sh = shared.clone();
-                            inflight.push(Offload {
-                                job: Some(Box::pin(async move {
-                                    batch::finish(&sh, sent).await;
-                                })),
-                                offload: shared.offload,
-                            });
+                            let s = session.clone();
+                            inflight.push(tracked(&session, None, async move {
+                                batch::finish(&s, sent).await;
+                            }));
                         }
                         continue;
                     }
                     Job::EndSegment { rollback, reply } => {
-                        let failed = shared.segment_failed.swap(false, Ordering::Relaxed);
+                        let failed = session.segment_failed.swap(false, Ordering::Relaxed);
                         let sql = if rollback || failed { "ROLLBACK" } else { "COMMIT" };
                         Job::Simple { sql: sql.into(), reply }
                     }
                     job => job,
                 };
-                let sql = job.sql().to_string();
-                let stmt = match job {
-                    Job::Simple { .. } | Job::Uncached { .. } | Job::Batch { .. } | Job::EndSegment { .. } => None,
-                    _ => Some(alongside(&mut inflight, statement(&shared, &sql)).await),
+                let stmt = match job.cached_sql() {
+                    Some(sql) => Some(alongside(&mut inflight, session.statement(sql)).await),
+                    None => None,
                 };
-                track_transaction(&shared, &sql);
-                let mut fut = Offload {
-                    job: Some(Box::pin(run(shared.clone(), stmt, job))),
-                    offload: shared.offload,
-                };
+                let cancel = job.cancel().cloned();
+                if cancel.as_ref().is_some_and(|c| !c.start()) {
+                    // Cancelled while queued: never sent; its caller has settled already.
+                    drop(job);
+                    continue;
+                }
+                let s = session.clone();
+                let mut fut = tracked(&session, cancel.clone(), run(s, stmt, job));
                 if poll!(&mut fut).is_pending() {
                     inflight.push(fut);
+                }
+                if let Some(cancel) = cancel {
+                    alongside(&mut inflight, barrier(&session, &cancel)).await;
                 }
             }
         }
@@ -174,6 +159,55 @@ async fn alongside<F: Future>(inflight: &mut FuturesUnordered<Offload>, fut: F) 
             biased;
             out = &mut fut => return out,
             Some(()) = inflight.next(), if !inflight.is_empty() => {}
+        }
+    }
+}
+
+/// A sent job, counted in `Session::inflight` until it has been answered.
+fn tracked(
+    session: &Arc<Session>,
+    cancel: Option<Arc<CancelHandle>>,
+    job: impl Future<Output = ()> + Send + 'static,
+) -> Offload {
+    session.inflight.fetch_add(1, Ordering::AcqRel);
+    let s = session.clone();
+    Offload {
+        job: Some(Box::pin(async move {
+            job.await;
+            s.inflight.fetch_sub(1, Ordering::AcqRel);
+            s.progress.notify_waiters();
+            if let Some(c) = cancel {
+                c.finish();
+            }
+        })),
+        offload: session.offload,
+    }
+}
+
+/// Holds the queue behind a cancellable job until it is answered; sends its CancelRequest
+/// when its caller asks and it is the one running (every request before it answered).
+async fn barrier(session: &Session, cancel: &CancelHandle) {
+    loop {
+        let progressed = session.progress.notified();
+        let changed = cancel.changed();
+        if cancel.is_done() {
+            return;
+        }
+        if cancel.wanted() && session.inflight.load(Ordering::Acquire) == 1 {
+            // A failed CancelRequest leaves the statement to finish on its own.
+            let _ = session.canceller.cancel().await;
+            while !cancel.is_done() {
+                let progressed = session.progress.notified();
+                if cancel.is_done() {
+                    break;
+                }
+                progressed.await;
+            }
+            return;
+        }
+        tokio::select! {
+            () = progressed => {}
+            () = changed => {}
         }
     }
 }
@@ -209,68 +243,47 @@ impl Future for Offload {
     }
 }
 
-/// The cached statement for `sql`, prepared on a miss.
-pub async fn statement(shared: &Shared, sql: &str) -> Result<Statement> {
-    if let Some(s) = shared.cache.get(sql) {
-        return Ok(s);
-    }
-    let s = shared.client.prepare(sql).await?;
-    shared.cache.put(sql, &s);
-    Ok(s)
-}
-
-/// A statement that failed because the session ended (FATAL, socket closed) leaves a
-/// connection that must not be handed out again, even before tokio-postgres notices.
-fn note<T>(shared: &Shared, r: &Result<T>) {
-    if let Err(e) = r {
-        note_error(shared, e);
-    }
-}
-
-/// See [`note`].
-pub(crate) fn note_error(shared: &Shared, e: &Error) {
-    if e.code() == "ERR_CONNECTION_CLOSED" {
-        shared.broken.store(true, Ordering::Relaxed);
-    }
-}
-
-async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
+async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job) {
+    let s = &*session;
     match (job, stmt) {
-        (Job::Query { sql, params, reply }, Some(stmt)) => {
-            let r = match stmt {
-                Ok(stmt) => exec::query(&shared, stmt, &sql, (*params).as_ref(), &reply).await,
-                Err(e) => Err(e),
-            };
-            note(&shared, &r);
-            reply.send(r);
-        }
         (
-            Job::Many {
-                sql,
-                sets,
-                returning,
-                reply,
+            Job::Query {
+                sql, params, reply, ..
             },
             Some(stmt),
         ) => {
             let r = match stmt {
-                Ok(stmt) => {
-                    exec::execute_many(&shared, &stmt, &sql, (*sets).as_ref(), returning).await
-                }
+                Ok(stmt) => exec::query(s, stmt, &sql, (*params).as_ref(), &reply).await,
                 Err(e) => Err(e),
             };
-            note(&shared, &r);
+            s.note(&r);
+            reply.send(r);
+        }
+        (
+            Job::Many {
+                sets,
+                returning,
+                reply,
+                ..
+            },
+            Some(stmt),
+        ) => {
+            let r = match stmt {
+                Ok(stmt) => exec::execute_many(s, &stmt, (*sets).as_ref(), returning).await,
+                Err(e) => Err(e),
+            };
+            s.note(&r);
             reply.send(r);
         }
         (Job::CopyIn { reply, .. }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => match shared.client.copy_in::<_, bytes::Bytes>(&stmt).await {
+                Ok(stmt) => match s.client.copy_in::<_, bytes::Bytes>(&stmt).await {
                     Ok(sink) => Ok(CopyIn::new(sink)),
                     Err(e) => {
                         // tokio-postgres follows a COPY FROM STDIN that the server refused to
                         // start with a second Sync and then drops the connection on the extra
                         // ReadyForQuery: never hand this connection out again.
-                        shared.broken.store(true, Ordering::Relaxed);
+                        s.broken.store(true, Ordering::Relaxed);
                         Err(e.into())
                     }
                 },
@@ -280,11 +293,11 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         }
         (Job::CopyOut { reply, .. }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => shared
+                Ok(stmt) => s
                     .client
                     .copy_out(&stmt)
                     .await
-                    .map(|s| CopyOut::new(s, shared.canceller.clone()))
+                    .map(|out| CopyOut::new(out, s.canceller.clone()))
                     .map_err(Into::into),
                 Err(e) => Err(e),
             };
@@ -293,15 +306,15 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         (Job::Prepare { reply, .. }, Some(stmt)) => {
             let _ = reply.send(stmt);
         }
-        (Job::Uncached { sql, reply }, _) => {
-            let r = exec::query_uncached(&shared, &sql).await;
-            note(&shared, &r);
+        (Job::Uncached { sql, reply, .. }, _) => {
+            let r = exec::query_uncached(s, &sql).await;
+            s.note(&r);
             reply.send(r);
         }
         (Job::Simple { sql, reply }, _) => {
-            let r = shared.client.batch_execute(&sql).await.map_err(Into::into);
-            note(&shared, &r);
-            reply.send(r.map(|()| vec![crate::core::wire::status::OK]));
+            let r = exec::simple(s, &sql).await;
+            s.note(&r);
+            reply.send(r);
         }
         // The others always come with a statement (see the worker).
         (Job::Query { reply, .. } | Job::Many { reply, .. }, None) => drop(reply),
@@ -311,25 +324,5 @@ async fn run(shared: Arc<Shared>, stmt: Option<Result<Statement>>, job: Job) {
         // Sent by the worker itself (see `batch`).
         (Job::Batch { replies, .. }, _) => drop(replies),
         (Job::EndSegment { reply, .. }, _) => drop(reply),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::transaction_effect;
-
-    #[test]
-    fn tracks_transaction_control() {
-        assert_eq!(transaction_effect("begin"), Some(true));
-        assert_eq!(
-            transaction_effect("  START TRANSACTION ISOLATION LEVEL SERIALIZABLE"),
-            Some(true)
-        );
-        assert_eq!(transaction_effect("COMMIT;"), Some(false));
-        assert_eq!(transaction_effect("rollback"), Some(false));
-        assert_eq!(transaction_effect("ROLLBACK TO SAVEPOINT a"), None);
-        assert_eq!(transaction_effect("PREPARE TRANSACTION 'x'"), Some(false));
-        assert_eq!(transaction_effect("PREPARE q AS SELECT 1"), None);
-        assert_eq!(transaction_effect("SELECT 1"), None);
     }
 }

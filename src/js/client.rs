@@ -14,12 +14,14 @@ use super::events::{EventsFn, JsEvents};
 use super::local;
 use super::password::{JsPassword, PasswordFn};
 use super::pool::resolve_config;
+use crate::core::cancel_handle::Cancelled;
 use crate::core::config::Transport;
 use crate::core::conn::{started, Conn};
 use crate::core::error::Error;
 use crate::core::events::Events;
 use crate::core::pool::{self, Object, Pool};
 use crate::core::reply::Reply;
+use crate::core::session::TxStatus;
 
 enum Holder {
     Standalone(Arc<Conn>),
@@ -142,6 +144,35 @@ impl NativeClient {
         Ok(())
     }
 
+    /// Queues a query that `cancelRequest(id)` can stop (`signal`, `timeoutMillis`): nothing is
+    /// sent behind it until it is answered.
+    #[napi(js_name = "submitCancellable")]
+    pub fn query_cancellable(
+        &self,
+        env: &Env,
+        sql: String,
+        params: BufferSlice,
+        id: u32,
+        inbox: &Completions,
+    ) -> napi::Result<()> {
+        let params = super::params(env, params)?;
+        self.submit(inbox.reply(id), |c, r| {
+            c.submit_cancellable(sql, params, id, r)
+        });
+        Ok(())
+    }
+
+    /// Asks to stop the cancellable statement submitted under `id`: 0 = it was not sent and
+    /// never will be (settle now), 1 = it is cancelled on the server once it runs, 2 = too late
+    /// (its answer settles it).
+    #[napi(js_name = "cancelRequest")]
+    pub fn cancel_request(&self, id: u32) -> u32 {
+        match self.conn() {
+            Ok(c) => c.cancel_request(id) as u32,
+            Err(_) => Cancelled::TooLate as u32,
+        }
+    }
+
     /// Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists.
     #[napi(js_name = "submitChunk")]
     pub fn execute_chunk(
@@ -158,14 +189,22 @@ impl NativeClient {
     }
 
     /// Queues `count` statements of a pipeline as one request with a single Sync; statement
-    /// `i` is answered under `first_id + i`.
+    /// `i` is answered under `first_id + i`. `implicit`: the statements belong to a segment
+    /// bracketed by BEGIN and `submitEndSegment`.
     #[napi(js_name = "submitBatch")]
-    pub fn batch(&self, statements: Buffer, count: u32, first_id: u32, inbox: &Completions) {
+    pub fn batch(
+        &self,
+        statements: Buffer,
+        count: u32,
+        implicit: bool,
+        first_id: u32,
+        inbox: &Completions,
+    ) {
         let replies = (0..count)
             .map(|i| inbox.reply(first_id.wrapping_add(i)))
             .collect();
         match self.conn() {
-            Ok(c) => local::submit(|| c.submit_batch(Box::new(statements), replies)),
+            Ok(c) => local::submit(|| c.submit_batch(Box::new(statements), replies, implicit)),
             Err(e) => replies
                 .into_iter()
                 .for_each(|r: Reply| r.send(Err(e.clone()))),
@@ -179,10 +218,13 @@ impl NativeClient {
         self.submit(inbox.reply(id), |c, r| c.submit_end_segment(rollback, r))
     }
 
-    /// Queues a parameterless statement outside the statement cache (cursor FETCH).
+    /// Queues a parameterless statement outside the statement cache (cursor FETCH);
+    /// `cancellable` as `submitCancellable`.
     #[napi(js_name = "submitUncached")]
-    pub fn query_uncached(&self, sql: String, id: u32, inbox: &Completions) {
-        self.submit(inbox.reply(id), |c, r| c.submit_uncached(sql, r))
+    pub fn query_uncached(&self, sql: String, cancellable: bool, id: u32, inbox: &Completions) {
+        self.submit(inbox.reply(id), |c, r| {
+            c.submit_uncached(sql, cancellable.then_some(id), r)
+        })
     }
 
     /// Queues a parameterless statement over the simple protocol (transaction control).
@@ -259,10 +301,14 @@ impl NativeClient {
         }
     }
 
-    /// Whether the statements sent so far leave the connection inside a transaction block.
-    #[napi(getter)]
-    pub fn in_transaction(&self) -> bool {
-        self.conn().map(|c| c.in_transaction()).unwrap_or(false)
+    /// The session's transaction status from the server's last ReadyForQuery: 'idle',
+    /// 'inTransaction' or 'inError'.
+    #[napi(getter, ts_return_type = "'idle' | 'inTransaction' | 'inError'")]
+    pub fn transaction_status(&self) -> &'static str {
+        self.conn()
+            .map(|c| c.transaction_status())
+            .unwrap_or(TxStatus::Idle)
+            .name()
     }
 
     /// The server process serving this connection (`pg_backend_pid()`).
@@ -290,7 +336,8 @@ impl NativeClient {
     pub fn release(&self, discard: bool) {
         let h = self.holder.lock().unwrap_or_else(|p| p.into_inner()).take();
         match h {
-            Some(Holder::Pooled(o)) if discard || o.is_closed() => Pool::discard(o),
+            // Still running statements, or inside a transaction: never handed on.
+            Some(Holder::Pooled(o)) if discard || !o.is_clean() => Pool::discard(o),
             Some(Holder::Pooled(o)) => drop(o),
             Some(Holder::Standalone(c)) => drop(c),
             None => {}

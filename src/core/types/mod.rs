@@ -12,6 +12,7 @@ pub mod json;
 pub mod numeric;
 pub mod other;
 pub mod parse_datetime;
+pub mod text;
 pub mod value;
 
 /// How int8 columns reach JS.

@@ -47,9 +47,10 @@ pub struct Responses {
 pub struct RawResponses(Responses);
 
 impl RawResponses {
-    /// The next backend message; `ReadyForQuery` is the last one of the request.
+    /// The next backend message, `ErrorResponse` included (as a message, not an error);
+    /// `ReadyForQuery` is the last one of the request. Err only when the connection is lost.
     pub async fn next(&mut self) -> Result<Message, Error> {
-        future::poll_fn(|cx| self.0.poll_next(cx)).await
+        future::poll_fn(|cx| self.0.poll_next_raw(cx)).await
     }
 }
 
@@ -71,6 +72,19 @@ impl Responses {
 
     pub async fn next(&mut self) -> Result<Message, Error> {
         future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// ferropg patch: like `poll_next`, without turning an `ErrorResponse` into an error.
+    fn poll_next_raw(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        loop {
+            if let Some(message) = self.cur.next().map_err(Error::parse)? {
+                return Poll::Ready(Ok(message));
+            }
+            match ready!(self.receiver.poll_next_unpin(cx)) {
+                Some(messages) => self.cur = messages,
+                None => return Poll::Ready(Err(Error::closed())),
+            }
+        }
     }
 }
 
@@ -196,6 +210,7 @@ pub struct Client {
     ssl_negotiation: SslNegotiation,
     process_id: i32,
     secret_key: i32,
+    transaction_status: Arc<std::sync::atomic::AtomicU8>,
 }
 
 impl Client {
@@ -205,6 +220,7 @@ impl Client {
         ssl_negotiation: SslNegotiation,
         process_id: i32,
         secret_key: i32,
+        transaction_status: Arc<std::sync::atomic::AtomicU8>,
     ) -> Client {
         Client {
             inner: Arc::new(InnerClient {
@@ -218,6 +234,7 @@ impl Client {
             ssl_negotiation,
             process_id,
             secret_key,
+            transaction_status,
         }
     }
 
@@ -236,6 +253,20 @@ impl Client {
 
     pub(crate) fn inner(&self) -> &Arc<InnerClient> {
         &self.inner
+    }
+
+    /// ferropg patch: the status byte of the last `ReadyForQuery` received (`b'I'` idle,
+    /// `b'T'` in a transaction block, `b'E'` in a failed one). Once every request sent has
+    /// been answered, this is the session's state as the server stated it.
+    pub fn transaction_status(&self) -> u8 {
+        self.transaction_status
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// ferropg patch: the type behind a type OID, looked up (and cached) as `prepare` does
+    /// for the columns it describes. Built-in types need no round trip.
+    pub async fn resolve_type(&self, oid: u32) -> Result<Type, Error> {
+        crate::prepare::get_type(&self.inner, oid).await
     }
 
     /// The server process serving this connection (from its BackendKeyData).

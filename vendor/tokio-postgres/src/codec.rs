@@ -35,7 +35,12 @@ impl FallibleIterator for BackendMessages {
     }
 }
 
-pub struct PostgresCodec;
+/// ferropg patch: the codec records the status byte of every `ReadyForQuery` it frames, so the
+/// client can tell whether the session is idle, in a transaction block or in a failed one.
+#[derive(Default)]
+pub struct PostgresCodec {
+    pub(crate) transaction_status: std::sync::Arc<std::sync::atomic::AtomicU8>,
+}
 
 impl Encoder<FrontendMessage> for PostgresCodec {
     type Error = io::Error;
@@ -81,6 +86,11 @@ impl Decoder for PostgresCodec {
             idx += len;
 
             if header.tag() == backend::READY_FOR_QUERY_TAG {
+                // Tag (1 byte) and length (4) precede the status byte; `len` covers all 6.
+                if let Some(status) = src.get(idx - 1) {
+                    self.transaction_status
+                        .store(*status, std::sync::atomic::Ordering::Relaxed);
+                }
                 request_complete = true;
                 break;
             }

@@ -1,0 +1,127 @@
+//! What the statements of one connection share: the tokio-postgres client, the statement
+//! cache, the session's transaction status as the server states it, copyFrom targets, and
+//! whether the connection may still be used.
+//!
+//! Every module that runs statements depends on this one, and it depends on none of them, so
+//! the dependencies run one way: `conn` (the handle) -> `worker` (ordering) -> `exec`/`batch`
+//! (statements) -> `response` (reading the server) -> `session`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Notify;
+use tokio_postgres::Statement;
+
+use crate::core::cancel::Canceller;
+use crate::core::copy_from::CopyTarget;
+use crate::core::error::{Error, Result};
+use crate::core::stmt_cache::StatementCache;
+use crate::core::types::TypeOptions;
+
+/// The transaction status byte of a ReadyForQuery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxStatus {
+    /// `I`: not in a transaction block.
+    Idle,
+    /// `T`: in a transaction block.
+    InTransaction,
+    /// `E`: in a failed transaction block (statements are refused until it ends).
+    InError,
+}
+
+impl TxStatus {
+    /// The status of a ReadyForQuery's byte (anything unknown counts as a failed block: the
+    /// connection is then never taken for clean).
+    pub fn from_byte(b: u8) -> TxStatus {
+        match b {
+            b'I' => TxStatus::Idle,
+            b'T' => TxStatus::InTransaction,
+            _ => TxStatus::InError,
+        }
+    }
+
+    /// The name JS sees (`client.transactionStatus`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TxStatus::Idle => "idle",
+            TxStatus::InTransaction => "inTransaction",
+            TxStatus::InError => "inError",
+        }
+    }
+}
+
+pub struct Session {
+    pub client: tokio_postgres::Client,
+    pub canceller: Canceller,
+    pub cache: StatementCache,
+    pub types: TypeOptions,
+    /// A statement of the current implicit pipeline segment was refused before it was sent,
+    /// which the server cannot know: the segment's end rolls back. Set by `batch`, read and
+    /// cleared by the segment's end (`Job::EndSegment`): the one owner of that decision.
+    pub segment_failed: AtomicBool,
+    /// copyFrom targets looked up on this connection, by lookup statement.
+    pub copy_targets: Mutex<HashMap<String, Arc<CopyTarget>>>,
+    /// Set when the connection must not be reused (see `Conn::mark_broken`).
+    pub broken: AtomicBool,
+    /// Requests sent by the submission worker and not yet answered (see `Conn::is_clean`).
+    pub inflight: AtomicUsize,
+    /// Notified whenever one of them is answered.
+    pub progress: Notify,
+    /// Driven from the JS thread: large results finish on the runtime (see `worker::Offload`).
+    pub offload: bool,
+}
+
+impl Session {
+    pub fn new(
+        client: tokio_postgres::Client,
+        canceller: Canceller,
+        statement_cache_size: usize,
+        types: TypeOptions,
+        offload: bool,
+    ) -> Session {
+        Session {
+            client,
+            canceller,
+            cache: StatementCache::new(statement_cache_size),
+            types,
+            segment_failed: AtomicBool::new(false),
+            copy_targets: Mutex::new(HashMap::new()),
+            broken: AtomicBool::new(false),
+            inflight: AtomicUsize::new(0),
+            progress: Notify::new(),
+            offload,
+        }
+    }
+
+    /// The status of the last ReadyForQuery the server sent on this connection (exact once
+    /// every request sent has been answered).
+    pub fn transaction_status(&self) -> TxStatus {
+        TxStatus::from_byte(self.client.transaction_status())
+    }
+
+    /// The cached statement for `sql`, prepared on a miss.
+    pub async fn statement(&self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.cache.get(sql) {
+            return Ok(s);
+        }
+        let s = self.client.prepare(sql).await?;
+        self.cache.put(sql, &s);
+        Ok(s)
+    }
+
+    /// A statement that failed because the session ended (FATAL, socket closed) leaves a
+    /// connection that must not be handed out again, even before tokio-postgres notices.
+    pub fn note_error(&self, e: &Error) {
+        if e.code() == "ERR_CONNECTION_CLOSED" {
+            self.broken.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// [`Session::note_error`] for a result.
+    pub fn note<T>(&self, r: &Result<T>) {
+        if let Err(e) = r {
+            self.note_error(e);
+        }
+    }
+}
