@@ -54,6 +54,11 @@ export declare class NativeClient {
   submitUncached(sql: string, cancellable: boolean, id: number, inbox: Completions): void
   /** Queues a parameterless statement over the simple protocol (transaction control). */
   submitSimple(sql: string, id: number, inbox: Completions): void
+  /**
+   * Queues a script over the simple query protocol (`simpleQuery`): several statements
+   * allowed, one result per statement.
+   */
+  submitScript(sql: string, id: number, inbox: Completions): void
   /** Starts a `COPY ... FROM STDIN` (queued in call order). */
   copyIn(sql: string): Promise<NativeCopyIn | Buffer>
   /** Starts a `COPY ... TO STDOUT` (queued in call order). */

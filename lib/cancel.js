@@ -85,10 +85,10 @@ function watch({ signal, timeout }, fire) {
 }
 
 /**
- * Runs one cancellable statement. `start(stopped)` waits for its turn, then submits the
- * statement unless `stopped()` and returns `{ id, promise }` of its response buffer (or
- * undefined when it did not submit); `finish(buf)` turns the buffer into the result (throwing
- * its error).
+ * Runs one cancellable statement. `start(stopped)` submits the statement (at once when it can,
+ * else after waiting for its turn, unless `stopped()` by then) and returns `{ id, promise }` of
+ * its response buffer, or a promise of that (undefined when it did not submit); `finish(buf)`
+ * turns the buffer into the result (throwing its error).
  */
 function cancellableRequest(native, options, start, finish) {
   const opts = cancelOptions(options)
@@ -115,8 +115,15 @@ function cancellableRequest(native, options, start, finish) {
       }
     }
     unwatch = watch(opts, fire)
-    Promise.resolve()
-      .then(() => start(() => reason !== undefined))
+    // Called now, not in a later microtask: a statement submitted at once keeps its place
+    // among the calls made after it.
+    let started
+    try {
+      started = start(() => reason !== undefined)
+    } catch (e) {
+      return done(reject, e)
+    }
+    Promise.resolve(started)
       .then(
         (r) => {
           if (r === undefined) return done(reject, cancelledError(reason))

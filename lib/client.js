@@ -3,7 +3,7 @@ const native = require('../binding')
 require('./completions') // the promise-returning native query methods
 const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
-const { decodeResult, partial } = require('./reader')
+const { decodeResult, decodeResults, partial } = require('./reader')
 const { toNative } = require('./config')
 const { executeMany } = require('./many')
 const { Pipeline, runBlock } = require('./pipeline')
@@ -25,8 +25,17 @@ function checkSql(sql) {
  */
 function settle(buf, options, acc) {
   const err = responseError(buf)
-  if (err !== undefined) throw err
+  if (err !== undefined) throw scriptHint(err)
   return decodeResult(buf, options?.rowMode, acc)
+}
+
+// query() prepares its statement, which the server refuses for several statements at once:
+// the server's error stays, and says where scripts go.
+function scriptHint(err) {
+  if (err.code === '42601' && /multiple commands/.test(err.message)) {
+    err.message += ' (query() runs one statement; use simpleQuery() for a script of several)'
+  }
+  return err
 }
 
 /** One connection to PostgreSQL. */
@@ -111,13 +120,37 @@ class Client {
     return cancellableRequest(
       this.#native,
       options,
-      async (stopped) => {
-        while (this.#busy) await this.#busy
-        if (this.#closed) throw this._closedError()
-        return stopped() ? undefined : this.#native.queryCancellable(sql, buf, acc)
+      (stopped) => {
+        const submit = () => {
+          if (this.#closed) throw this._closedError()
+          return stopped() ? undefined : this.#native.queryCancellable(sql, buf, acc)
+        }
+        if (!this.#busy) return submit()
+        return (async () => {
+          while (this.#busy) await this.#busy
+          return submit()
+        })()
       },
       (res) => settle(res, options, acc),
     )
+  }
+
+  /**
+   * Runs `sql` through the simple query protocol: a script of any number of statements
+   * (migrations, schema setup), or a statement that cannot be prepared. Resolves with one
+   * result per statement; the values have the same JS types as query() gives. A failing
+   * statement rejects with its DatabaseError, and the server has then rolled back the script's
+   * earlier statements unless the script manages its own transactions. No parameters.
+   */
+  async simpleQuery(sql, options) {
+    if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'simpleQuery() cannot run inside a pipeline: leave the pipeline() block first')
+    if (this.#busy) await this.#busy
+    if (this.#closed) throw this._closedError()
+    checkSql(sql)
+    const buf = await this.#native.script(sql)
+    const err = responseError(buf)
+    if (err !== undefined) throw err
+    return decodeResults(buf, options?.rowMode)
   }
 
   /**
@@ -314,4 +347,4 @@ class PoolClient extends Client {
   }
 }
 
-module.exports = { Client, PoolClient, settle, checkSql }
+module.exports = { Client, PoolClient, settle, scriptHint, checkSql }

@@ -140,6 +140,10 @@ C.batch = function (statements, count, accs, implicit) {
 C.endSegment = function (rollback) {
   return request((id, box) => this.submitEndSegment(rollback, id, box))
 }
+/** `simpleQuery`: a script over the simple protocol (`[OK][u32 n]` then n results). */
+C.script = function (sql) {
+  return request((id, box) => this.submitScript(sql, id, box))
+}
 C.queryUncached = function (sql) {
   return request((id, box) => this.submitUncached(sql, false, id, box))
 }

@@ -99,6 +99,20 @@ class Pool {
     return settle(await this.#native.query(sql, encodeParams(params), acc), options, acc)
   }
 
+  /**
+   * simpleQuery on one pooled connection (see Client#simpleQuery); a script that leaves a
+   * transaction open (`BEGIN` without `COMMIT`) does not leave it to the next borrower: the
+   * server's status says so and the connection is discarded.
+   */
+  async simpleQuery(sql, options) {
+    const c = await this.connect()
+    try {
+      return await c.simpleQuery(sql, options)
+    } finally {
+      c.release()
+    }
+  }
+
   /** executeMany on one pooled connection (see Client#executeMany). */
   async executeMany(sql, paramSets, options) {
     const c = await this.connect()

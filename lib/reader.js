@@ -183,4 +183,13 @@ function decodeMany(buf, offset, n, rowMode, out) {
   }
 }
 
-module.exports = { decodeResult, decodeAt, decodeMany, decodePart, partial }
+/** The results of a script (`[OK][u32 n]`, then n single-query responses), in order. */
+function decodeResults(buf, rowMode) {
+  const n = buf.readUInt32LE(1)
+  const out = new Array(n)
+  let at = 5
+  for (let i = 0; i < n; i++) [out[i], at] = decodeAt(buf, at, rowMode)
+  return out
+}
+
+module.exports = { decodeResult, decodeResults, decodeAt, decodeMany, decodePart, partial }

@@ -47,6 +47,11 @@ class Transaction {
     return this.#client.query(sql, params, options)
   }
 
+  async simpleQuery(sql, options) {
+    this.#check()
+    return this.#client.simpleQuery(sql, options)
+  }
+
   async executeMany(sql, paramSets, options) {
     this.#check()
     return this.#client.executeMany(sql, paramSets, options)

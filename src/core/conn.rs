@@ -238,6 +238,11 @@ impl Conn {
         self.submit(Job::Simple { sql, reply })
     }
 
+    /// Queues a script for the simple query protocol (`simpleQuery`; see `exec::simple_query`).
+    pub fn submit_script(&self, sql: String, reply: Reply) {
+        self.submit(Job::Script { sql, reply })
+    }
+
     /// Queues the start of a `COPY ... FROM STDIN`; await the result with `started`.
     pub fn submit_copy_in(&self, sql: String) -> oneshot::Receiver<Result<CopyIn>> {
         let (reply, rx) = oneshot::channel();

@@ -48,6 +48,8 @@ pub enum Job {
     },
     /// Parameterless SQL over the simple protocol (transaction control).
     Simple { sql: String, reply: Reply },
+    /// `simpleQuery`: a script over the simple protocol, one result per statement.
+    Script { sql: String, reply: Reply },
     CopyIn {
         sql: String,
         reply: oneshot::Sender<Result<CopyIn>>,
@@ -313,6 +315,11 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job) {
         }
         (Job::Simple { sql, reply }, _) => {
             let r = exec::simple(s, &sql).await;
+            s.note(&r);
+            reply.send(r);
+        }
+        (Job::Script { sql, reply }, _) => {
+            let r = exec::simple_query(s, &sql).await;
             s.note(&r);
             reply.send(r);
         }

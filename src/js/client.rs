@@ -233,6 +233,13 @@ impl NativeClient {
         self.submit(inbox.reply(id), |c, r| c.submit_simple(sql, r))
     }
 
+    /// Queues a script over the simple query protocol (`simpleQuery`): several statements
+    /// allowed, one result per statement.
+    #[napi(js_name = "submitScript")]
+    pub fn script(&self, sql: String, id: u32, inbox: &Completions) {
+        self.submit(inbox.reply(id), |c, r| c.submit_script(sql, r))
+    }
+
     /// Starts a `COPY ... FROM STDIN` (queued in call order).
     #[napi(ts_return_type = "Promise<NativeCopyIn | Buffer>")]
     pub fn copy_in<'env>(
