@@ -72,10 +72,20 @@ export interface PoolConfig extends ClientConfig {
   acquireTimeoutMillis?: number
 }
 
+/**
+ * Cancelling one statement. It hits only that statement: not sent yet, it leaves the queue and
+ * the call rejects at once (the server never sees it); sent behind others, it is cancelled on
+ * the server (a CancelRequest) once it is the one running, never while another caller's
+ * statement runs, and nothing is sent behind it on that connection until it is answered. The
+ * call rejects with ERR_QUERY_CANCELLED (`cause`: the server's 57014, or the reason when it was
+ * never sent) only if the statement did not complete; otherwise it resolves with its result.
+ */
 export interface CancelOptions {
-  /** Aborting sends a CancelRequest; the call rejects with ERR_QUERY_CANCELLED (cause: the server's 57014). */
   signal?: AbortSignal
-  /** Cancels the statement on the server after this long (ERR_QUERY_CANCELLED). */
+  /**
+   * A deadline for the whole call, counted from the moment it is made: waiting for a pooled
+   * connection, waiting behind other statements, and running.
+   */
   timeoutMillis?: number
 }
 
@@ -138,6 +148,14 @@ export interface Queryable {
    * leaving the block syncs.
    */
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
+  /**
+   * Runs SQL text through the simple query protocol: a script of several statements
+   * (migrations, schema setup, seeds) or a statement that cannot be prepared; no parameters.
+   * One result per statement, values with the same JS types as `query()` gives. A failing
+   * statement rejects with its DatabaseError; the server has then rolled back the script's
+   * earlier statements (one implicit transaction) unless the script manages its own.
+   */
+  simpleQuery(sql: string, options?: { rowMode?: 'object' | 'array' }): Promise<QueryResult[]>
   /**
    * BEGIN with the options, COMMIT when `fn` resolves, ROLLBACK when it throws (the error is
    * rethrown, a rollback failure attached as its `cause`). On a Pool it holds one connection.
@@ -203,6 +221,8 @@ export interface Transaction {
   /** Runs under a savepoint: a failing batch is rolled back and the transaction stays usable. */
   executeMany<R = Row>(sql: string, paramSets: ParamSets, options?: ExecuteManyOptions): Promise<ExecuteManyResult<R>>
   pipeline<T>(fn: (p: Pipeline) => Promise<T> | T): Promise<T>
+  /** A script over the simple query protocol, inside the transaction (see Queryable). */
+  simpleQuery(sql: string, options?: { rowMode?: 'object' | 'array' }): Promise<QueryResult[]>
   /** A nested transaction (a savepoint). */
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>
   /**
@@ -253,6 +273,11 @@ export declare class Client implements Queryable {
   /** The server's `server_version`. */
   readonly serverVersion: string
   readonly closed: boolean
+  /**
+   * The session's transaction status as the server stated it in its last ReadyForQuery:
+   * `'inError'` is a failed transaction block (statements are refused until ROLLBACK).
+   */
+  readonly transactionStatus: 'idle' | 'inTransaction' | 'inError'
   /** Cancels what the connection runs now (CancelRequest); that statement fails with 57014. */
   cancel(): Promise<void>
   /** LISTEN on this connection (standalone clients). */
@@ -264,7 +289,10 @@ export interface Client extends Queryable {}
 
 /** A client borrowed from a Pool. */
 export declare class PoolClient extends Client {
-  /** Gives the connection back; `release(true)` discards it instead. */
+  /**
+   * Gives the connection back; `release(true)` discards it instead, and so does a connection
+   * the server reports inside a transaction (or a failed one), or with statements still running.
+   */
   release(discard?: boolean): void
 }
 

@@ -14,6 +14,11 @@ async function main(): Promise<void> {
   const arr = await pool.query<[number, string]>('SELECT 1, $1::text', ['x'], { rowMode: 'array' })
   const first: number = arr.rows[0][0]
   const c = await pool.connect()
+  const status: 'idle' | 'inTransaction' | 'inError' = c.transactionStatus
+  const script = await c.simpleQuery('CREATE TEMP TABLE t (v int); INSERT INTO t VALUES (1); SELECT v FROM t')
+  const command: string = script[2].command
+  const scripted: QueryResult[] = await pool.simpleQuery('SELECT 1', { rowMode: 'array' })
+  void status, command, scripted
   c.release()
   const client = await Client.connect('postgres://localhost/db')
   const pid: number = client.processId
