@@ -21,12 +21,12 @@ use std::sync::atomic::Ordering;
 use bytes::BytesMut;
 use tokio_postgres::Statement;
 
-use crate::core::conn::Params;
 use crate::core::error::{Error, Result};
 use crate::core::exec::{bind_execute, decode_row, encode_params, is_stale_statement};
 use crate::core::reply::Reply;
 use crate::core::response::{Event, Response};
 use crate::core::result::Rows;
+use crate::core::session::Params;
 use crate::core::session::Session;
 use crate::core::types::value::read_list;
 use crate::core::wire::Reader;

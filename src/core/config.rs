@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::core::connstring::parse_conn_string;
 use crate::core::error::{Error, Result};
+use crate::core::keys::canonical;
 use crate::core::types::TypeOptions;
 
 /// Where to reach one server.
@@ -90,35 +91,6 @@ impl std::fmt::Debug for Config {
 struct Setting {
     key: String,
     value: String,
-}
-
-/// The canonical key for every name we accept (libpq's and ferropg's camelCase ones).
-pub(crate) fn canonical(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "host" | "hostaddr" => "host",
-        "port" => "port",
-        "user" | "username" => "user",
-        "password" => "password",
-        "dbname" | "database" => "dbname",
-        "application_name" | "applicationName" => "application_name",
-        "fallback_application_name" => "fallback_application_name",
-        "connect_timeout" => "connect_timeout",
-        "connectTimeoutMillis" => "connect_timeout_millis",
-        "options" => "options",
-        "sslmode" | "sslMode" => "sslmode",
-        "client_encoding" => "client_encoding",
-        "statementCacheSize" | "statement_cache_size" => "statement_cache_size",
-        "transport" => "transport",
-        "max" => "max",
-        "idleTimeoutMillis" => "idle_timeout_millis",
-        "maxLifetimeSeconds" => "max_lifetime_seconds",
-        "acquireTimeoutMillis" => "acquire_timeout_millis",
-        "types.int8" => "types.int8",
-        "types.numeric" => "types.numeric",
-        "types.date" => "types.date",
-        "types.timestamp" => "types.timestamp",
-        _ => return None,
-    })
 }
 
 const ENV_KEYS: &[(&str, &str)] = &[

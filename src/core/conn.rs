@@ -29,6 +29,8 @@ pub struct Conn {
     queue: mpsc::UnboundedSender<Job>,
     /// Cancellable statements by request id.
     cancels: std::sync::Mutex<std::collections::HashMap<u32, Arc<CancelHandle>>>,
+    /// copyFrom targets looked up on this connection, by lookup statement.
+    copy_targets: std::sync::Mutex<std::collections::HashMap<String, Arc<CopyTarget>>>,
     pub process_id: i32,
     pub server_version: String,
     pub created: Instant,
@@ -40,8 +42,7 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-/// Parameters as JS encoded them (a napi Buffer, or bytes in tests).
-pub type Params = Box<dyn AsRef<[u8]> + Send>;
+pub use crate::core::session::Params;
 
 impl Conn {
     /// Opens a connection; `password` (from a password function) overrides the configured one.
@@ -120,6 +121,7 @@ impl Conn {
             shared,
             queue,
             cancels: Default::default(),
+            copy_targets: Default::default(),
             process_id,
             server_version,
             created: Instant::now(),
@@ -144,12 +146,22 @@ impl Conn {
         self.shared.transaction_status()
     }
 
-    /// Whether the connection can be handed to someone else as it is: every request answered,
-    /// and the server said the session is outside any transaction block.
+    /// Whether the server said the session is outside any transaction block (and the
+    /// connection is usable). Statements still running are waited for by [`Conn::settled`].
     pub fn is_clean(&self) -> bool {
-        !self.is_closed()
-            && self.shared.inflight.load(Ordering::Acquire) == 0
-            && self.transaction_status() == TxStatus::Idle
+        !self.is_closed() && self.transaction_status() == TxStatus::Idle
+    }
+
+    /// Waits until every request sent on the connection has been answered (a borrower may
+    /// release it with statements still running; the pool waits for them before judging it).
+    pub async fn settled(&self) {
+        loop {
+            let progressed = self.shared.progress.notified();
+            if self.shared.inflight.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            progressed.await;
+        }
     }
 
     /// Asks to stop the cancellable statement submitted under `id` (see `cancel_handle`).
@@ -267,7 +279,6 @@ impl Conn {
     ) -> Result<CopyFrom> {
         let key = lookup_sql(schema, table, columns);
         let cached = self
-            .shared
             .copy_targets
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -286,11 +297,7 @@ impl Conn {
                     .collect();
                 let types = stmt.columns().iter().map(|c| c.type_().clone()).collect();
                 let t = Arc::new(CopyTarget::new(schema, table, names, types)?);
-                let mut targets = self
-                    .shared
-                    .copy_targets
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
+                let mut targets = self.copy_targets.lock().unwrap_or_else(|p| p.into_inner());
                 if targets.len() >= 256 {
                     targets.clear();
                 }
@@ -309,8 +316,7 @@ impl Conn {
 
     /// Drops a cached copyFrom target (after a server error: the table may have changed).
     pub fn forget_copy_target(&self, key: &str) {
-        self.shared
-            .copy_targets
+        self.copy_targets
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(key);

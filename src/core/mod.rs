@@ -6,12 +6,15 @@ pub mod cancel_handle;
 pub mod config;
 pub mod conn;
 pub mod connstring;
+#[cfg(test)]
+mod connstring_tests;
 pub mod copy;
 pub mod copy_from;
 pub mod driver;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod keys;
 pub mod lease;
 pub mod pool;
 pub mod reply;

@@ -65,8 +65,18 @@ impl managed::Manager for Manager {
         if conn.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
-        // Returned with statements still running, or inside a transaction block (as the
-        // server last said): never handed to the next borrower.
+        // Returned with statements still running: their answers decide. A statement answered
+        // just as it was released settles within microseconds; one still running after
+        // SETTLE_WAIT means the connection is busy, and it is discarded. Inside a transaction
+        // block, as the server then says: never handed to the next borrower.
+        if tokio::time::timeout(SETTLE_WAIT, conn.settled())
+            .await
+            .is_err()
+        {
+            return Err(RecycleError::message(
+                "connection returned with statements running",
+            ));
+        }
         if !conn.is_clean() {
             return Err(RecycleError::message(
                 "connection returned inside a transaction",
@@ -82,6 +92,9 @@ impl managed::Manager for Manager {
         Ok(())
     }
 }
+
+/// How long a returned connection's last answers are waited for (see `Manager::recycle`).
+const SETTLE_WAIT: Duration = Duration::from_millis(100);
 
 pub type Object = managed::Object<Manager>;
 

@@ -1,20 +1,17 @@
 //! What the statements of one connection share: the tokio-postgres client, the statement
-//! cache, the session's transaction status as the server states it, copyFrom targets, and
-//! whether the connection may still be used.
+//! cache, the session's transaction status as the server states it, the requests in flight,
+//! and whether the connection may still be used.
 //!
 //! Every module that runs statements depends on this one, and it depends on none of them, so
 //! the dependencies run one way: `conn` (the handle) -> `worker` (ordering) -> `exec`/`batch`
 //! (statements) -> `response` (reading the server) -> `session`.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 use tokio_postgres::Statement;
 
 use crate::core::cancel::Canceller;
-use crate::core::copy_from::CopyTarget;
 use crate::core::error::{Error, Result};
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
@@ -51,6 +48,9 @@ impl TxStatus {
     }
 }
 
+/// Parameters as JS encoded them (a napi Buffer, or bytes in tests).
+pub type Params = Box<dyn AsRef<[u8]> + Send>;
+
 pub struct Session {
     pub client: tokio_postgres::Client,
     pub canceller: Canceller,
@@ -60,8 +60,6 @@ pub struct Session {
     /// which the server cannot know: the segment's end rolls back. Set by `batch`, read and
     /// cleared by the segment's end (`Job::EndSegment`): the one owner of that decision.
     pub segment_failed: AtomicBool,
-    /// copyFrom targets looked up on this connection, by lookup statement.
-    pub copy_targets: Mutex<HashMap<String, Arc<CopyTarget>>>,
     /// Set when the connection must not be reused (see `Conn::mark_broken`).
     pub broken: AtomicBool,
     /// Requests sent by the submission worker and not yet answered (see `Conn::is_clean`).
@@ -86,7 +84,6 @@ impl Session {
             cache: StatementCache::new(statement_cache_size),
             types,
             segment_failed: AtomicBool::new(false),
-            copy_targets: Mutex::new(HashMap::new()),
             broken: AtomicBool::new(false),
             inflight: AtomicUsize::new(0),
             progress: Notify::new(),

@@ -25,12 +25,12 @@ use tokio_postgres::Statement;
 
 use crate::core::batch;
 use crate::core::cancel_handle::CancelHandle;
-use crate::core::conn::Params;
 use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::Result;
 use crate::core::exec;
 use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
+use crate::core::session::Params;
 use crate::core::session::Session;
 
 pub enum Job {

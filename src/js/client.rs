@@ -13,7 +13,7 @@ use super::error_response;
 use super::events::{EventsFn, JsEvents};
 use super::local;
 use super::password::{JsPassword, PasswordFn};
-use super::pool::resolve_config;
+use super::resolve_config;
 use crate::core::cancel_handle::Cancelled;
 use crate::core::config::Transport;
 use crate::core::conn::{started, Conn};
@@ -343,7 +343,7 @@ impl NativeClient {
     pub fn release(&self, discard: bool) {
         let h = self.holder.lock().unwrap_or_else(|p| p.into_inner()).take();
         match h {
-            // Still running statements, or inside a transaction: never handed on.
+            // Inside a transaction (statements still running are judged when it is recycled).
             Some(Holder::Pooled(o)) if discard || !o.is_clean() => Pool::discard(o),
             Some(Holder::Pooled(o)) => drop(o),
             Some(Holder::Standalone(c)) => drop(c),

@@ -15,9 +15,21 @@ mod uv_stream;
 use napi::bindgen_prelude::{Buffer, BufferSlice};
 use napi::Env;
 
+use std::collections::HashMap;
+
+use crate::core::config::Config;
 use crate::core::conn::Params;
 use crate::core::error::Error;
 use crate::core::result::error_buffer;
+
+/// Resolves settings, a connection string and the process environment into a `Config`.
+fn resolve_config(
+    settings: HashMap<String, String>,
+    conn_string: Option<String>,
+) -> crate::core::error::Result<Config> {
+    let pairs: Vec<(String, String)> = settings.into_iter().collect();
+    Config::resolve(&pairs, conn_string.as_deref(), &|k| std::env::var(k).ok())
+}
 
 fn error_response(e: &Error) -> Buffer {
     Buffer::from(error_buffer(e))

@@ -14,20 +14,12 @@ use super::error_response;
 use super::events::{EventsFn, JsEvents};
 use super::local;
 use super::password::{JsPassword, PasswordFn};
-use crate::core::config::{Config, Transport};
+use super::resolve_config;
+use crate::core::config::Transport;
 use crate::core::driver::Driver;
 use crate::core::events::Events;
 use crate::core::lease::Leases;
 use crate::core::pool::{PasswordSource, Pool};
-
-/// Resolves settings, a connection string and the process environment into a `Config`.
-pub fn resolve_config(
-    settings: HashMap<String, String>,
-    conn_string: Option<String>,
-) -> crate::core::error::Result<Config> {
-    let pairs: Vec<(String, String)> = settings.into_iter().collect();
-    Config::resolve(&pairs, conn_string.as_deref(), &|k| std::env::var(k).ok())
-}
 
 #[napi]
 pub struct NativePool {

@@ -1,0 +1,31 @@
+//! The names of the connection settings ferropg accepts, in one table that the config resolver
+//! and the connection-string parser both read.
+
+/// The canonical key for every name we accept (libpq's and ferropg's camelCase ones).
+pub fn canonical(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "host" | "hostaddr" => "host",
+        "port" => "port",
+        "user" | "username" => "user",
+        "password" => "password",
+        "dbname" | "database" => "dbname",
+        "application_name" | "applicationName" => "application_name",
+        "fallback_application_name" => "fallback_application_name",
+        "connect_timeout" => "connect_timeout",
+        "connectTimeoutMillis" => "connect_timeout_millis",
+        "options" => "options",
+        "sslmode" | "sslMode" => "sslmode",
+        "client_encoding" => "client_encoding",
+        "statementCacheSize" | "statement_cache_size" => "statement_cache_size",
+        "transport" => "transport",
+        "max" => "max",
+        "idleTimeoutMillis" => "idle_timeout_millis",
+        "maxLifetimeSeconds" => "max_lifetime_seconds",
+        "acquireTimeoutMillis" => "acquire_timeout_millis",
+        "types.int8" => "types.int8",
+        "types.numeric" => "types.numeric",
+        "types.date" => "types.date",
+        "types.timestamp" => "types.timestamp",
+        _ => return None,
+    })
+}
