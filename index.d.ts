@@ -317,9 +317,37 @@ export declare class Pool implements Queryable {
 }
 export interface Pool extends Queryable {}
 
-/** Every error ferropg creates; `code` is a SQLSTATE or a stable `ERR_*` code. */
+/**
+ * The stable codes of driver errors (`FerroError.code`; a DatabaseError's `code` is the
+ * server's SQLSTATE). Those the native side raises are one Rust enum (`core::error::Code`); a
+ * test keeps this union in step with it and with the JS facade.
+ */
+export type DriverErrorCode =
+  | 'ERR_CLIENT_CLOSED'
+  | 'ERR_CLIENT_RELEASED'
+  | 'ERR_CONNECTION'
+  | 'ERR_CONNECTION_CLOSED'
+  | 'ERR_COPY_ENDED'
+  | 'ERR_DECODE'
+  | 'ERR_DUPLICATE_COLUMN'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_INVALID_PARAMETER'
+  | 'ERR_PASSWORD_FUNCTION'
+  | 'ERR_PIPELINE_ABORTED'
+  | 'ERR_PIPELINE_CLOSED'
+  | 'ERR_PIPELINE_UNSUPPORTED'
+  | 'ERR_POOL_CLOSED'
+  | 'ERR_POOL_TIMEOUT'
+  | 'ERR_PROTOCOL'
+  | 'ERR_QUERY_CANCELLED'
+  | 'ERR_QUERY_TIMEOUT'
+  | 'ERR_TRANSACTION_CLOSED'
+  | 'ERR_UNSUPPORTED_TYPE'
+
+/** Every error ferropg creates; `code` is a stable `DriverErrorCode`, or a SQLSTATE on a DatabaseError. */
 export declare class FerroError extends Error {
-  code: string
+  code: DriverErrorCode | (string & {})
 }
 
 /** An error reported by the server (node-postgres field names; `code` is the SQLSTATE). */

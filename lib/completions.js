@@ -8,7 +8,7 @@
 const native = require('../binding')
 const { decodePart } = require('./reader')
 
-const PART = 4 // status::PART: rows of a result still running, ahead of its response
+const { PART } = require('./wire').status // rows of a result still running, ahead of its response
 
 const waiting = new Map()
 // Request id -> the `partial()` its early rows go to (queries only).

@@ -33,9 +33,7 @@ class PipelineAbortedError extends FerroError {
   }
 }
 
-const DB_ERROR = 1
-const DRIVER_ERROR = 2
-const BATCH_ERROR = 3
+const { DB_ERROR, DRIVER_ERROR, BATCH_ERROR } = require('./wire').status
 
 function readStr(buf, p) {
   const n = buf.readUInt32LE(p)

@@ -3,7 +3,7 @@
 // native side converts each value to the type the server described for its `$n`.
 const { FerroError } = require('./errors')
 
-const NULL = 0, FALSE = 1, TRUE = 2, NUMBER = 3, BIGINT = 4, STRING = 5, BYTES = 6, DATE = 7, ARRAY = 8, OBJECT = 9
+const { NULL, FALSE, TRUE, NUMBER, BIGINT, STRING, BYTES, DATE, ARRAY, OBJECT } = require('./wire').inp
 const MAX_DEPTH = 64
 // Objects with few keys also travel field by field, so that { months, days, microseconds }
 // and { lower, upper, ... } can be read as intervals and ranges when the server expects those.

@@ -4,9 +4,10 @@
 const { FerroError } = require('./errors')
 const { rowBuilder } = require('./rows')
 
-const NULL = 0, FALSE = 1, TRUE = 2, F64 = 3, I32 = 4, BIGINT = 5, STR = 6, BYTES = 7, JSON_ = 8, DATE = 9
-const ARRAY = 10, INTERVAL = 11, RANGE = 12, RECORD = 13
-const RANGE_EMPTY = 1, LOWER_INC = 2, UPPER_INC = 4, HAS_LOWER = 8, HAS_UPPER = 16
+const { out } = require('./wire')
+
+const { NULL, FALSE, TRUE, F64, I32, BIGINT, STR, BYTES, JSON: JSON_, DATE, ARRAY, INTERVAL, RANGE, RECORD } = out
+const { RANGE_EMPTY, RANGE_LOWER_INC: LOWER_INC, RANGE_UPPER_INC: UPPER_INC, RANGE_HAS_LOWER: HAS_LOWER, RANGE_HAS_UPPER: HAS_UPPER } = out
 
 let B = null
 let P = 0

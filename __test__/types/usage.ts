@@ -1,5 +1,5 @@
 // Type-checked by `npm run typecheck` (tsc --noEmit): the public types as users write them.
-import { Pool, Client, DatabaseError, FerroError, type QueryResult, type PoolConfig } from 'ferropg'
+import { Pool, Client, DatabaseError, FerroError, type QueryResult, type PoolConfig, type DriverErrorCode } from 'ferropg'
 
 interface User {
   id: number
@@ -30,7 +30,9 @@ async function main(): Promise<void> {
       const detail: string | undefined = e.detail
       void code, detail
     } else if (e instanceof FerroError) {
-      void e.code
+      if (e.code === 'ERR_QUERY_CANCELLED') void e.cause
+      const known: DriverErrorCode | string = e.code
+      void known
     }
   }
   const many = await pool.executeMany<{ id: number }>('INSERT INTO t VALUES ($1) RETURNING id', [[1], [2]], { returning: true })

@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use bytes::BytesMut;
 use tokio_postgres::Statement;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::exec::{bind_execute, decode_row, encode_params, is_stale_statement};
 use crate::core::reply::Reply;
 use crate::core::response::{Event, Response};
@@ -34,7 +34,7 @@ use crate::core::wire::Reader;
 /// The answer of a statement that was not executed because an earlier one failed.
 pub fn aborted() -> Error {
     Error::driver(
-        "ERR_PIPELINE_ABORTED",
+        Code::PipelineAborted,
         "not executed: an earlier statement of the pipeline failed",
     )
 }

@@ -4,7 +4,7 @@ use tokio_postgres::{CancelToken, NoTls};
 
 use crate::core::config::Host;
 use crate::core::driver::{open, tokio_stream};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 
 /// What a CancelRequest for one connection needs: its key and the address it was opened on.
 /// (tokio-postgres's own `cancel_query` only knows the address of connections it opened.)
@@ -20,12 +20,12 @@ impl Canceller {
     pub async fn cancel(&self) -> Result<()> {
         let socket = open(&self.host, self.port).await.map_err(|e| {
             Error::driver(
-                "ERR_CONNECTION",
+                Code::Connection,
                 format!("could not send a cancel request: {e}"),
             )
         })?;
         let stream =
-            tokio_stream(socket).map_err(|e| Error::driver("ERR_CONNECTION", e.to_string()))?;
+            tokio_stream(socket).map_err(|e| Error::driver(Code::Connection, e.to_string()))?;
         self.token
             .cancel_query_raw(stream, NoTls)
             .await

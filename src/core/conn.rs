@@ -18,7 +18,7 @@ use crate::core::config::{Config, Host};
 use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
 use crate::core::driver::{open, Driver};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::events::{drive, Events};
 use crate::core::reply::{gone, Reply};
 use crate::core::session::{Session, TxStatus};
@@ -67,7 +67,7 @@ impl Conn {
             let r = match config.connect_timeout {
                 Some(t) => tokio::time::timeout(t, attempt).await.unwrap_or_else(|_| {
                     Err(Error::driver(
-                        "ERR_CONNECTION",
+                        Code::Connection,
                         format!(
                             "timed out connecting to {} after {} ms",
                             describe(host, port),
@@ -379,7 +379,7 @@ async fn handshake(
 ) -> Result<(tokio_postgres::Client, String)> {
     let refused = |e: std::io::Error| {
         Error::driver(
-            "ERR_CONNECTION",
+            Code::Connection,
             format!(
                 "error connecting to server at {}: {e}",
                 describe(host, port)

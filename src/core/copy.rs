@@ -12,14 +12,14 @@ use tokio_postgres::{CopyInSink, CopyOutStream, Statement};
 
 use crate::core::cancel::Canceller;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::result::write_header;
 use crate::core::types::decode::decode;
 use crate::core::types::TypeOptions;
 use crate::core::wire::Writer;
 
 fn ended() -> Error {
-    Error::driver("ERR_COPY_ENDED", "the COPY has already ended")
+    Error::driver(Code::CopyEnded, "the COPY has already ended")
 }
 
 /// An open `COPY ... FROM STDIN`.
@@ -187,7 +187,7 @@ impl CopyOutRows {
 
     /// Decodes the complete tuples in `pending`; returns the bytes consumed.
     fn parse(&self, st: &mut RowsState, w: &mut Writer, n: &mut u32, max: usize) -> Result<usize> {
-        let bad = || Error::driver("ERR_PROTOCOL", "malformed binary COPY data");
+        let bad = || Error::driver(Code::Protocol, "malformed binary COPY data");
         let mut p = 0usize;
         let buf = &st.pending[..];
         if !st.header_done {
@@ -244,7 +244,7 @@ impl CopyOutRows {
                     Some(v)
                 };
                 decode(c.type_(), raw, &self.types, w)
-                    .map_err(|m| Error::driver("ERR_DECODE", m))?;
+                    .map_err(|m| Error::driver(Code::Decode, m))?;
             }
             *n += 1;
             p = q;

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use tokio_postgres::types::Type;
 
 use crate::core::copy::CopyIn;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::types::binary::{supported, write_field};
 use crate::core::types::value::read_list;
 use crate::core::wire::Reader;
@@ -61,7 +61,7 @@ impl CopyTarget {
     ) -> Result<CopyTarget> {
         if let Some((n, t)) = names.iter().zip(&types).find(|(_, t)| !supported(t)) {
             return Err(Error::driver(
-                "ERR_UNSUPPORTED_TYPE",
+                Code::UnsupportedType,
                 format!("copyFrom cannot write column \"{n}\" of type {}: use copyIn with a text or csv COPY", t.name()),
             ));
         }

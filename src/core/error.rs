@@ -28,19 +28,76 @@ pub struct DbFields {
     pub routine: Option<String>,
 }
 
+/// Every code a driver error can carry (also the `DriverErrorCode` union of `index.d.ts`,
+/// which a test keeps in step; the JS facade adds a few of its own there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    ClientClosed,
+    Connection,
+    ConnectionClosed,
+    CopyEnded,
+    Decode,
+    InvalidConfig,
+    InvalidParameter,
+    PasswordFunction,
+    PipelineAborted,
+    PoolClosed,
+    PoolTimeout,
+    Protocol,
+    UnsupportedType,
+}
+
+impl Code {
+    /// Every code, for the test that checks `index.d.ts`.
+    pub const ALL: &'static [Code] = &[
+        Code::ClientClosed,
+        Code::Connection,
+        Code::ConnectionClosed,
+        Code::CopyEnded,
+        Code::Decode,
+        Code::InvalidConfig,
+        Code::InvalidParameter,
+        Code::PasswordFunction,
+        Code::PipelineAborted,
+        Code::PoolClosed,
+        Code::PoolTimeout,
+        Code::Protocol,
+        Code::UnsupportedType,
+    ];
+
+    /// The stable string JS sees as `err.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::ClientClosed => "ERR_CLIENT_CLOSED",
+            Code::Connection => "ERR_CONNECTION",
+            Code::ConnectionClosed => "ERR_CONNECTION_CLOSED",
+            Code::CopyEnded => "ERR_COPY_ENDED",
+            Code::Decode => "ERR_DECODE",
+            Code::InvalidConfig => "ERR_INVALID_CONFIG",
+            Code::InvalidParameter => "ERR_INVALID_PARAMETER",
+            Code::PasswordFunction => "ERR_PASSWORD_FUNCTION",
+            Code::PipelineAborted => "ERR_PIPELINE_ABORTED",
+            Code::PoolClosed => "ERR_POOL_CLOSED",
+            Code::PoolTimeout => "ERR_POOL_TIMEOUT",
+            Code::Protocol => "ERR_PROTOCOL",
+            Code::UnsupportedType => "ERR_UNSUPPORTED_TYPE",
+        }
+    }
+}
+
 /// Every failure the core reports.
 #[derive(Debug, Clone)]
 pub enum Error {
     /// The server rejected something (SQLSTATE in `code`).
     Db(Box<DbFields>),
     /// The driver rejected something or lost the connection; `code` is stable (`ERR_*`).
-    Driver { code: &'static str, message: String },
+    Driver { code: Code, message: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    pub fn driver(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn driver(code: Code, message: impl Into<String>) -> Self {
         Error::Driver {
             code,
             message: message.into(),
@@ -48,11 +105,11 @@ impl Error {
     }
 
     pub fn config(message: impl Into<String>) -> Self {
-        Self::driver("ERR_INVALID_CONFIG", message)
+        Self::driver(Code::InvalidConfig, message)
     }
 
     pub fn param(message: impl Into<String>) -> Self {
-        Self::driver("ERR_INVALID_PARAMETER", message)
+        Self::driver(Code::InvalidParameter, message)
     }
 
     /// The SQLSTATE of a server error, if this is one.
@@ -66,7 +123,7 @@ impl Error {
     pub fn code(&self) -> &str {
         match self {
             Error::Db(f) => &f.code,
-            Error::Driver { code, .. } => code,
+            Error::Driver { code, .. } => code.as_str(),
         }
     }
 }
@@ -105,7 +162,7 @@ impl From<tokio_postgres::Error> for Error {
             // idle timeouts): the connection is gone, whatever statement was running.
             if matches!(db.severity(), "FATAL" | "PANIC") {
                 return Error::driver(
-                    "ERR_CONNECTION_CLOSED",
+                    Code::ConnectionClosed,
                     format!(
                         "the server closed the connection: {} ({})",
                         db.message(),
@@ -117,13 +174,13 @@ impl From<tokio_postgres::Error> for Error {
         }
         if e.is_closed() {
             return Error::driver(
-                "ERR_CONNECTION_CLOSED",
+                Code::ConnectionClosed,
                 "the connection to the server is closed",
             );
         }
         // tokio-postgres never puts the password into its messages; they name the failing step
         // ("error connecting to server: Connection refused", "timeout", ...).
-        Error::driver("ERR_CONNECTION", e.to_string())
+        Error::driver(Code::Connection, e.to_string())
     }
 }
 
@@ -162,7 +219,7 @@ impl Error {
         }
         if fatal || matches!(d.severity.as_str(), "FATAL" | "PANIC") {
             return Error::driver(
-                "ERR_CONNECTION_CLOSED",
+                Code::ConnectionClosed,
                 format!(
                     "the server closed the connection: {} ({})",
                     d.message, d.code
@@ -201,4 +258,25 @@ fn db_error(db: &tokio_postgres::error::DbError) -> Error {
         line: db.line(),
         routine: db.routine().map(str::to_string),
     }))
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::Code;
+
+    #[test]
+    fn every_driver_code_is_in_the_typescript_union() {
+        let dts = include_str!("../../index.d.ts");
+        let start = dts
+            .find("export type DriverErrorCode")
+            .expect("index.d.ts declares DriverErrorCode");
+        let union = &dts[start..start + dts[start..].find("\n\n").unwrap_or(dts.len() - start)];
+        for code in Code::ALL {
+            assert!(
+                union.contains(&format!("'{}'", code.as_str())),
+                "{} is missing from DriverErrorCode in index.d.ts",
+                code.as_str()
+            );
+        }
+    }
 }

@@ -11,7 +11,7 @@ use postgres_protocol::IsNull as WireNull;
 use tokio_postgres::types::Type;
 use tokio_postgres::Statement;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::reply::Reply;
 use crate::core::response::{tag_command, tag_rows, Event, Response};
 use crate::core::result::{batch_error_buffer, write_columns, ColumnInfo, Rows};
@@ -113,7 +113,7 @@ async fn read_one<C: ColumnInfo>(
                     (_, Some(Err(e))) | (Some(e), _) => Err(e),
                     (None, Some(Ok(tag))) => Ok(rows.finish(&tag)),
                     (None, None) => Err(Error::driver(
-                        "ERR_PROTOCOL",
+                        Code::Protocol,
                         "the server ended the request without completing the statement",
                     )),
                 };
@@ -300,9 +300,9 @@ fn decode_text_row<C: ColumnInfo>(
         let range = ranges
             .next()
             .map_err(protocol)?
-            .ok_or_else(|| Error::driver("ERR_PROTOCOL", "a row has fewer values than columns"))?;
+            .ok_or_else(|| Error::driver(Code::Protocol, "a row has fewer values than columns"))?;
         decode_text(c.type_(), range.map(|r| &buf[r]), types, w)
-            .map_err(|m| Error::driver("ERR_DECODE", m))?;
+            .map_err(|m| Error::driver(Code::Decode, m))?;
     }
     Ok(())
 }
@@ -400,9 +400,9 @@ pub(crate) fn decode_row<C: ColumnInfo>(
         let range = ranges
             .next()
             .map_err(protocol)?
-            .ok_or_else(|| Error::driver("ERR_PROTOCOL", "a row has fewer values than columns"))?;
+            .ok_or_else(|| Error::driver(Code::Protocol, "a row has fewer values than columns"))?;
         decode(c.type_(), range.map(|r| &buf[r]), types, w)
-            .map_err(|m| Error::driver("ERR_DECODE", m))?;
+            .map_err(|m| Error::driver(Code::Decode, m))?;
     }
     Ok(())
 }
@@ -444,7 +444,7 @@ fn param_io(e: std::io::Error) -> Error {
 
 fn protocol(e: impl std::fmt::Display) -> Error {
     Error::driver(
-        "ERR_PROTOCOL",
+        Code::Protocol,
         format!("malformed message from the server: {e}"),
     )
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::core::conn::{Conn, Params};
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::pool::{Object, Pool};
 use crate::core::reply::Reply;
 use crate::core::session::TxStatus;
@@ -48,7 +48,7 @@ impl Lease {
         match self.conn() {
             Some(c) => c.query(sql, params, Some(parts)).await,
             None => Err(Error::driver(
-                "ERR_CONNECTION_CLOSED",
+                Code::ConnectionClosed,
                 "the connection was released",
             )),
         }

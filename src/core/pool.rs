@@ -15,7 +15,7 @@ use deadpool_postgres::{PoolConfig, Runtime, Timeouts};
 use crate::core::config::Config;
 use crate::core::conn::Conn;
 use crate::core::driver::Driver;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::events::Events;
 
 /// Supplies a password per connection attempt (the user's password function).
@@ -169,16 +169,16 @@ impl Pool {
     pub async fn get(&self) -> Result<Object> {
         self.inner.get().await.map_err(|e| match e {
             managed::PoolError::Timeout(_) => Error::driver(
-                "ERR_POOL_TIMEOUT",
+                Code::PoolTimeout,
                 format!(
                     "no connection became free within acquireTimeoutMillis ({} ms; max {} connections)",
                     self.config.pool.acquire_timeout.map(|d| d.as_millis()).unwrap_or(0),
                     self.config.pool.max
                 ),
             ),
-            managed::PoolError::Closed => Error::driver("ERR_POOL_CLOSED", "the pool is closed"),
+            managed::PoolError::Closed => Error::driver(Code::PoolClosed, "the pool is closed"),
             managed::PoolError::Backend(e) => e,
-            other => Error::driver("ERR_CONNECTION", other.to_string()),
+            other => Error::driver(Code::Connection, other.to_string()),
         })
     }
 

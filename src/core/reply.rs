@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 
 /// Receives completed responses by request id (implemented by the JS face).
 pub trait Sink: Send + Sync {
@@ -103,7 +103,7 @@ pub fn take_parted() -> bool {
 /// The error of a job whose connection went away before it completed.
 pub fn gone() -> Error {
     Error::driver(
-        "ERR_CONNECTION_CLOSED",
+        Code::ConnectionClosed,
         "the connection closed before the statement completed",
     )
 }

@@ -19,7 +19,7 @@ use postgres_protocol::message::backend::{DataRowBody, Message, RowDescriptionBo
 use postgres_protocol::message::frontend;
 use tokio_postgres::RawResponses;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::reply::gone;
 use crate::core::session::{Session, TxStatus};
 
@@ -62,7 +62,7 @@ impl Tracker {
                 Event::Done(
                     body.tag()
                         .map_err(|e| {
-                            Error::driver("ERR_PROTOCOL", format!("malformed command tag: {e}"))
+                            Error::driver(Code::Protocol, format!("malformed command tag: {e}"))
                         })?
                         .to_string(),
                 )

@@ -158,7 +158,7 @@ pub fn error_buffer(e: &Error) -> Vec<u8> {
         }
         Error::Driver { code, message } => {
             w.u8(status::DRIVER_ERROR);
-            w.str(code);
+            w.str(code.as_str());
             w.str(message);
         }
     }

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use tokio_postgres::Statement;
 
 use crate::core::cancel::Canceller;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
 
@@ -110,7 +110,7 @@ impl Session {
     /// A statement that failed because the session ended (FATAL, socket closed) leaves a
     /// connection that must not be handed out again, even before tokio-postgres notices.
     pub fn note_error(&self, e: &Error) {
-        if e.code() == "ERR_CONNECTION_CLOSED" {
+        if e.code() == Code::ConnectionClosed.as_str() {
             self.broken.store(true, Ordering::Relaxed);
         }
     }

@@ -12,12 +12,13 @@ use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut, NativeCopyOutRows
 use super::error_response;
 use super::events::{EventsFn, JsEvents};
 use super::local;
+use super::loop_driver;
 use super::password::{JsPassword, PasswordFn};
 use super::resolve_config;
 use crate::core::cancel_handle::Cancelled;
 use crate::core::config::Transport;
 use crate::core::conn::{started, Conn};
-use crate::core::error::Error;
+use crate::core::error::{Code, Error};
 use crate::core::events::Events;
 use crate::core::pool::{self, Object, Pool};
 use crate::core::reply::Reply;
@@ -64,7 +65,7 @@ impl NativeClient {
     fn conn(&self) -> Result<Arc<Conn>, Error> {
         let g = self.holder.lock().unwrap_or_else(|p| p.into_inner());
         g.as_ref().map(Holder::conn).ok_or_else(|| {
-            Error::driver("ERR_CLIENT_CLOSED", "the client is closed or was released")
+            Error::driver(Code::ClientClosed, "the client is closed or was released")
         })
     }
 }
@@ -98,7 +99,7 @@ pub fn connect_client<'env>(
     let config = resolve_config(settings, conn_string);
     // Chosen here, on the JS thread: the loop driver belongs to this thread's event loop.
     let transport = config.as_ref().ok().and_then(|c| c.transport);
-    let driver = local::driver(env, transport.unwrap_or(Transport::Loop))?;
+    let driver = loop_driver::driver(env, transport.unwrap_or(Transport::Loop))?;
     env.spawn_future(async move {
         let config = match config {
             Ok(c) => c,

@@ -17,7 +17,6 @@
 //! holds a timer while requests are outstanding).
 
 use std::cell::{Cell, RefCell};
-use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,9 +25,7 @@ use std::task::{Context, Wake, Waker};
 use napi::Env;
 
 use super::uv;
-use super::uv_stream::UvStream;
-use crate::core::config::Transport;
-use crate::core::driver::{Driver, Io, Socket, Task, Tokio};
+use crate::core::driver::Task;
 
 /// What other threads (and wakers) reach: ready task ids, tasks spawned from elsewhere, and
 /// the async handle that wakes the loop.
@@ -271,35 +268,28 @@ pub fn submit<R>(submit: impl FnOnce() -> R) -> R {
 }
 
 /// The addon's tokio runtime.
-fn runtime() -> napi::Result<tokio::runtime::Handle> {
+pub(super) fn runtime() -> napi::Result<tokio::runtime::Handle> {
     napi::bindgen_prelude::within_runtime_if_available(tokio::runtime::Handle::try_current)
         .map_err(|e| napi::Error::from_reason(format!("no tokio runtime: {e}")))
 }
 
-/// The driver for connections opened from this JS thread with `transport`.
-pub fn driver(env: &Env, transport: Transport) -> napi::Result<Arc<dyn Driver>> {
-    match transport {
-        Transport::Runtime => Ok(Arc::new(Tokio(runtime()?))),
-        Transport::Loop => Ok(Arc::new(LoopDriver(Exec::get(env)?.remote.clone()))),
+/// Spawns tasks on one JS thread's executor, from any thread (the loop driver's half that
+/// `loop_driver` builds on).
+pub struct Spawner(Arc<Remote>);
+
+impl Spawner {
+    /// The spawner of this JS thread's executor (created on first use).
+    pub fn get(env: &Env) -> napi::Result<Spawner> {
+        Ok(Spawner(Exec::get(env)?.remote.clone()))
     }
-}
 
-struct LoopDriver(Arc<Remote>);
-
-impl Driver for LoopDriver {
-    fn spawn(&self, task: Task) {
+    /// Queues `task` and wakes the loop; dropped when the executor has shut down (its replies
+    /// then report the closed connection).
+    pub fn spawn(&self, task: Task) {
         if self.0.closed.load(Ordering::Acquire) {
-            return; // dropped: its replies report the closed connection
+            return;
         }
         Remote::lock(&self.0.incoming).push(task);
         self.0.signal();
-    }
-
-    fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>> {
-        Ok(Box::new(UvStream::new(socket)))
-    }
-
-    fn on_runtime(&self) -> bool {
-        false
     }
 }

@@ -7,6 +7,7 @@ mod completions;
 mod copy;
 mod events;
 mod local;
+mod loop_driver;
 mod password;
 mod pool;
 mod uv;

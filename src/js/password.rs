@@ -7,7 +7,7 @@ use napi::bindgen_prelude::Promise;
 use napi::threadsafe_function::ThreadsafeFunction;
 use napi::Status;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Code, Error, Result};
 use crate::core::pool::PasswordSource;
 
 /// Weak: a pool that only holds a password function does not keep the process alive.
@@ -20,7 +20,7 @@ impl PasswordSource for JsPassword {
         Box::pin(async move {
             let fail = |e: napi::Error| {
                 Error::driver(
-                    "ERR_PASSWORD_FUNCTION",
+                    Code::PasswordFunction,
                     format!("the password function failed: {}", e.reason),
                 )
             };

@@ -13,6 +13,7 @@ use super::completions::Completions;
 use super::error_response;
 use super::events::{EventsFn, JsEvents};
 use super::local;
+use super::loop_driver;
 use super::password::{JsPassword, PasswordFn};
 use super::resolve_config;
 use crate::core::config::Transport;
@@ -54,7 +55,7 @@ impl NativePool {
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         let source = password.map(|f| Arc::new(JsPassword(f)) as Arc<dyn PasswordSource>);
         let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
-        let driver = local::driver(&env, config.transport.unwrap_or(Transport::Runtime))?;
+        let driver = loop_driver::driver(&env, config.transport.unwrap_or(Transport::Runtime))?;
         let pool = Pool::new(config, source, events, driver.clone())
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {
