@@ -247,3 +247,18 @@ test('copyOutRows: leaving early cancels the COPY; errors reject the loop; the c
     await c.close()
   }
 })
+
+test('copyOut starts through the one response reader: a refused COPY or a non-COPY statement leaves the connection usable', async () => {
+  const c = await connect()
+  try {
+    await assert.rejects(c.copyOut('COPY ferropg_no_such_table TO STDOUT'), { code: '42P01' })
+    await assert.rejects(c.copyOut('SELECT 1'), { code: 'ERR_INVALID_ARGUMENT' })
+    assert.equal(c.transactionStatus, 'idle')
+    const chunks = []
+    for await (const chunk of await c.copyOut('COPY (SELECT g FROM generate_series(1, 3) g) TO STDOUT')) chunks.push(chunk)
+    assert.equal(Buffer.concat(chunks).toString(), '1\n2\n3\n')
+    assert.equal((await c.query('SELECT 4 AS v')).rows[0].v, 4)
+  } finally {
+    await c.close()
+  }
+})

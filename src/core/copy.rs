@@ -3,14 +3,17 @@
 //! run in call order with everything else on the connection.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Bytes, BytesMut};
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt};
 use tokio::sync::Mutex;
-use tokio_postgres::{CopyInSink, CopyOutStream, Statement};
+use tokio_postgres::{CopyInSink, Statement};
 
 use crate::core::cancel::Canceller;
+use crate::core::exec::bind_execute;
+use crate::core::reply::gone;
+use crate::core::response::{Event, Response};
+use crate::core::session::Session;
 
 use crate::core::error::{Code, Error, Result};
 use crate::core::result::write_header;
@@ -55,74 +58,110 @@ impl CopyIn {
     }
 }
 
-/// An open `COPY ... TO STDOUT`.
+/// An open `COPY ... TO STDOUT`, read through the one response reader (`core::response`):
+/// CopyData until CommandComplete and ReadyForQuery. The connection hands the data over as the
+/// caller reads it (a bounded channel per request), which is the backpressure.
 pub struct CopyOut {
-    stream: Mutex<Option<Pin<Box<CopyOutStream>>>>,
+    response: Mutex<Option<Response>>,
     cancel: Canceller,
-    done: AtomicBool,
 }
 
 impl CopyOut {
-    pub fn new(stream: CopyOutStream, cancel: Canceller) -> Self {
-        CopyOut {
-            stream: Mutex::new(Some(Box::pin(stream))),
-            cancel,
-            done: AtomicBool::new(false),
+    /// Executes `stmt` (a `COPY ... TO STDOUT`) and waits for the server to start sending.
+    pub async fn start(session: &Session, stmt: &Statement) -> Result<CopyOut> {
+        let mut out = BytesMut::with_capacity(32);
+        bind_execute(stmt, &[], &mut out)?;
+        let mut response = Response::send(session, out)?;
+        loop {
+            match response.next().await? {
+                Some((_, Event::CopyOut)) => {
+                    return Ok(CopyOut {
+                        response: Mutex::new(Some(response)),
+                        cancel: session.canceller.clone(),
+                    })
+                }
+                Some((_, Event::Failed(e))) => {
+                    drain(&mut response).await;
+                    return Err(e);
+                }
+                Some((_, Event::Done(_))) => {
+                    drain(&mut response).await;
+                    return Err(Error::driver(
+                        Code::InvalidArgument,
+                        "copyOut needs a COPY ... TO STDOUT statement",
+                    ));
+                }
+                Some(_) => {}
+                None => return Err(gone()),
+            }
         }
     }
 
     /// The next data: everything already received, up to about `max` bytes, waiting only
     /// for the first message. None at the end of the COPY.
     pub async fn read(&self, max: usize) -> Result<Option<Vec<u8>>> {
-        let mut g = self.stream.lock().await;
-        let Some(stream) = g.as_mut() else {
+        let mut g = self.response.lock().await;
+        let Some(response) = g.as_mut() else {
             return Ok(None);
         };
-        let first = match stream.next().await {
-            None => {
-                self.done.store(true, Ordering::Relaxed);
-                *g = None;
-                return Ok(None);
-            }
-            Some(r) => r?,
-        };
-        let mut out = Vec::with_capacity(first.len().max(max.min(1 << 16)));
-        out.extend_from_slice(&first);
+        let mut out = Vec::new();
         let mut finished = false;
-        while out.len() < max {
-            match stream.next().now_or_never() {
-                Some(Some(r)) => out.extend_from_slice(&r?),
-                Some(None) => {
+        loop {
+            // The first message is waited for; the ones already here come along.
+            let step = if out.is_empty() {
+                response.next().await
+            } else {
+                match response.next().now_or_never() {
+                    Some(step) => step,
+                    None => break,
+                }
+            };
+            match step {
+                Ok(Some((_, Event::CopyData(data)))) => {
+                    if out.is_empty() {
+                        out.reserve(data.len().max(max.min(1 << 16)));
+                    }
+                    out.extend_from_slice(&data);
+                    if out.len() >= max {
+                        break;
+                    }
+                }
+                Ok(Some((_, Event::Failed(e)))) => {
+                    drain(response).await;
+                    *g = None;
+                    return Err(e);
+                }
+                Ok(Some((_, Event::Done(_)))) | Ok(None) => {
                     finished = true;
                     break;
                 }
-                None => break,
+                Ok(Some(_)) => {}
+                Err(e) => {
+                    *g = None;
+                    return Err(e);
+                }
             }
         }
         if finished {
-            // The stream ends at CopyDone and must not be polled again (the messages after it
-            // belong to the connection, not to this COPY).
-            self.done.store(true, Ordering::Relaxed);
+            drain(response).await;
             *g = None;
         }
-        Ok(Some(out))
+        Ok((!out.is_empty()).then_some(out))
     }
 
-    /// Stops the COPY early: asks the server to cancel it, then drains what is still in
+    /// Stops the COPY early: asks the server to cancel it, then reads what is still in
     /// flight so the connection is usable afterwards.
     pub async fn cancel(&self) {
-        let mut g = self.stream.lock().await;
-        let Some(mut stream) = g.take() else { return };
-        if self.done.load(Ordering::Relaxed) {
-            return;
-        }
+        let mut g = self.response.lock().await;
+        let Some(mut response) = g.take() else { return };
         let _ = self.cancel.cancel().await;
-        while let Some(r) = stream.next().await {
-            if r.is_err() {
-                break;
-            }
-        }
+        drain(&mut response).await;
     }
+}
+
+/// Reads a request's remaining messages up to its ReadyForQuery (or the connection's end).
+async fn drain(response: &mut Response) {
+    while let Ok(Some(_)) = response.next().await {}
 }
 
 /// `copyOutRows`: a binary `COPY (query) TO STDOUT` decoded into result blocks (the same

@@ -37,6 +37,7 @@ pub enum Code {
     ConnectionClosed,
     CopyEnded,
     Decode,
+    InvalidArgument,
     InvalidConfig,
     InvalidParameter,
     PasswordFunction,
@@ -55,6 +56,7 @@ impl Code {
         Code::ConnectionClosed,
         Code::CopyEnded,
         Code::Decode,
+        Code::InvalidArgument,
         Code::InvalidConfig,
         Code::InvalidParameter,
         Code::PasswordFunction,
@@ -73,6 +75,7 @@ impl Code {
             Code::ConnectionClosed => "ERR_CONNECTION_CLOSED",
             Code::CopyEnded => "ERR_COPY_ENDED",
             Code::Decode => "ERR_DECODE",
+            Code::InvalidArgument => "ERR_INVALID_ARGUMENT",
             Code::InvalidConfig => "ERR_INVALID_CONFIG",
             Code::InvalidParameter => "ERR_INVALID_PARAMETER",
             Code::PasswordFunction => "ERR_PASSWORD_FUNCTION",
@@ -106,6 +109,14 @@ impl Error {
 
     pub fn config(message: impl Into<String>) -> Self {
         Self::driver(Code::InvalidConfig, message)
+    }
+
+    /// A message from the server that could not be read.
+    pub fn malformed(e: impl fmt::Display) -> Self {
+        Self::driver(
+            Code::Protocol,
+            format!("malformed message from the server: {e}"),
+        )
     }
 
     pub fn param(message: impl Into<String>) -> Self {

@@ -5,7 +5,7 @@
 
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
-use postgres_protocol::message::backend::{DataRowBody, RowDescriptionBody};
+use postgres_protocol::message::backend::DataRowBody;
 use postgres_protocol::message::frontend;
 use postgres_protocol::IsNull as WireNull;
 use tokio_postgres::types::Type;
@@ -14,11 +14,10 @@ use tokio_postgres::Statement;
 use crate::core::error::{Code, Error, Result};
 use crate::core::reply::Reply;
 use crate::core::response::{tag_command, tag_rows, Event, Response};
-use crate::core::result::{batch_error_buffer, write_columns, ColumnInfo, Rows};
+use crate::core::result::{batch_error_buffer, describe, write_columns, ColumnInfo, Rows};
 use crate::core::session::{Session, TxStatus};
 use crate::core::types::decode::decode;
 use crate::core::types::encode::{encode, Encoded};
-use crate::core::types::text::decode_text;
 use crate::core::types::value::{read_list, read_params, JsValue};
 use crate::core::types::TypeOptions;
 use crate::core::wire::{status, Reader, Writer};
@@ -126,46 +125,6 @@ async fn read_one<C: ColumnInfo>(
     }
 }
 
-/// A column read from a RowDescription, its type looked up by OID.
-pub struct Described {
-    name: String,
-    type_: Type,
-    table_oid: u32,
-    column_id: u16,
-}
-
-impl ColumnInfo for Described {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn type_(&self) -> &Type {
-        &self.type_
-    }
-    fn table_oid(&self) -> u32 {
-        self.table_oid
-    }
-    fn column_id(&self) -> u16 {
-        self.column_id
-    }
-}
-
-/// The columns of a RowDescription. Types other than the built-in ones are looked up (and
-/// cached) by tokio-postgres, which takes round trips: only call this once the request that
-/// brought the description has been read to its end.
-pub async fn describe(session: &Session, body: &RowDescriptionBody) -> Result<Vec<Described>> {
-    let mut fields = body.fields();
-    let mut out = Vec::new();
-    while let Some(f) = fields.next().map_err(protocol)? {
-        out.push(Described {
-            name: f.name().to_string(),
-            type_: session.client.resolve_type(f.type_oid()).await?,
-            table_oid: f.table_oid(),
-            column_id: f.column_id().max(0) as u16,
-        });
-    }
-    Ok(out)
-}
-
 /// A parameterless statement that must not enter the statement cache (cursor FETCHes, whose
 /// result columns depend on the cursor behind the name): an unnamed statement described and
 /// executed in one request. Its rows are decoded once the request is read, after the types of
@@ -198,7 +157,8 @@ pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
             _ => {}
         }
     }
-    let tag = outcome.unwrap_or_else(|| Err(protocol("the statement was not completed")))?;
+    let tag =
+        outcome.unwrap_or_else(|| Err(Error::malformed("the statement was not completed")))?;
     let columns = match &description {
         Some(body) => describe(session, body).await?,
         None => Vec::new(),
@@ -209,102 +169,6 @@ pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
         rows.row_done(&columns, None);
     }
     Ok(rows.finish(&tag))
-}
-
-/// Runs parameterless SQL through the simple query protocol and waits for it to end
-/// (transaction control); `[OK]`, or the first error.
-pub async fn simple(session: &Session, sql: &str) -> Result<Vec<u8>> {
-    let mut response = Response::send_query(session, sql)?;
-    let mut failed = None;
-    while let Some((_, event)) = response.next().await? {
-        if let Event::Failed(e) = event {
-            failed.get_or_insert(e);
-        }
-    }
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(vec![status::OK]),
-    }
-}
-
-/// Runs a script (any SQL text, several statements allowed) through the simple query
-/// protocol: one implicit transaction unless the script manages its own, as the server runs
-/// it. The response is `[OK][u32 n]` then one result per statement that completed, each a
-/// whole single-query response (values decoded from the text format with the same JS types as
-/// the binary format gives); or the error of the statement that failed (the server then ran
-/// nothing more of the script). Rows are decoded once the script has ended, after the types of
-/// their columns are known.
-pub async fn simple_query(session: &Session, sql: &str) -> Result<Vec<u8>> {
-    let mut response = Response::send_query(session, sql)?;
-    // Per statement: its description and its rows, until its tag arrives.
-    let mut done: Vec<(Option<RowDescriptionBody>, Vec<DataRowBody>, String)> = Vec::new();
-    let mut description = None;
-    let mut raw_rows = Vec::new();
-    let mut failed = None;
-    while let Some((_, event)) = response.next().await? {
-        match event {
-            Event::Columns(body) => description = Some(body),
-            Event::Row(row) => raw_rows.push(row),
-            Event::Done(tag) => {
-                done.push((description.take(), std::mem::take(&mut raw_rows), tag));
-            }
-            Event::Failed(e) => {
-                failed.get_or_insert(e);
-            }
-            Event::CopyIn => {
-                // The server now waits for data that a script cannot give: CopyFail ends the
-                // COPY (the script then fails with it). The Sync behind it is answered by a
-                // ReadyForQuery of its own, which the request made for it takes.
-                let mut out = BytesMut::new();
-                frontend::copy_fail(
-                    "COPY FROM STDIN cannot run in simpleQuery: use copyIn()",
-                    &mut out,
-                )
-                .map_err(param_io)?;
-                drop(Response::send(session, out)?);
-            }
-            _ => {}
-        }
-    }
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    let mut w = Writer::with_capacity(256);
-    w.u8(status::OK);
-    w.u32(done.len() as u32);
-    for (description, raw_rows, tag) in done {
-        let columns = match &description {
-            Some(body) => describe(session, body).await?,
-            None => Vec::new(),
-        };
-        let mut rows = Rows::new(&columns);
-        for row in &raw_rows {
-            decode_text_row(row, &columns, &session.types, rows.writer())?;
-            rows.row_done(&columns, None);
-        }
-        w.buf.extend_from_slice(&rows.finish(&tag));
-    }
-    Ok(w.buf)
-}
-
-/// Decodes the text-format values of one DataRow into `w`.
-fn decode_text_row<C: ColumnInfo>(
-    row: &DataRowBody,
-    columns: &[C],
-    types: &TypeOptions,
-    w: &mut Writer,
-) -> Result<()> {
-    let buf = row.buffer();
-    let mut ranges = row.ranges();
-    for c in columns {
-        let range = ranges
-            .next()
-            .map_err(protocol)?
-            .ok_or_else(|| Error::driver(Code::Protocol, "a row has fewer values than columns"))?;
-        decode_text(c.type_(), range.map(|r| &buf[r]), types, w)
-            .map_err(|m| Error::driver(Code::Decode, m))?;
-    }
-    Ok(())
 }
 
 /// Runs `stmt` once per parameter set of `sets` (u32 count, then parameter lists).
@@ -387,8 +251,23 @@ pub async fn execute_many(
     Ok(w.buf)
 }
 
-/// Decodes the values of one DataRow into `w`.
+/// Decodes the values of one DataRow into `w` (binary format).
 pub(crate) fn decode_row<C: ColumnInfo>(
+    row: &DataRowBody,
+    columns: &[C],
+    types: &TypeOptions,
+    w: &mut Writer,
+) -> Result<()> {
+    decode_row_with(decode, row, columns, types, w)
+}
+
+/// A value decoder: `types::decode::decode` (binary) or `types::text::decode_text`.
+type Decoder =
+    fn(&Type, Option<&[u8]>, &TypeOptions, &mut Writer) -> std::result::Result<(), String>;
+
+/// Decodes the values of one DataRow into `w` with `decoder`.
+pub(crate) fn decode_row_with<C: ColumnInfo>(
+    decoder: Decoder,
     row: &DataRowBody,
     columns: &[C],
     types: &TypeOptions,
@@ -399,9 +278,9 @@ pub(crate) fn decode_row<C: ColumnInfo>(
     for c in columns {
         let range = ranges
             .next()
-            .map_err(protocol)?
+            .map_err(Error::malformed)?
             .ok_or_else(|| Error::driver(Code::Protocol, "a row has fewer values than columns"))?;
-        decode(c.type_(), range.map(|r| &buf[r]), types, w)
+        decoder(c.type_(), range.map(|r| &buf[r]), types, w)
             .map_err(|m| Error::driver(Code::Decode, m))?;
     }
     Ok(())
@@ -438,15 +317,8 @@ pub(crate) fn bind_execute(stmt: &Statement, params: &[Encoded], out: &mut Bytes
     frontend::execute("", 0, out).map_err(param_io)
 }
 
-fn param_io(e: std::io::Error) -> Error {
+pub(crate) fn param_io(e: std::io::Error) -> Error {
     Error::param(e.to_string())
-}
-
-fn protocol(e: impl std::fmt::Display) -> Error {
-    Error::driver(
-        Code::Protocol,
-        format!("malformed message from the server: {e}"),
-    )
 }
 
 /// Converts every value to its `$n`'s type, or names the first that does not fit.

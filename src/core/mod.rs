@@ -20,6 +20,7 @@ pub mod pool;
 pub mod reply;
 pub mod response;
 pub mod result;
+pub mod script;
 pub mod session;
 pub mod stmt_cache;
 pub mod types;

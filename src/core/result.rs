@@ -4,9 +4,13 @@
 use tokio_postgres::types::Type;
 use tokio_postgres::Column;
 
+use fallible_iterator::FallibleIterator;
+use postgres_protocol::message::backend::RowDescriptionBody;
+
 use crate::core::error::Error;
 use crate::core::reply::Reply;
 use crate::core::response::{tag_command, tag_rows};
+use crate::core::session::Session;
 use crate::core::wire::{status, Writer};
 
 /// What a result needs to know of a column: tokio-postgres's prepared `Column`, or one read
@@ -31,6 +35,49 @@ impl ColumnInfo for Column {
     fn column_id(&self) -> u16 {
         Column::column_id(self).unwrap_or(0) as u16
     }
+}
+
+/// A column read from a RowDescription, its type looked up by OID.
+pub struct Described {
+    name: String,
+    type_: Type,
+    table_oid: u32,
+    column_id: u16,
+}
+
+impl ColumnInfo for Described {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn type_(&self) -> &Type {
+        &self.type_
+    }
+    fn table_oid(&self) -> u32 {
+        self.table_oid
+    }
+    fn column_id(&self) -> u16 {
+        self.column_id
+    }
+}
+
+/// The columns of a RowDescription. Types other than the built-in ones are looked up (and
+/// cached) by tokio-postgres, which takes round trips: only call this once the request that
+/// brought the description has been read to its end.
+pub async fn describe(
+    session: &Session,
+    body: &RowDescriptionBody,
+) -> crate::core::error::Result<Vec<Described>> {
+    let mut fields = body.fields();
+    let mut out = Vec::new();
+    while let Some(f) = fields.next().map_err(Error::malformed)? {
+        out.push(Described {
+            name: f.name().to_string(),
+            type_: session.client.resolve_type(f.type_oid()).await?,
+            table_oid: f.table_oid(),
+            column_id: f.column_id().max(0) as u16,
+        });
+    }
+    Ok(out)
 }
 
 /// Starts an OK response: status, then the columns.

@@ -3,7 +3,8 @@
 //!
 //! The worker takes each job in turn and sends its request before taking the next: the
 //! statement functions (`exec`, `batch`) queue their request with `send_raw` before their
-//! first await, so polling a job once sends it. A job whose statement is not cached must be
+//! first await, so polling a job once sends it (a COPY, started by tokio-postgres, is waited
+//! for instead). A job whose statement is not cached must be
 //! prepared first (one round trip); the worker waits for that before sending anything later,
 //! so an INSERT that needs preparing can never be overtaken by a cached SELECT behind it.
 //! Jobs already sent keep being driven meanwhile.
@@ -27,11 +28,11 @@ use crate::core::batch;
 use crate::core::cancel_handle::CancelHandle;
 use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::Result;
-use crate::core::exec;
 use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
 use crate::core::session::Params;
 use crate::core::session::Session;
+use crate::core::{exec, script};
 
 pub enum Job {
     Query {
@@ -139,9 +140,15 @@ pub async fn submission_worker(session: Arc<Session>, mut jobs: mpsc::UnboundedR
                     drop(job);
                     continue;
                 }
+                // A COPY holds the connection until it ends, and COPY FROM STDIN is started by
+                // tokio-postgres, whose futures say nothing about when they write: nothing
+                // later is sent until the COPY has started.
+                let copy = matches!(job, Job::CopyIn { .. } | Job::CopyOut { .. });
                 let s = session.clone();
                 let mut fut = tracked(&session, cancel.clone(), run(s, stmt, job));
-                if poll!(&mut fut).is_pending() {
+                if copy {
+                    alongside(&mut inflight, fut).await;
+                } else if poll!(&mut fut).is_pending() {
                     inflight.push(fut);
                 }
                 if let Some(cancel) = cancel {
@@ -295,12 +302,7 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job) {
         }
         (Job::CopyOut { reply, .. }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => s
-                    .client
-                    .copy_out(&stmt)
-                    .await
-                    .map(|out| CopyOut::new(out, s.canceller.clone()))
-                    .map_err(Into::into),
+                Ok(stmt) => CopyOut::start(s, &stmt).await,
                 Err(e) => Err(e),
             };
             let _ = reply.send(r);
@@ -314,12 +316,12 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job) {
             reply.send(r);
         }
         (Job::Simple { sql, reply }, _) => {
-            let r = exec::simple(s, &sql).await;
+            let r = script::simple(s, &sql).await;
             s.note(&r);
             reply.send(r);
         }
         (Job::Script { sql, reply }, _) => {
-            let r = exec::simple_query(s, &sql).await;
+            let r = script::simple_query(s, &sql).await;
             s.note(&r);
             reply.send(r);
         }
