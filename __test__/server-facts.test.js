@@ -67,6 +67,26 @@ for (const [name, open] of [
   })
 }
 
+test('a pooled client released while its BEGIN is still in flight is not handed on inside that transaction', async () => {
+  const app = unique('leak_inflight')
+  const p = pool({ max: 1, applicationName: app })
+  const admin = await connect()
+  try {
+    const c = await p.connect()
+    const begin = c.query('BEGIN') // not awaited: the server has not answered when it is released
+    c.release()
+    await begin
+    const next = await p.connect()
+    assert.equal(next.transactionStatus, 'idle')
+    assert.notEqual(next.processId, c.processId, 'the connection left inside a transaction was discarded')
+    next.release()
+    assert.equal(await idleInTransaction(admin, app), 0)
+  } finally {
+    await admin.close()
+    await p.close()
+  }
+})
+
 test('pool.query and pool.simpleQuery that leave a transaction open do not leave it to the next caller', async () => {
   const app = unique('leak_q')
   const p = pool({ max: 1, applicationName: app })
