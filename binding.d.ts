@@ -69,6 +69,13 @@ export declare class NativeClient {
   copyOutRows(query: string): Promise<NativeCopyOutRows | Buffer>
   /** Sends a CancelRequest for what the connection runs now: `[OK]` or an error. */
   cancel(): Promise<Buffer>
+  /** Jobs queued on the connection so far: the mark for `cancelAfter`. */
+  get requestsSubmitted(): number
+  /**
+   * Sends a CancelRequest once the first `mark` jobs queued on the connection have been
+   * answered (an exclusive operation cancelling its own statements): `[OK]` or an error.
+   */
+  cancelAfter(mark: number): Promise<Buffer>
   /**
    * The session's transaction status from the server's last ReadyForQuery: 'idle',
    * 'inTransaction' or 'inError'.

@@ -97,3 +97,22 @@ test('pool.query timeoutMillis covers the wait for a connection (max 1, a statem
     await p.close()
   }
 })
+
+test("executeMany's timeout does not cancel a statement queued before it on the same client", async () => {
+  const c = await connect()
+  const t = `cancel_many_${process.pid}`
+  try {
+    await c.query(`CREATE TEMP TABLE ${t} (v int4)`)
+    const slow = c.query('SELECT pg_sleep(0.6) AS s')
+    // 40 executions of ~50 ms each: still running when its CancelRequest may go out.
+    const sets = Array.from({ length: 40 }, (_, i) => [i])
+    const many = c.executeMany(`INSERT INTO ${t} SELECT $1 FROM pg_sleep(0.05)`, sets, { timeoutMillis: 100 }).catch((e) => e)
+    assert.equal((await slow).rows.length, 1, 'the statement queued first completes')
+    const e = await many
+    assert.equal(e.code, 'ERR_QUERY_CANCELLED')
+    assert.equal(e.cause?.code, '57014')
+    assert.equal((await c.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n, 0, 'nothing of the batch remains')
+  } finally {
+    await c.close()
+  }
+})

@@ -8,10 +8,11 @@
 // answer settles the call: ERR_QUERY_CANCELLED (57014 as `cause`) when the server stopped it,
 // its result when it completed first.
 //
-// Several statements on a client held exclusively (`cancellable`: executeMany, copyFrom): every
-// statement running is the caller's own, so the CancelRequest is sent at once and repeated
-// every half second until the operation ends (it may fire between two of its statements), and
-// the call settles only once every request sent has been processed by the server.
+// Several statements on a client held exclusively (`cancellable`: executeMany): once the
+// statements queued before the operation have been answered, every statement running is the
+// operation's own, so the CancelRequest is sent then and repeated every half second until the
+// operation ends (it may fire between two of its statements); the call settles only once every
+// request sent has been processed by the server.
 const { FerroError } = require('./errors')
 const { abandon } = require('./completions')
 
@@ -47,13 +48,16 @@ async function cancellable(native, options, run) {
   if (signal?.aborted) throw cancelledError(signal.reason)
   let reason
   let retry = null
+  // Statements queued before this operation are not its own: its CancelRequests wait until they
+  // have been answered.
+  const mark = native.requestsSubmitted
   // CancelRequests not yet processed by the server: the call settles only after them, or one
   // still in flight could cancel the caller's next statement on this connection.
   const sent = []
   const fire = (r) => {
     if (reason !== undefined) return
     reason = r
-    const send = () => sent.push(native.cancel().catch(() => {}))
+    const send = () => sent.push(native.cancelAfter(mark).catch(() => {}))
     send()
     retry = setInterval(send, RETRY_MS)
   }

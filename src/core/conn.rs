@@ -186,9 +186,30 @@ impl Conn {
     }
 
     fn submit(&self, job: Job) {
+        self.shared.submitted.fetch_add(1, Ordering::AcqRel);
         // A send error means the worker is gone: the job's Reply is dropped unsent, which
         // reports ERR_CONNECTION_CLOSED.
         let _ = self.queue.send(job);
+    }
+
+    /// Jobs queued on this connection so far (a mark for [`Conn::cancel_after`]).
+    pub fn submitted(&self) -> u64 {
+        self.shared.submitted.load(Ordering::Acquire)
+    }
+
+    /// Sends a CancelRequest once the first `mark` jobs queued on the connection have been
+    /// answered: an operation that holds the connection (executeMany) cancels its own
+    /// statements, never one a caller queued before it.
+    pub async fn cancel_after(&self, mark: u64) -> Result<()> {
+        loop {
+            let progressed = self.shared.progress.notified();
+            if self.shared.answered.load(Ordering::Acquire) >= mark || self.is_closed() {
+                break;
+            }
+            // The worker ends without a last notification when the connection closes.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(100), progressed).await;
+        }
+        self.cancel().await
     }
 
     /// Queues a query; everything submitted on a connection runs in submission order.
@@ -258,14 +279,14 @@ impl Conn {
     /// Queues the start of a `COPY ... FROM STDIN`; await the result with `started`.
     pub fn submit_copy_in(&self, sql: String) -> oneshot::Receiver<Result<CopyIn>> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.queue.send(Job::CopyIn { sql, reply });
+        self.submit(Job::CopyIn { sql, reply });
         rx
     }
 
     /// Queues the start of a `COPY ... TO STDOUT`; await the result with `started`.
     pub fn submit_copy_out(&self, sql: String) -> oneshot::Receiver<Result<CopyOut>> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.queue.send(Job::CopyOut { sql, reply });
+        self.submit(Job::CopyOut { sql, reply });
         rx
     }
 
@@ -326,7 +347,7 @@ impl Conn {
     /// `COPY (query) TO STDOUT (FORMAT binary)`, both in queue order.
     pub async fn start_copy_out_rows(&self, query: String) -> Result<CopyOutRows> {
         let (reply, rx) = oneshot::channel();
-        let _ = self.queue.send(Job::Prepare {
+        self.submit(Job::Prepare {
             sql: query.clone(),
             reply,
         });

@@ -6,7 +6,7 @@
 //! the dependencies run one way: `conn` (the handle) -> `worker` (ordering) -> `exec`/`batch`
 //! (statements) -> `response` (reading the server) -> `session`.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::Notify;
 use tokio_postgres::Statement;
@@ -64,7 +64,12 @@ pub struct Session {
     pub broken: AtomicBool,
     /// Requests sent by the submission worker and not yet answered (see `Conn::is_clean`).
     pub inflight: AtomicUsize,
-    /// Notified whenever one of them is answered.
+    /// Jobs queued on the connection so far, and jobs answered (or dropped unsent) so far:
+    /// since the server answers in order, `answered >= n` means the first `n` jobs are done
+    /// (see `Conn::cancel_after`).
+    pub submitted: AtomicU64,
+    pub answered: AtomicU64,
+    /// Notified whenever a job is answered.
     pub progress: Notify,
     /// Driven from the JS thread: large results finish on the runtime (see `worker::Offload`).
     pub offload: bool,
@@ -86,6 +91,8 @@ impl Session {
             segment_failed: AtomicBool::new(false),
             broken: AtomicBool::new(false),
             inflight: AtomicUsize::new(0),
+            submitted: AtomicU64::new(0),
+            answered: AtomicU64::new(0),
             progress: Notify::new(),
             offload,
         }
@@ -113,6 +120,12 @@ impl Session {
         if e.code() == Code::ConnectionClosed.as_str() {
             self.broken.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// A job was answered (or dropped unsent): counts it and wakes who waits on progress.
+    pub fn answered(&self) {
+        self.answered.fetch_add(1, Ordering::AcqRel);
+        self.progress.notify_waiters();
     }
 
     /// [`Session::note_error`] for a result.

@@ -120,6 +120,8 @@ pub async fn submission_worker(session: Arc<Session>, mut jobs: mpsc::UnboundedR
                             inflight.push(tracked(&session, None, async move {
                                 batch::finish(&s, sent).await;
                             }));
+                        } else {
+                            session.answered();
                         }
                         continue;
                     }
@@ -138,6 +140,7 @@ pub async fn submission_worker(session: Arc<Session>, mut jobs: mpsc::UnboundedR
                 if cancel.as_ref().is_some_and(|c| !c.start()) {
                     // Cancelled while queued: never sent; its caller has settled already.
                     drop(job);
+                    session.answered();
                     continue;
                 }
                 // A COPY holds the connection until it ends, and COPY FROM STDIN is started by
@@ -184,7 +187,7 @@ fn tracked(
         job: Some(Box::pin(async move {
             job.await;
             s.inflight.fetch_sub(1, Ordering::AcqRel);
-            s.progress.notify_waiters();
+            s.answered();
             if let Some(c) = cancel {
                 c.finish();
             }

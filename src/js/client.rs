@@ -309,6 +309,25 @@ impl NativeClient {
         }
     }
 
+    /// Jobs queued on the connection so far: the mark for `cancelAfter`.
+    #[napi(getter)]
+    pub fn requests_submitted(&self) -> f64 {
+        self.conn().map(|c| c.submitted() as f64).unwrap_or(0.0)
+    }
+
+    /// Sends a CancelRequest once the first `mark` jobs queued on the connection have been
+    /// answered (an exclusive operation cancelling its own statements): `[OK]` or an error.
+    #[napi]
+    pub async fn cancel_after(&self, mark: f64) -> Buffer {
+        match self.conn() {
+            Ok(c) => match c.cancel_after(mark as u64).await {
+                Ok(()) => Buffer::from(vec![crate::core::wire::status::OK]),
+                Err(e) => error_response(&e),
+            },
+            Err(e) => error_response(&e),
+        }
+    }
+
     /// The session's transaction status from the server's last ReadyForQuery: 'idle',
     /// 'inTransaction' or 'inError'.
     #[napi(getter, ts_return_type = "'idle' | 'inTransaction' | 'inError'")]
