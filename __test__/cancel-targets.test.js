@@ -116,3 +116,88 @@ test("executeMany's timeout does not cancel a statement queued before it on the 
     await c.close()
   }
 })
+
+test('a cancelled statement whose server never answers settles after a grace period; the connection is given up', async () => {
+  const net = require('node:net')
+  const { Client } = require('..')
+  const { url } = require('./helpers')
+  const target = new URL(url)
+  // A loopback proxy that stops passing the server's answers on the first connection once
+  // `silent` is set (the CancelRequest, on a connection of its own, still gets through).
+  let silent = false
+  let first = true
+  const sockets = new Set()
+  const server = net.createServer((client) => {
+    const mute = first
+    first = false
+    const upstream = net.connect(Number(target.port || 5432), target.hostname)
+    sockets.add(client).add(upstream)
+    client.on('data', (d) => upstream.write(d))
+    upstream.on('data', (d) => { if (!(mute && silent)) client.write(d) })
+    const end = () => { client.destroy(); upstream.destroy() }
+    client.on('error', end).on('close', end)
+    upstream.on('error', end).on('close', end)
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const via = new URL(url)
+  via.host = `127.0.0.1:${server.address().port}`
+  const c = await Client.connect({ connectionString: via.toString(), transport: 'runtime' })
+  try {
+    await c.query('SELECT pg_sleep($1)', [0]) // cached: sent at once, no Parse to wait for
+    silent = true
+    const t0 = Date.now()
+    const e = await c.query('SELECT pg_sleep($1)', [30], { timeoutMillis: 200 }).catch((x) => x)
+    const waited = Date.now() - t0
+    assert.equal(e.code, 'ERR_CONNECTION_CLOSED')
+    assert.match(e.message, /outcome is unknown/)
+    assert.equal(e.reason?.code, 'ERR_QUERY_TIMEOUT')
+    assert.ok(waited >= 2000 && waited < 6000, `settled after ${waited} ms`)
+    // Nothing more is sent to a server that does not answer.
+    await assert.rejects(c.query('SELECT 2'), { code: 'ERR_CONNECTION_CLOSED' })
+  } finally {
+    await c.close()
+    for (const s of sockets) s.destroy()
+    server.close()
+  }
+})
+
+for (const transport of ['loop', 'runtime']) {
+  test(`${transport}: a signal aborted right after the call tells the truth about whether the statement ran`, async () => {
+    const c = await connect({ transport })
+    const t = `cancel_sync_${process.pid}_${transport}`
+    try {
+      await c.query(`CREATE TEMP TABLE ${t} (v int4)`)
+      const ins = `INSERT INTO ${t} VALUES ($1)`
+      await c.query(ins, [0])
+      let ran = 1
+      for (let i = 1; i <= 20; i++) {
+        const ac = new AbortController()
+        const p = c.query(ins, [i], { signal: ac.signal })
+        ac.abort(new Error('changed my mind'))
+        const r = await p.then(() => 'ran', (e) => e.code)
+        if (r === 'ran') ran++
+        else assert.equal(r, 'ERR_QUERY_CANCELLED')
+        assert.equal((await c.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n, ran, `round ${i}: ${r}`)
+      }
+    } finally {
+      await c.close()
+    }
+  })
+}
+
+test("executeMany's cancel is not hastened by one of its sets refused before it was sent", async () => {
+  const c = await connect()
+  const t = `cancel_refused_${process.pid}`
+  try {
+    await c.query(`CREATE TEMP TABLE ${t} (v int4)`)
+    const ins = `INSERT INTO ${t} VALUES ($1)`
+    await c.query(ins, [0]) // cached: its sets are checked without a round trip
+    const slow = c.query('SELECT pg_sleep(0.6) AS s')
+    const many = c.executeMany(ins, [[1], ['not a number']], { timeoutMillis: 100 }).catch((e) => e)
+    assert.equal((await slow).rows.length, 1, 'the statement queued first completes')
+    assert.ok((await many) instanceof Error)
+    assert.equal((await c.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n, 1)
+  } finally {
+    await c.close()
+  }
+})

@@ -73,10 +73,11 @@ test('a pooled client released while its BEGIN is still in flight is not handed 
   const admin = await connect()
   try {
     const c = await p.connect()
-    const begin = c.query('BEGIN') // not awaited: the server has not answered when it is released
+    // Not awaited, and not cached yet (prepared first): still queued when it is released.
+    const begin = c.query('BEGIN')
     c.release()
-    await begin
     const next = await p.connect()
+    await begin
     assert.equal(next.transactionStatus, 'idle')
     assert.notEqual(next.processId, c.processId, 'the connection left inside a transaction was discarded')
     next.release()
@@ -162,9 +163,16 @@ test('a failing statement of a script rejects with its DatabaseError and the scr
     // A script that manages its own transaction keeps what it committed.
     await c.simpleQuery(`BEGIN; INSERT INTO ${t} VALUES (3); COMMIT; SELECT 1`)
     assert.equal((await c.query(`SELECT count(*)::int AS n FROM ${t}`)).rows[0].n, 1)
-    // COPY FROM STDIN cannot take data from a script: refused, the connection stays usable.
-    await assert.rejects(c.simpleQuery(`COPY ${t} FROM STDIN`), (e) => /simpleQuery/.test(e.message))
-    assert.equal((await c.query('SELECT 2 AS v')).rows[0].v, 2)
+    // COPY FROM STDIN cannot take data from a script: refused, the connection stays usable,
+    // and a script queued right behind it gets its own answer.
+    const [copy, next] = await Promise.allSettled([c.simpleQuery(`COPY ${t} FROM STDIN`), c.simpleQuery('SELECT 2 AS v')])
+    assert.match(copy.reason?.message ?? '', /simpleQuery/)
+    assert.equal(next.value?.[0].rows[0].v, 2)
+    assert.equal((await c.query('SELECT 3 AS v')).rows[0].v, 3)
+    // As a query (prepared, pipelined with others) it is refused before it is sent.
+    await assert.rejects(c.query(`/* x */ COPY ${t} FROM STDIN`), (e) => e.code === 'ERR_INVALID_ARGUMENT' && /copyIn/.test(e.message))
+    await assert.rejects(c.pipeline((pl) => pl.query(`COPY ${t} FROM STDIN`)), { code: 'ERR_INVALID_ARGUMENT' })
+    assert.equal((await c.query('SELECT 4 AS v')).rows[0].v, 4)
   } finally {
     await c.close()
   }

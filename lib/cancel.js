@@ -28,6 +28,19 @@ function cancelledError(reason, cause) {
   return e
 }
 
+/** The error of a statement whose cancel was asked for. */
+function afterCancel(reason, e) {
+  if (e?.code === '57014') return cancelledError(reason, e)
+  if (e?.code === 'ERR_CONNECTION_CLOSED') {
+    // The server did not answer in time after the CancelRequest: the driver gave the
+    // connection up, and whether the statement ran is unknown.
+    const lost = new FerroError('ERR_CONNECTION_CLOSED', `${reason?.message ?? 'cancelled'}; the server did not answer the cancel in time, so the connection was closed: the statement's outcome is unknown`, { cause: e })
+    lost.reason = reason
+    return lost
+  }
+  return e
+}
+
 /** Checks `{ signal, timeoutMillis }`; returns them or throws ERR_INVALID_ARGUMENT. */
 function cancelOptions(options) {
   const signal = options?.signal
@@ -54,16 +67,27 @@ async function cancellable(native, options, run) {
   // CancelRequests not yet processed by the server: the call settles only after them, or one
   // still in flight could cancel the caller's next statement on this connection.
   const sent = []
+  let pending = null
   const fire = (r) => {
     if (reason !== undefined) return
     reason = r
-    const send = () => sent.push(native.cancelAfter(mark).catch(() => {}))
+    // One CancelRequest at a time: a repeat goes out only once the last one was processed.
+    const send = () => {
+      if (pending) return
+      pending = native.cancelAfter(mark).catch(() => {}).then(() => (pending = null))
+      sent.push(pending)
+    }
     send()
     retry = setInterval(send, RETRY_MS)
   }
+  // The operation calls this before it cleans up (ROLLBACK): no CancelRequest may hit that.
+  const quiesce = async () => {
+    clearInterval(retry)
+    await Promise.all(sent)
+  }
   const unwatch = watch({ signal, timeout }, fire)
   try {
-    return await run()
+    return await run(quiesce)
   } catch (e) {
     if (reason !== undefined && e?.code === '57014') throw cancelledError(reason, e)
     throw e
@@ -89,10 +113,11 @@ function watch({ signal, timeout }, fire) {
 }
 
 /**
- * Runs one cancellable statement. `start(stopped)` submits the statement (at once when it can,
- * else after waiting for its turn, unless `stopped()` by then) and returns `{ id, promise }` of
- * its response buffer, or a promise of that (undefined when it did not submit); `finish(buf)`
- * turns the buffer into the result (throwing its error).
+ * Runs one cancellable statement. `start(stopped, submitted)` submits the statement (at once
+ * when it can, else after waiting for its turn, unless `stopped()` by then), passes the
+ * request `{ id, promise }` to `submitted` as it submits, and returns it (or a promise of it;
+ * undefined when it did not submit); `finish(buf)` turns the response buffer into the result
+ * (throwing its error).
  */
 function cancellableRequest(native, options, start, finish) {
   const opts = cancelOptions(options)
@@ -119,11 +144,14 @@ function cancellableRequest(native, options, start, finish) {
       }
     }
     unwatch = watch(opts, fire)
+    // The request is known from the moment it is submitted, so that a cancel fired right after
+    // asks the native side (it may already be on the wire).
+    const submitted = (r) => (req = r)
     // Called now, not in a later microtask: a statement submitted at once keeps its place
     // among the calls made after it.
     let started
     try {
-      started = start(() => reason !== undefined)
+      started = start(() => reason !== undefined, submitted)
     } catch (e) {
       return done(reject, e)
     }
@@ -131,12 +159,11 @@ function cancellableRequest(native, options, start, finish) {
       .then(
         (r) => {
           if (r === undefined) return done(reject, cancelledError(reason))
-          req = r
           r.promise.then((buf) => {
             try {
               done(resolve, finish(buf))
             } catch (e) {
-              done(reject, reason !== undefined && e?.code === '57014' ? cancelledError(reason, e) : e)
+              done(reject, reason === undefined ? e : afterCancel(reason, e))
             }
           })
         },

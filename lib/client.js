@@ -120,10 +120,10 @@ class Client {
     return cancellableRequest(
       this.#native,
       options,
-      (stopped) => {
+      (stopped, submitted) => {
         const submit = () => {
           if (this.#closed) throw this._closedError()
-          return stopped() ? undefined : this.#native.queryCancellable(sql, buf, acc)
+          return stopped() ? undefined : submitted(this.#native.queryCancellable(sql, buf, acc))
         }
         if (!this.#busy) return submit()
         return (async () => {
@@ -177,7 +177,7 @@ class Client {
    */
   async executeMany(sql, paramSets, options) {
     if (this.#pipeline) return this.#pipeline.executeMany(sql, paramSets, options)
-    return this.#exclusive(() => cancellable(this.#native, options, () => executeMany(this.#native, sql, paramSets, options)))
+    return this.#exclusive(() => cancellable(this.#native, options, (quiesce) => executeMany(this.#native, sql, paramSets, { ...options, quiesce })))
   }
 
   /**
@@ -276,7 +276,7 @@ class Client {
   async _uncached(sql, options) {
     if (this.#closed) throw this._closedError()
     if (options?.signal === undefined && options?.timeoutMillis === undefined) return settle(await this.#native.queryUncached(sql), options)
-    return cancellableRequest(this.#native, options, (stopped) => (stopped() ? undefined : this.#native.uncachedCancellable(sql)), (res) => settle(res, options))
+    return cancellableRequest(this.#native, options, (stopped, submitted) => (stopped() ? undefined : submitted(this.#native.uncachedCancellable(sql))), (res) => settle(res, options))
   }
 
   // Waits until no exclusive operation runs, then holds the client; returns the release.

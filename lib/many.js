@@ -96,10 +96,13 @@ async function executeMany(native, sql, paramSets, options = {}) {
   firstError ??= beginErr
   const endErr = end && responseError(await end)
   if (!firstError && !endErr) return returning ? { rowCount, results } : { rowCount }
-  // Undo: ROLLBACK, or back to the savepoint and out of it (the outer transaction stays usable).
+  // No CancelRequest of this call may land on the clean-up.
+  await options.quiesce?.()
+  // Undo: back to the savepoint and out of it (the outer transaction stays usable); or
+  // ROLLBACK when the server says the batch's transaction is still open (no COMMIT was sent,
+  // or it was cancelled: a COMMIT that ran ends even an aborted transaction).
   const undo = nested ? `ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}` : 'ROLLBACK'
-  // A COMMIT that was sent always ends the transaction (an aborted one as ROLLBACK).
-  if (nested || !end) {
+  if (nested || native.transactionStatus !== 'idle') {
     const undoErr = responseError(await native.simple(undo))
     if (undoErr && firstError) firstError.cause ??= undoErr
   }

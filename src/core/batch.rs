@@ -28,6 +28,7 @@ use crate::core::response::{Event, Response};
 use crate::core::result::Rows;
 use crate::core::session::Params;
 use crate::core::session::Session;
+use crate::core::sql_text::{copy_in_only, is_copy_from_stdin};
 use crate::core::types::value::read_list;
 use crate::core::wire::Reader;
 
@@ -78,6 +79,11 @@ pub async fn send(
                 break;
             }
         };
+        if is_copy_from_stdin(sql) {
+            reply.send(Err(copy_in_only()));
+            failed = true;
+            break;
+        }
         let stmt = match session.cache.get(sql) {
             Some(s) => s,
             None => {

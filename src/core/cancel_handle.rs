@@ -7,7 +7,7 @@
 //! they have completed; nothing is sent behind it meanwhile (see `worker`), so the cancel
 //! cannot land on another caller's statement.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use tokio::sync::Notify;
 
@@ -32,6 +32,9 @@ pub enum Cancelled {
 pub struct CancelHandle {
     state: AtomicU8,
     wanted: Notify,
+    /// Set when the server did not answer the cancel in time (see `worker::barrier`).
+    given_up: AtomicBool,
+    give_up: Notify,
 }
 
 impl CancelHandle {
@@ -76,6 +79,11 @@ impl CancelHandle {
         }
     }
 
+    /// Whether nothing more can happen to it (answered, or taken out of the queue).
+    pub fn is_over(&self) -> bool {
+        matches!(self.state.load(Ordering::Acquire), DONE | CANCELLED_QUEUED)
+    }
+
     /// Whether the statement has been answered.
     pub fn is_done(&self) -> bool {
         self.state.load(Ordering::Acquire) == DONE
@@ -84,6 +92,24 @@ impl CancelHandle {
     /// Whether a cancel is wanted for the sent statement.
     pub fn wanted(&self) -> bool {
         self.state.load(Ordering::Acquire) == CANCEL_WANTED
+    }
+
+    /// The worker gives up on the statement: its job is dropped.
+    pub fn abandon(&self) {
+        self.given_up.store(true, Ordering::Release);
+        self.give_up.notify_one();
+    }
+
+    /// Whether [`CancelHandle::abandon`] was called.
+    pub fn is_abandoned(&self) -> bool {
+        self.given_up.load(Ordering::Acquire)
+    }
+
+    /// Resolves once [`CancelHandle::abandon`] was called.
+    pub async fn abandoned(&self) {
+        while !self.given_up.load(Ordering::Acquire) {
+            self.give_up.notified().await;
+        }
     }
 
     /// Resolves when the caller asks for a cancel (or the statement is done).

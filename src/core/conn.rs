@@ -26,7 +26,7 @@ use crate::core::worker::{submission_worker, Job};
 
 pub struct Conn {
     shared: Arc<Session>,
-    queue: mpsc::UnboundedSender<Job>,
+    queue: mpsc::UnboundedSender<(u64, Job)>,
     /// Cancellable statements by request id.
     cancels: std::sync::Mutex<std::collections::HashMap<u32, Arc<CancelHandle>>>,
     /// copyFrom targets looked up on this connection, by lookup statement.
@@ -152,16 +152,11 @@ impl Conn {
         !self.is_closed() && self.transaction_status() == TxStatus::Idle
     }
 
-    /// Waits until every request sent on the connection has been answered (a borrower may
-    /// release it with statements still running; the pool waits for them before judging it).
+    /// Waits until every job queued on the connection is done (a borrower may release it with
+    /// statements still queued or running; the pool waits for them before judging it).
     pub async fn settled(&self) {
-        loop {
-            let progressed = self.shared.progress.notified();
-            if self.shared.inflight.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            progressed.await;
-        }
+        let p = &self.shared.progress;
+        p.wait_through(p.submitted(), || self.is_closed()).await
     }
 
     /// Asks to stop the cancellable statement submitted under `id` (see `cancel_handle`).
@@ -180,35 +175,31 @@ impl Conn {
         let h = Arc::new(CancelHandle::default());
         let mut table = self.cancels.lock().unwrap_or_else(|p| p.into_inner());
         // Forget the handles of statements already answered (a handful at most).
-        table.retain(|_, h| !h.is_done());
+        table.retain(|_, h| !h.is_over());
         table.insert(id, h.clone());
         h
     }
 
     fn submit(&self, job: Job) {
-        self.shared.submitted.fetch_add(1, Ordering::AcqRel);
+        let seq = self.shared.progress.next_seq();
         // A send error means the worker is gone: the job's Reply is dropped unsent, which
         // reports ERR_CONNECTION_CLOSED.
-        let _ = self.queue.send(job);
+        let _ = self.queue.send((seq, job));
     }
 
     /// Jobs queued on this connection so far (a mark for [`Conn::cancel_after`]).
     pub fn submitted(&self) -> u64 {
-        self.shared.submitted.load(Ordering::Acquire)
+        self.shared.progress.submitted()
     }
 
-    /// Sends a CancelRequest once the first `mark` jobs queued on the connection have been
-    /// answered: an operation that holds the connection (executeMany) cancels its own
-    /// statements, never one a caller queued before it.
+    /// Sends a CancelRequest once the first `mark` jobs queued on the connection are done: an
+    /// operation that holds the connection (executeMany) cancels its own statements, never
+    /// one a caller queued before it.
     pub async fn cancel_after(&self, mark: u64) -> Result<()> {
-        loop {
-            let progressed = self.shared.progress.notified();
-            if self.shared.answered.load(Ordering::Acquire) >= mark || self.is_closed() {
-                break;
-            }
-            // The worker ends without a last notification when the connection closes.
-            let _ = tokio::time::timeout(std::time::Duration::from_millis(100), progressed).await;
-        }
+        self.shared
+            .progress
+            .wait_through(mark, || self.is_closed())
+            .await;
         self.cancel().await
     }
 

@@ -11,6 +11,7 @@ use tokio_postgres::{CopyInSink, Statement};
 
 use crate::core::cancel::Canceller;
 use crate::core::exec::bind_execute;
+use crate::core::progress::Sent;
 use crate::core::reply::gone;
 use crate::core::response::{Event, Response};
 use crate::core::session::Session;
@@ -25,29 +26,32 @@ fn ended() -> Error {
     Error::driver(Code::CopyEnded, "the COPY has already ended")
 }
 
-/// An open `COPY ... FROM STDIN`.
+/// An open `COPY ... FROM STDIN`. It stays in flight on its connection (`Sent`) until it is
+/// finished or aborted.
 pub struct CopyIn {
-    sink: Mutex<Option<Pin<Box<CopyInSink<Bytes>>>>>,
+    sink: Mutex<Option<OpenSink>>,
 }
 
+/// The sink of a running `COPY ... FROM STDIN`, and its place in flight.
+type OpenSink = (Pin<Box<CopyInSink<Bytes>>>, Sent);
+
 impl CopyIn {
-    pub fn new(sink: CopyInSink<Bytes>) -> Self {
+    pub fn new(sink: CopyInSink<Bytes>, sent: Sent) -> Self {
         CopyIn {
-            sink: Mutex::new(Some(Box::pin(sink))),
+            sink: Mutex::new(Some((Box::pin(sink), sent))),
         }
     }
 
     /// Sends data; resolves once the connection has taken it (backpressure).
     pub async fn write(&self, data: Bytes) -> Result<()> {
         let mut g = self.sink.lock().await;
-        let sink = g.as_mut().ok_or_else(ended)?;
+        let (sink, _) = g.as_mut().ok_or_else(ended)?;
         sink.as_mut().send(data).await.map_err(Into::into)
     }
 
     /// Ends the COPY; returns the number of rows copied.
     pub async fn finish(&self) -> Result<u64> {
-        let sink = self.sink.lock().await.take().ok_or_else(ended)?;
-        let mut sink = sink;
+        let (mut sink, _sent) = self.sink.lock().await.take().ok_or_else(ended)?;
         sink.as_mut().finish().await.map_err(Into::into)
     }
 
@@ -62,13 +66,14 @@ impl CopyIn {
 /// CopyData until CommandComplete and ReadyForQuery. The connection hands the data over as the
 /// caller reads it (a bounded channel per request), which is the backpressure.
 pub struct CopyOut {
-    response: Mutex<Option<Response>>,
+    /// The COPY's answer, and its place in flight until it ends.
+    response: Mutex<Option<(Response, Sent)>>,
     cancel: Canceller,
 }
 
 impl CopyOut {
     /// Executes `stmt` (a `COPY ... TO STDOUT`) and waits for the server to start sending.
-    pub async fn start(session: &Session, stmt: &Statement) -> Result<CopyOut> {
+    pub async fn start(session: &Session, stmt: &Statement, sent: Sent) -> Result<CopyOut> {
         let mut out = BytesMut::with_capacity(32);
         bind_execute(stmt, &[], &mut out)?;
         let mut response = Response::send(session, out)?;
@@ -76,7 +81,7 @@ impl CopyOut {
             match response.next().await? {
                 Some((_, Event::CopyOut)) => {
                     return Ok(CopyOut {
-                        response: Mutex::new(Some(response)),
+                        response: Mutex::new(Some((response, sent))),
                         cancel: session.canceller.clone(),
                     })
                 }
@@ -101,7 +106,7 @@ impl CopyOut {
     /// for the first message. None at the end of the COPY.
     pub async fn read(&self, max: usize) -> Result<Option<Vec<u8>>> {
         let mut g = self.response.lock().await;
-        let Some(response) = g.as_mut() else {
+        let Some((response, _)) = g.as_mut() else {
             return Ok(None);
         };
         let mut out = Vec::new();
@@ -153,7 +158,9 @@ impl CopyOut {
     /// flight so the connection is usable afterwards.
     pub async fn cancel(&self) {
         let mut g = self.response.lock().await;
-        let Some(mut response) = g.take() else { return };
+        let Some((mut response, _sent)) = g.take() else {
+            return;
+        };
         let _ = self.cancel.cancel().await;
         drain(&mut response).await;
     }

@@ -214,6 +214,7 @@ pub async fn execute_many(
     let mut open: Option<(usize, usize)> = None;
     let mut rows = 0u32;
     let mut failed: Option<(usize, Error)> = None;
+    let mut bad_row = None;
     while let Some((i, event)) = response.next().await? {
         if returning && matches!(event, Event::Row(_) | Event::Done(_)) && open.is_none() {
             open = Some((i, w.buf.len()));
@@ -221,9 +222,12 @@ pub async fn execute_many(
             rows = 0;
         }
         match event {
-            Event::Row(row) if returning => {
-                decode_row(&row, columns, types, &mut w)?;
-                rows += 1;
+            // A value that cannot be decoded fails the batch once its answer is read.
+            Event::Row(row) if returning && bad_row.is_none() => {
+                match decode_row(&row, columns, types, &mut w) {
+                    Ok(()) => rows += 1,
+                    Err(e) => bad_row = Some(e),
+                }
             }
             Event::Done(tag) => {
                 let affected = tag_rows(&tag).unwrap_or(0) as f64;
@@ -242,6 +246,9 @@ pub async fn execute_many(
     }
     if let Some((i, e)) = failed {
         return Ok(batch_error_buffer(i, &e));
+    }
+    if let Some(e) = bad_row {
+        return Err(e);
     }
     w.buf[1..9].copy_from_slice(&total.to_le_bytes());
     if returning {

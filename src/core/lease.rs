@@ -24,6 +24,7 @@ use crate::core::error::{Code, Error, Result};
 use crate::core::pool::{Object, Pool};
 use crate::core::reply::Reply;
 use crate::core::session::TxStatus;
+use crate::core::sql_text::can_share;
 
 /// A checked-out connection shared by the `pool.query` calls riding it.
 pub struct Lease {
@@ -74,25 +75,6 @@ impl Drop for Lease {
 #[derive(Default)]
 pub struct Leases {
     shared: Mutex<Vec<Arc<Lease>>>,
-}
-
-/// True for statements that cannot open or close a transaction. This decision must precede
-/// sending, so it is the one place where the SQL text is read; when it errs, the server's
-/// transaction status after the statement still decides whether the connection stays in use.
-/// Only a statement that starts with one of these keywords (after whitespace) rides; anything
-/// else (comments first, `WITH`, `BEGIN`, ...) borrows a connection of its own.
-pub fn can_share(sql: &str) -> bool {
-    let word: String = sql
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_alphabetic)
-        .take(7)
-        .collect();
-    [
-        "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE",
-    ]
-    .iter()
-    .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 impl Leases {

@@ -1,18 +1,19 @@
 //! What the statements of one connection share: the tokio-postgres client, the statement
-//! cache, the session's transaction status as the server states it, the requests in flight,
-//! and whether the connection may still be used.
+//! cache, the session's transaction status as the server states it, where its jobs stand, and
+//! whether the connection may still be used.
 //!
 //! Every module that runs statements depends on this one, and it depends on none of them, so
 //! the dependencies run one way: `conn` (the handle) -> `worker` (ordering) -> `exec`/`batch`
 //! (statements) -> `response` (reading the server) -> `session`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-use tokio::sync::Notify;
 use tokio_postgres::Statement;
 
 use crate::core::cancel::Canceller;
 use crate::core::error::{Code, Error, Result};
+use crate::core::progress::Progress;
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
 
@@ -62,15 +63,8 @@ pub struct Session {
     pub segment_failed: AtomicBool,
     /// Set when the connection must not be reused (see `Conn::mark_broken`).
     pub broken: AtomicBool,
-    /// Requests sent by the submission worker and not yet answered (see `Conn::is_clean`).
-    pub inflight: AtomicUsize,
-    /// Jobs queued on the connection so far, and jobs answered (or dropped unsent) so far:
-    /// since the server answers in order, `answered >= n` means the first `n` jobs are done
-    /// (see `Conn::cancel_after`).
-    pub submitted: AtomicU64,
-    pub answered: AtomicU64,
-    /// Notified whenever a job is answered.
-    pub progress: Notify,
+    /// Where the connection's jobs stand (queued, on the wire, done).
+    pub progress: Arc<Progress>,
     /// Driven from the JS thread: large results finish on the runtime (see `worker::Offload`).
     pub offload: bool,
 }
@@ -90,10 +84,7 @@ impl Session {
             types,
             segment_failed: AtomicBool::new(false),
             broken: AtomicBool::new(false),
-            inflight: AtomicUsize::new(0),
-            submitted: AtomicU64::new(0),
-            answered: AtomicU64::new(0),
-            progress: Notify::new(),
+            progress: Arc::default(),
             offload,
         }
     }
@@ -120,12 +111,6 @@ impl Session {
         if e.code() == Code::ConnectionClosed.as_str() {
             self.broken.store(true, Ordering::Relaxed);
         }
-    }
-
-    /// A job was answered (or dropped unsent): counts it and wakes who waits on progress.
-    pub fn answered(&self) {
-        self.answered.fetch_add(1, Ordering::AcqRel);
-        self.progress.notify_waiters();
     }
 
     /// [`Session::note_error`] for a result.

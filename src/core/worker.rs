@@ -18,6 +18,9 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use futures_util::stream::FuturesUnordered;
 use futures_util::{pin_mut, poll, StreamExt};
@@ -28,10 +31,12 @@ use crate::core::batch;
 use crate::core::cancel_handle::CancelHandle;
 use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::error::Result;
+use crate::core::progress::Sent;
 use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
 use crate::core::session::Params;
 use crate::core::session::Session;
+use crate::core::sql_text::{copy_in_only, is_copy_from_stdin};
 use crate::core::{exec, script};
 
 pub enum Job {
@@ -102,26 +107,39 @@ impl Job {
     }
 }
 
-pub async fn submission_worker(session: Arc<Session>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+pub async fn submission_worker(
+    session: Arc<Session>,
+    mut jobs: mpsc::UnboundedReceiver<(u64, Job)>,
+) {
+    let progress = session.progress.clone();
     let mut inflight = FuturesUnordered::new();
     loop {
         tokio::select! {
             biased;
             Some(()) = inflight.next(), if !inflight.is_empty() => {}
             job = jobs.recv() => {
-                let Some(job) = job else { break };
+                let Some((seq, job)) = job else { break };
+                if session.broken.load(Ordering::Relaxed) {
+                    // The session is over (FATAL, lost, or given up after an unanswered
+                    // cancel): the job's reply reports the closed connection.
+                    drop(job);
+                    progress.done(seq);
+                    continue;
+                }
                 let job = match job {
                     Job::Batch { statements, replies, implicit } => {
                         // Sending may take round trips (statements to prepare): nothing queued
                         // later goes out before the whole batch has.
                         let sent = alongside(&mut inflight, batch::send(&session, statements, replies, implicit)).await;
-                        if sent.is_some() {
-                            let s = session.clone();
-                            inflight.push(tracked(&session, None, async move {
-                                batch::finish(&s, sent).await;
-                            }));
-                        } else {
-                            session.answered();
+                        match sent {
+                            Some(sent) => {
+                                let s = session.clone();
+                                let guard = Sent::new(&progress, seq, None);
+                                inflight.push(tracked(&session, guard, |_| async move {
+                                    batch::finish(&s, Some(sent)).await;
+                                }));
+                            }
+                            None => progress.done(seq),
                         }
                         continue;
                     }
@@ -133,6 +151,9 @@ pub async fn submission_worker(session: Arc<Session>, mut jobs: mpsc::UnboundedR
                     job => job,
                 };
                 let stmt = match job.cached_sql() {
+                    Some(sql) if is_copy_from_stdin(sql) && !matches!(job, Job::CopyIn { .. }) => {
+                        Some(Err(copy_in_only()))
+                    }
                     Some(sql) => Some(alongside(&mut inflight, session.statement(sql)).await),
                     None => None,
                 };
@@ -140,16 +161,18 @@ pub async fn submission_worker(session: Arc<Session>, mut jobs: mpsc::UnboundedR
                 if cancel.as_ref().is_some_and(|c| !c.start()) {
                     // Cancelled while queued: never sent; its caller has settled already.
                     drop(job);
-                    session.answered();
+                    progress.done(seq);
                     continue;
                 }
-                // A COPY holds the connection until it ends, and COPY FROM STDIN is started by
-                // tokio-postgres, whose futures say nothing about when they write: nothing
-                // later is sent until the COPY has started.
-                let copy = matches!(job, Job::CopyIn { .. } | Job::CopyOut { .. });
+                // Jobs that take the connection for themselves until their answer (or their
+                // COPY) has started: a script (a COPY FROM STDIN in it is ended with CopyFail,
+                // which is only safe with nothing sent behind it) and COPY (started by
+                // tokio-postgres, whose futures say nothing about when they write).
+                let alone = matches!(job, Job::CopyIn { .. } | Job::CopyOut { .. } | Job::Script { .. });
                 let s = session.clone();
-                let mut fut = tracked(&session, cancel.clone(), run(s, stmt, job));
-                if copy {
+                let guard = Sent::new(&progress, seq, cancel.clone());
+                let mut fut = tracked(&session, guard, move |guard| run(s, stmt, job, guard));
+                if alone {
                     alongside(&mut inflight, fut).await;
                 } else if poll!(&mut fut).is_pending() {
                     inflight.push(fut);
@@ -175,51 +198,71 @@ async fn alongside<F: Future>(inflight: &mut FuturesUnordered<Offload>, fut: F) 
     }
 }
 
-/// A sent job, counted in `Session::inflight` until it has been answered.
-fn tracked(
-    session: &Arc<Session>,
-    cancel: Option<Arc<CancelHandle>>,
-    job: impl Future<Output = ()> + Send + 'static,
-) -> Offload {
-    session.inflight.fetch_add(1, Ordering::AcqRel);
-    let s = session.clone();
+/// A sent job, in flight until its guard drops (at the end of the job, or, for a COPY,
+/// when the COPY ends). `job` receives the guard.
+fn tracked<F>(session: &Arc<Session>, guard: Sent, job: impl FnOnce(Sent) -> F) -> Offload
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let cancel = guard.cancel().cloned();
+    let job = job(guard);
     Offload {
         job: Some(Box::pin(async move {
-            job.await;
-            s.inflight.fetch_sub(1, Ordering::AcqRel);
-            s.answered();
-            if let Some(c) = cancel {
-                c.finish();
+            match cancel {
+                // Given up (see `barrier`): the job is dropped (its guard with it), and its
+                // reply reports the closed connection.
+                Some(c) => {
+                    tokio::select! {
+                        biased;
+                        () = job => {}
+                        () = c.abandoned() => {}
+                    }
+                }
+                None => job.await,
             }
         })),
         offload: session.offload,
     }
 }
 
+/// How long a cancelled statement may take to answer once its CancelRequest goes out; past it
+/// the server is taken for unresponsive and the connection is given up (the call then settles
+/// with ERR_CONNECTION_CLOSED: the statement's outcome is unknown).
+const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
 /// Holds the queue behind a cancellable job until it is answered; sends its CancelRequest
 /// when its caller asks and it is the one running (every request before it answered).
 async fn barrier(session: &Session, cancel: &CancelHandle) {
+    let mut give_up: Option<Instant> = None;
     loop {
-        let progressed = session.progress.notified();
+        let progressed = session.progress.changed();
         let changed = cancel.changed();
         if cancel.is_done() {
             return;
         }
-        if cancel.wanted() && session.inflight.load(Ordering::Acquire) == 1 {
-            // A failed CancelRequest leaves the statement to finish on its own.
-            let _ = session.canceller.cancel().await;
-            while !cancel.is_done() {
-                let progressed = session.progress.notified();
-                if cancel.is_done() {
-                    break;
-                }
-                progressed.await;
-            }
-            return;
+        if give_up.is_none() && cancel.wanted() && session.progress.inflight() == 1 {
+            let until = Instant::now() + CANCEL_GRACE;
+            give_up = Some(until);
+            // A failed CancelRequest leaves the statement to finish on its own, within the grace.
+            let _ = tokio::time::timeout_at(until, session.canceller.cancel()).await;
+            continue;
         }
+        let waiting = give_up.filter(|_| !cancel.is_abandoned());
+        let expired = async {
+            match waiting {
+                Some(until) => tokio::time::sleep_until(until).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = progressed => {}
             () = changed => {}
+            () = expired => {
+                // No answer: nothing more goes to this server on this connection. The job,
+                // dropped, answers at its next poll (driven beside this barrier).
+                session.broken.store(true, Ordering::Relaxed);
+                cancel.abandon();
+            }
         }
     }
 }
@@ -255,7 +298,7 @@ impl Future for Offload {
     }
 }
 
-async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job) {
+async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, sent: Sent) {
     let s = &*session;
     match (job, stmt) {
         (
@@ -290,7 +333,8 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job) {
         (Job::CopyIn { reply, .. }, Some(stmt)) => {
             let r = match stmt {
                 Ok(stmt) => match s.client.copy_in::<_, bytes::Bytes>(&stmt).await {
-                    Ok(sink) => Ok(CopyIn::new(sink)),
+                    // The COPY stays in flight until it ends.
+                    Ok(sink) => Ok(CopyIn::new(sink, sent)),
                     Err(e) => {
                         // tokio-postgres follows a COPY FROM STDIN that the server refused to
                         // start with a second Sync and then drops the connection on the extra
@@ -305,7 +349,7 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job) {
         }
         (Job::CopyOut { reply, .. }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => CopyOut::start(s, &stmt).await,
+                Ok(stmt) => CopyOut::start(s, &stmt, sent).await,
                 Err(e) => Err(e),
             };
             let _ = reply.send(r);

@@ -240,9 +240,9 @@ impl Client {
 
     /// ferropg patch: sends already-encoded frontend messages as one request.
     ///
-    /// The messages must end with exactly one `Sync`: the returned stream yields every backend
-    /// message up to and including its `ReadyForQuery` (an `ErrorResponse` comes as `Err`, and
-    /// the stream goes on to the `ReadyForQuery`). The request is queued before this returns, so
+    /// The messages must end with exactly one `Sync` (or be one simple `Query`): the returned
+    /// stream yields every backend message up to and including its `ReadyForQuery`, an
+    /// `ErrorResponse` included (`RawResponses::next`). The request is queued before this returns, so
     /// it keeps its place among requests issued on this client.
     pub fn send_raw(&self, messages: bytes::Bytes) -> Result<RawResponses, Error> {
         let responses = self
