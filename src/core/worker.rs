@@ -135,8 +135,9 @@ pub async fn submission_worker(
                             Some(sent) => {
                                 let s = session.clone();
                                 let guard = Sent::new(&progress, seq, None);
-                                inflight.push(tracked(&session, guard, |_| async move {
+                                inflight.push(tracked(&session, guard, |guard| async move {
                                     batch::finish(&s, Some(sent)).await;
+                                    drop(guard);
                                 }));
                             }
                             None => progress.done(seq),

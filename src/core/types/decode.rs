@@ -324,17 +324,23 @@ fn decode_by_kind(ty: &Type, raw: &[u8], opts: &TypeOptions, w: &mut Writer) -> 
                 w.str(&t);
                 return Ok(());
             }
-            match std::str::from_utf8(raw) {
-                Ok(s) => {
-                    w.u8(out::STR);
-                    w.str(s);
-                }
-                Err(_) => {
-                    w.u8(out::BYTES);
-                    w.bytes(raw);
-                }
-            }
+            write_text_or_bytes(raw, w);
             Ok(())
+        }
+    }
+}
+
+/// A value of a type without its own decoder: a string when it is UTF-8 (enums, citext and
+/// most text-like extension types), else a Buffer of its bytes.
+pub fn write_text_or_bytes(raw: &[u8], w: &mut Writer) {
+    match std::str::from_utf8(raw) {
+        Ok(s) => {
+            w.u8(out::STR);
+            w.str(s);
+        }
+        Err(_) => {
+            w.u8(out::BYTES);
+            w.bytes(raw);
         }
     }
 }

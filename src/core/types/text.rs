@@ -35,7 +35,7 @@ use tokio_postgres::types::{Kind, Type};
 
 use super::binary::numeric_binary;
 use super::datetime::US_PER_DAY;
-use super::decode::decode;
+use super::decode::{decode, write_text_or_bytes};
 use super::parse_datetime::{date_days, parse_time};
 use super::value::JsValue;
 use super::TypeOptions;
@@ -60,16 +60,7 @@ pub fn decode_text(ty: &Type, text: Option<&[u8]>, opts: &TypeOptions, w: &mut W
         Kind::Composite(fields) => write_record(ty, fields, utf8(ty, raw)?, opts, w),
         // Text-like, enums, unknown types: what decode writes for a UTF-8 binary form.
         _ => {
-            match std::str::from_utf8(raw) {
-                Ok(s) => {
-                    w.u8(out::STR);
-                    w.str(s);
-                }
-                Err(_) => {
-                    w.u8(out::BYTES);
-                    w.bytes(raw);
-                }
-            }
+            write_text_or_bytes(raw, w);
             Ok(())
         }
     }
