@@ -34,8 +34,11 @@ export declare class NativeClient {
    * (its answer settles it).
    */
   cancelRequest(id: number): number
-  /** Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists. */
-  submitChunk(sql: string, sets: Buffer, returning: boolean, id: number, inbox: Completions): void
+  /**
+   * Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists;
+   * `segment`: the batch ends with `submitEndSegment`, which a refused set makes roll back.
+   */
+  submitChunk(sql: string, sets: Buffer, returning: boolean, segment: boolean, id: number, inbox: Completions): void
   /**
    * Queues `count` statements of a pipeline as one request with a single Sync; statement
    * `i` is answered under `first_id + i`. `implicit`: the statements belong to a segment
@@ -43,10 +46,11 @@ export declare class NativeClient {
    */
   submitBatch(statements: Buffer, count: number, implicit: boolean, firstId: number, inbox: Completions): void
   /**
-   * Queues the end of a pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or a
-   * statement of the segment was refused before it was sent.
+   * Queues the end of a segment (a pipeline segment, or an executeMany batch): COMMIT (or
+   * RELEASE of `savepoint`), else ROLLBACK (to `savepoint`) when `rollback` is set or one
+   * of its statements or sets was refused before it was sent. Answers `[OK][u8 rolled back]`.
    */
-  submitEndSegment(rollback: boolean, id: number, inbox: Completions): void
+  submitEndSegment(rollback: boolean, savepoint: string | undefined | null, id: number, inbox: Completions): void
   /**
    * Queues a parameterless statement outside the statement cache (cursor FETCH);
    * `cancellable` as `submitCancellable`.

@@ -189,3 +189,28 @@ test('Pool.executeMany runs on one pooled connection and returns it clean', asyn
     await p.close()
   }
 })
+
+test('a value refused in a later chunk rolls back the chunks already run (no half-written batch)', () =>
+  withTable(async (c, t) => {
+    // 300 sets: the first chunk (64) runs before the chunk holding set 250 is checked.
+    const sets = Array.from({ length: 300 }, (_, i) => [i === 250 ? 1.5 : i])
+    const e = await c.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, sets).catch((x) => x)
+    assert.equal(e.code, 'ERR_INVALID_PARAMETER')
+    assert.equal(e.index, 250)
+    assert.equal(await count(c, t), 0)
+    assert.equal(c.transactionStatus, 'idle')
+    // Inside a transaction: back to the savepoint, the transaction stays usable.
+    await c.transaction(async (tx) => {
+      await tx.query(`INSERT INTO ${t} (v) VALUES (-1)`)
+      await assert.rejects(tx.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, sets), { code: 'ERR_INVALID_PARAMETER' })
+      assert.equal(await count(tx, t), 1)
+    })
+    assert.equal(await count(c, t), 1)
+    // Inside a pipeline segment: the segment is rolled back.
+    const err = await c.pipeline(async (p) => {
+      await p.query(`INSERT INTO ${t} (v) VALUES (-2)`)
+      await p.executeMany(`INSERT INTO ${t} (v) VALUES ($1)`, sets)
+    }).catch((x) => x)
+    assert.equal(err.code, 'ERR_INVALID_PARAMETER')
+    assert.equal(await count(c, t), 1)
+  }))

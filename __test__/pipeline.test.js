@@ -194,7 +194,8 @@ test('on the wire: the statements of one tick share one Sync; COMMIT follows the
         assert.equal(proxy.counts.Q, 1, 'COMMIT')
       },
     )
-    assert.ok(trips <= 3, `200 statements: ${trips.toFixed(2)} round trips`)
+    // BEGIN's preparation, the batch, COMMIT: 3 (an extra one would read 4; timer noise adds a little).
+    assert.ok(trips < 3.5, `200 statements: ${trips.toFixed(2)} round trips`)
   } finally {
     await proxy.close()
   }

@@ -129,16 +129,20 @@ const C = native.NativeClient.prototype
 C.query = function (sql, params, acc) {
   return request((id, box) => this.submitQuery(sql, params, id, box), acc)
 }
-C.executeChunk = function (sql, sets, returning) {
-  return request((id, box) => this.submitChunk(sql, sets, returning, id, box))
+/** `segment`: the batch ends with `endSegment`, which a set refused natively makes roll back. */
+C.executeChunk = function (sql, sets, returning, segment) {
+  return request((id, box) => this.submitChunk(sql, sets, returning, segment, id, box))
 }
 /** Statements of a pipeline (params.js `addStatement`) sent as one batch with one Sync. */
 C.batch = function (statements, count, accs, implicit) {
   return requestBatch(count, accs, (id, box) => this.submitBatch(statements, count, implicit, id, box))
 }
-/** COMMIT, or ROLLBACK when `rollback` is set or a statement of the segment was refused. */
-C.endSegment = function (rollback) {
-  return request((id, box) => this.submitEndSegment(rollback, id, box))
+/**
+ * COMMIT (or RELEASE of `savepoint`), else ROLLBACK (to `savepoint`) when `rollback` is set or
+ * a statement or set of the segment was refused before it was sent: `[OK][u8 rolled back]`.
+ */
+C.endSegment = function (rollback, savepoint) {
+  return request((id, box) => this.submitEndSegment(rollback, savepoint, id, box))
 }
 /** `simpleQuery`: a script over the simple protocol (`[OK][u32 n]` then n results). */
 C.script = function (sql) {

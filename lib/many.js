@@ -33,6 +33,9 @@ async function executeMany(native, sql, paramSets, options = {}) {
   const rowMode = options.rowMode
   // Inside pipeline() the segment's transaction is the batch's (bracket: false).
   const bracket = options.bracket !== false
+  // Whether a segment end follows the batch (its own, or the pipeline's implicit segment's):
+  // a set refused natively then makes that end roll back.
+  const segment = bracket || options.implicit === true
   const nested = native.transactionStatus !== 'idle'
   const begin = bracket ? native.simple(nested ? `SAVEPOINT ${SAVEPOINT}` : 'BEGIN') : null
   const results = returning ? [] : undefined
@@ -59,7 +62,7 @@ async function executeMany(native, sql, paramSets, options = {}) {
   const writer = new SetWriter()
   const flush = async () => {
     if (next === base) return
-    inflight.push({ base, promise: native.executeChunk(sql, writer.take(), returning) })
+    inflight.push({ base, promise: native.executeChunk(sql, writer.take(), returning, segment) })
     base = next
     chunkSets = Math.min(chunkSets * 4, CHUNK_SETS)
     while (inflight.length > MAX_INFLIGHT) await collect()
@@ -89,20 +92,26 @@ async function executeMany(native, sql, paramSets, options = {}) {
     if (firstError) throw firstError
     return returning ? { rowCount, results } : { rowCount }
   }
-  // COMMIT (or RELEASE) goes right behind the last chunk, before its results are known.
-  const end = firstError ? null : native.simple(nested ? `RELEASE SAVEPOINT ${SAVEPOINT}` : 'COMMIT')
+  // The end goes right behind the last chunk, before its results are known: COMMIT (RELEASE),
+  // which the native side turns into ROLLBACK (back to the savepoint) when a chunk refused one
+  // of its sets before sending it (the server cannot know), or when a set failed here.
+  const end = native.endSegment(firstError !== undefined, nested ? SAVEPOINT : undefined)
   while (inflight.length) await collect()
   const beginErr = responseError(await begin)
   firstError ??= beginErr
-  const endErr = end && responseError(await end)
+  const endBuf = await end
+  const endErr = responseError(endBuf)
   if (!firstError && !endErr) return returning ? { rowCount, results } : { rowCount }
   // No CancelRequest of this call may land on the clean-up.
   await options.quiesce?.()
-  // Undo: back to the savepoint and out of it (the outer transaction stays usable); or
-  // ROLLBACK when the server says the batch's transaction is still open (no COMMIT was sent,
-  // or it was cancelled: a COMMIT that ran ends even an aborted transaction).
-  const undo = nested ? `ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}` : 'ROLLBACK'
-  if (nested || native.transactionStatus !== 'idle') {
+  // What the end could not undo: a RELEASE refused because the batch failed on the server
+  // (which aborted the transaction) goes back to the savepoint; a transaction the server says is
+  // still open (its COMMIT was cancelled) is rolled back. A COMMIT that ran ends even an
+  // aborted transaction.
+  const rolledBack = endErr === undefined && endBuf[1] === 1
+  const open = nested ? endErr !== undefined : native.transactionStatus !== 'idle'
+  if (!rolledBack && open) {
+    const undo = nested ? `ROLLBACK TO SAVEPOINT ${SAVEPOINT}; RELEASE SAVEPOINT ${SAVEPOINT}` : 'ROLLBACK'
     const undoErr = responseError(await native.simple(undo))
     if (undoErr && firstError) firstError.cause ??= undoErr
   }

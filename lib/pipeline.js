@@ -177,7 +177,7 @@ class Pipeline {
       if (err !== undefined) this.#fail(seg, at, err)
       release()
     }
-    const run = this.#submit(() => executeMany(this.#native, sql, paramSets, { ...options, bracket: false, onSubmitted }))
+    const run = this.#submit(() => executeMany(this.#native, sql, paramSets, { ...options, bracket: false, implicit: seg.implicit, onSubmitted }))
     run.then(release, release)
     this.#hold(submitted)
     const p = seg.tail.then(() => run).then(

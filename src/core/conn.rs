@@ -226,11 +226,19 @@ impl Conn {
     }
 
     /// Queues one prepared statement executed once per parameter set (see `exec::execute_many`).
-    pub fn submit_many(&self, sql: String, sets: Params, returning: bool, reply: Reply) {
+    pub fn submit_many(
+        &self,
+        sql: String,
+        sets: Params,
+        returning: bool,
+        segment: bool,
+        reply: Reply,
+    ) {
         self.submit(Job::Many {
             sql,
             sets,
             returning,
+            segment,
             reply,
         })
     }
@@ -245,9 +253,13 @@ impl Conn {
         })
     }
 
-    /// Queues the end of a pipeline segment (COMMIT, or ROLLBACK; see `Job::EndSegment`).
-    pub fn submit_end_segment(&self, rollback: bool, reply: Reply) {
-        self.submit(Job::EndSegment { rollback, reply })
+    /// Queues the end of a segment (COMMIT or RELEASE, else ROLLBACK; see `Job::EndSegment`).
+    pub fn submit_end_segment(&self, rollback: bool, savepoint: Option<String>, reply: Reply) {
+        self.submit(Job::EndSegment {
+            rollback,
+            savepoint,
+            reply,
+        })
     }
 
     /// Queues a parameterless statement that stays out of the statement cache; with `id`,

@@ -3,6 +3,8 @@
 //! back through `response` (the one reader), so `command`, `rowCount` and the transaction
 //! status always come from the server's own messages.
 
+use std::sync::atomic::Ordering;
+
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::message::backend::DataRowBody;
@@ -171,7 +173,8 @@ pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
     Ok(rows.finish(&tag))
 }
 
-/// Runs `stmt` once per parameter set of `sets` (u32 count, then parameter lists).
+/// Runs `stmt` once per parameter set of `sets` (u32 count, then parameter lists). `segment`:
+/// the batch ends with an `EndSegment`, which a refused set makes roll back.
 ///
 /// Every set is converted first, so a set that does not fit is reported (with its index)
 /// before any execution of this batch is sent. Then the whole chunk goes out as one request:
@@ -186,6 +189,7 @@ pub async fn execute_many(
     stmt: &Statement,
     sets: &[u8],
     returning: bool,
+    segment: bool,
 ) -> Result<Vec<u8>> {
     let mut r = Reader::new(sets);
     let n = r.u32().map_err(Error::param)? as usize;
@@ -194,7 +198,13 @@ pub async fn execute_many(
         let values = read_list(&mut r).map_err(Error::param)?;
         match encode_params(stmt, &values) {
             Ok(p) => bind_execute(stmt, &p, &mut out)?,
-            Err(e) => return Ok(batch_error_buffer(i, &e)),
+            Err(e) => {
+                // The server cannot know: the segment's end must roll back (`EndSegment`).
+                if segment {
+                    session.segment_failed.store(true, Ordering::Relaxed);
+                }
+                return Ok(batch_error_buffer(i, &e));
+            }
         }
     }
     let mut response = Response::send(session, out)?;

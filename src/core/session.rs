@@ -57,9 +57,10 @@ pub struct Session {
     pub canceller: Canceller,
     pub cache: StatementCache,
     pub types: TypeOptions,
-    /// A statement of the current implicit pipeline segment was refused before it was sent,
-    /// which the server cannot know: the segment's end rolls back. Set by `batch`, read and
-    /// cleared by the segment's end (`Job::EndSegment`): the one owner of that decision.
+    /// A statement of the current segment (an implicit pipeline segment, or an executeMany
+    /// batch) was refused before it was sent, which the server cannot know: the segment's end
+    /// rolls back. Set by `batch` and `exec::execute_many`, read and cleared by the segment's
+    /// end (`Job::EndSegment`): the one owner of that decision.
     pub segment_failed: AtomicBool,
     /// Set when the connection must not be reused (see `Conn::mark_broken`).
     pub broken: AtomicBool,

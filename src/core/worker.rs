@@ -50,6 +50,8 @@ pub enum Job {
         sql: String,
         sets: Params,
         returning: bool,
+        /// Its batch ends with an `EndSegment`, which must know of a refused set.
+        segment: bool,
         reply: Reply,
     },
     /// Parameterless SQL over the simple protocol (transaction control).
@@ -76,9 +78,15 @@ pub enum Job {
         replies: Vec<Reply>,
         implicit: bool,
     },
-    /// The end of an implicit pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or
-    /// a statement of the segment was refused before it was sent (`Session::segment_failed`).
-    EndSegment { rollback: bool, reply: Reply },
+    /// The end of a segment (an implicit pipeline segment, or an executeMany batch): COMMIT (or
+    /// RELEASE of `savepoint`), or ROLLBACK (back to `savepoint`) when `rollback` is set or a
+    /// statement or parameter set of the segment was refused before it was sent
+    /// (`Session::segment_failed`). Answered `[OK][u8 rolled back]`.
+    EndSegment {
+        rollback: bool,
+        savepoint: Option<String>,
+        reply: Reply,
+    },
     /// Prepares (or finds in the cache) a statement, in queue order.
     Prepare {
         sql: String,
@@ -144,10 +152,11 @@ pub async fn submission_worker(
                         }
                         continue;
                     }
-                    Job::EndSegment { rollback, reply } => {
+                    Job::EndSegment { rollback, savepoint, reply } => {
+                        // Decided as it is sent: every job of the segment has been sent (and so
+                        // checked) by now.
                         let failed = session.segment_failed.swap(false, Ordering::Relaxed);
-                        let sql = if rollback || failed { "ROLLBACK" } else { "COMMIT" };
-                        Job::Simple { sql: sql.into(), reply }
+                        Job::EndSegment { rollback: rollback || failed, savepoint, reply }
                     }
                     job => job,
                 };
@@ -319,13 +328,16 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
             Job::Many {
                 sets,
                 returning,
+                segment,
                 reply,
                 ..
             },
             Some(stmt),
         ) => {
             let r = match stmt {
-                Ok(stmt) => exec::execute_many(s, &stmt, (*sets).as_ref(), returning).await,
+                Ok(stmt) => {
+                    exec::execute_many(s, &stmt, (*sets).as_ref(), returning, segment).await
+                }
                 Err(e) => Err(e),
             };
             s.note(&r);
@@ -368,6 +380,24 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
             s.note(&r);
             reply.send(r);
         }
+        (
+            Job::EndSegment {
+                rollback,
+                savepoint,
+                reply,
+            },
+            _,
+        ) => {
+            let sql = match (&savepoint, rollback) {
+                (None, false) => "COMMIT".to_string(),
+                (None, true) => "ROLLBACK".to_string(),
+                (Some(sp), false) => format!("RELEASE SAVEPOINT {sp}"),
+                (Some(sp), true) => format!("ROLLBACK TO SAVEPOINT {sp}; RELEASE SAVEPOINT {sp}"),
+            };
+            let r = script::simple(s, &sql).await;
+            s.note(&r);
+            reply.send(r.map(|_| vec![crate::core::wire::status::OK, rollback as u8]));
+        }
         (Job::Script { sql, reply }, _) => {
             let r = script::simple_query(s, &sql).await;
             s.note(&r);
@@ -380,6 +410,5 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
         (Job::Prepare { reply, .. }, None) => drop(reply),
         // Sent by the worker itself (see `batch`).
         (Job::Batch { replies, .. }, _) => drop(replies),
-        (Job::EndSegment { reply, .. }, _) => drop(reply),
     }
 }

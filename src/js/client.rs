@@ -174,18 +174,20 @@ impl NativeClient {
         }
     }
 
-    /// Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists.
+    /// Queues one chunk of an executeMany: `sets` holds a u32 count then parameter lists;
+    /// `segment`: the batch ends with `submitEndSegment`, which a refused set makes roll back.
     #[napi(js_name = "submitChunk")]
     pub fn execute_chunk(
         &self,
         sql: String,
         sets: Buffer,
         returning: bool,
+        segment: bool,
         id: u32,
         inbox: &Completions,
     ) {
         self.submit(inbox.reply(id), |c, r| {
-            c.submit_many(sql, Box::new(sets), returning, r)
+            c.submit_many(sql, Box::new(sets), returning, segment, r)
         })
     }
 
@@ -212,11 +214,20 @@ impl NativeClient {
         }
     }
 
-    /// Queues the end of a pipeline segment: COMMIT, or ROLLBACK when `rollback` is set or a
-    /// statement of the segment was refused before it was sent.
+    /// Queues the end of a segment (a pipeline segment, or an executeMany batch): COMMIT (or
+    /// RELEASE of `savepoint`), else ROLLBACK (to `savepoint`) when `rollback` is set or one
+    /// of its statements or sets was refused before it was sent. Answers `[OK][u8 rolled back]`.
     #[napi(js_name = "submitEndSegment")]
-    pub fn end_segment(&self, rollback: bool, id: u32, inbox: &Completions) {
-        self.submit(inbox.reply(id), |c, r| c.submit_end_segment(rollback, r))
+    pub fn end_segment(
+        &self,
+        rollback: bool,
+        savepoint: Option<String>,
+        id: u32,
+        inbox: &Completions,
+    ) {
+        self.submit(inbox.reply(id), |c, r| {
+            c.submit_end_segment(rollback, savepoint, r)
+        })
     }
 
     /// Queues a parameterless statement outside the statement cache (cursor FETCH);
