@@ -262,3 +262,16 @@ test('copyOut starts through the one response reader: a refused COPY or a non-CO
     await c.close()
   }
 })
+
+test('a query made on the client while its copyIn is open waits for the COPY to end instead of landing in it', () =>
+  withTable(async (c, t) => {
+    const w = await c.copyIn(`COPY ${t} FROM STDIN (FORMAT csv)`)
+    const during = c.query('SELECT 42 AS v') // sent only once the COPY has ended
+    await new Promise((r) => w.write('1,one\n', r))
+    await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => w.end('2,two\n', r))
+    await w.done
+    assert.equal(w.rowCount, 2)
+    assert.equal((await during).rows[0].v, 42)
+    assert.deepEqual((await rows(c, t)).map((r) => ({ ...r })), [{ a: 1, b: 'one' }, { a: 2, b: 'two' }])
+  }))

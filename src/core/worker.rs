@@ -174,11 +174,12 @@ pub async fn submission_worker(
                     progress.done(seq);
                     continue;
                 }
-                // Jobs that take the connection for themselves until their answer (or their
-                // COPY) has started: a script (a COPY FROM STDIN in it is ended with CopyFail,
-                // which is only safe with nothing sent behind it) and COPY (started by
-                // tokio-postgres, whose futures say nothing about when they write).
-                let alone = matches!(job, Job::CopyIn { .. } | Job::CopyOut { .. } | Job::Script { .. });
+                // Jobs that take the connection for themselves: a script until it is answered (a
+                // COPY FROM STDIN in it is ended with CopyFail, which is only safe with nothing
+                // sent behind it), a COPY until it ends (started by tokio-postgres, whose
+                // futures say nothing about when they write).
+                let copy = matches!(job, Job::CopyIn { .. } | Job::CopyOut { .. });
+                let alone = copy || matches!(job, Job::Script { .. });
                 let s = session.clone();
                 let guard = Sent::new(&progress, seq, cancel.clone());
                 let mut fut = tracked(&session, guard, move |guard| run(s, stmt, job, guard));
@@ -186,6 +187,13 @@ pub async fn submission_worker(
                     alongside(&mut inflight, fut).await;
                 } else if poll!(&mut fut).is_pending() {
                     inflight.push(fut);
+                }
+                if copy {
+                    // A running COPY owns the connection: the server would take anything sent
+                    // behind a COPY FROM STDIN as its data, and a CancelRequest meant for the
+                    // COPY must not find another statement running. Nothing goes out until it
+                    // ends (its handle holds the job's place in flight until then).
+                    alongside(&mut inflight, progress.wait_through(seq, || session.broken.load(Ordering::Relaxed))).await;
                 }
                 if let Some(cancel) = cancel {
                     alongside(&mut inflight, barrier(&session, &cancel)).await;
