@@ -82,16 +82,18 @@ test('bad data fails the pipeline with the server error and writes nothing', () 
     await assert.rejects(c.copyIn(42), { code: 'ERR_INVALID_ARGUMENT' })
   }))
 
-test('a COPY FROM STDIN that cannot start reports the error; a pool replaces that connection', async () => {
-  // tokio-postgres closes the connection when a COPY FROM STDIN fails before it starts (it
-  // sends a second Sync): the error is reported, the connection is not reused.
+test('a COPY FROM STDIN that cannot start reports the error and leaves the connection usable', async () => {
   const p = pool({ max: 1 })
   try {
     const c = await p.connect()
+    const pid = c.processId
     await assert.rejects(c.copyIn(`COPY nowhere_${process.pid} FROM STDIN`), { code: '42P01' })
+    await assert.rejects(c.copyIn('SELECT 1'), { code: 'ERR_INVALID_ARGUMENT' })
+    assert.equal((await c.query('SELECT 1 AS ok')).rows[0].ok, 1)
+    assert.equal(c.transactionStatus, 'idle')
     c.release()
-    const r = await p.query('SELECT pg_backend_pid() AS pid')
-    assert.equal(typeof r.rows[0].pid, 'number')
+    // The same connection is handed out again: nothing about it was broken.
+    assert.equal((await p.query('SELECT pg_backend_pid() AS pid')).rows[0].pid, pid)
     await assert.rejects(p.copyIn(`COPY nowhere_${process.pid} FROM STDIN`), { code: '42P01' })
     assert.equal((await p.query('SELECT 1 AS ok')).rows[0].ok, 1)
   } finally {

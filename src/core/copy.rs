@@ -2,18 +2,17 @@
 //! `COPY ... TO STDOUT`. Both are started through the connection's submission queue, so they
 //! run in call order with everything else on the connection.
 
-use std::pin::Pin;
-
 use bytes::{Bytes, BytesMut};
-use futures_util::{FutureExt, SinkExt};
+use futures_util::FutureExt;
+use postgres_protocol::message::frontend;
 use tokio::sync::Mutex;
-use tokio_postgres::{CopyInSink, Statement};
+use tokio_postgres::{RawCopyIn, Statement};
 
 use crate::core::cancel::Canceller;
 use crate::core::exec::bind_execute;
 use crate::core::progress::Sent;
 use crate::core::reply::gone;
-use crate::core::response::{Event, Response};
+use crate::core::response::{tag_rows, Event, Response};
 use crate::core::session::Session;
 
 use crate::core::error::{Code, Error, Result};
@@ -26,39 +25,90 @@ fn ended() -> Error {
     Error::driver(Code::CopyEnded, "the COPY has already ended")
 }
 
-/// An open `COPY ... FROM STDIN`. It stays in flight on its connection (`Sent`) until it is
-/// finished or aborted.
+/// An open `COPY ... FROM STDIN`: its data goes out through the request that started it, and
+/// its answer (the start, the final tag, an error) is read by the one response reader. It stays
+/// in flight on its connection (`Sent`) until it is finished or aborted.
 pub struct CopyIn {
-    sink: Mutex<Option<OpenSink>>,
+    open: Mutex<Option<OpenCopyIn>>,
 }
 
-/// The sink of a running `COPY ... FROM STDIN`, and its place in flight.
-type OpenSink = (Pin<Box<CopyInSink<Bytes>>>, Sent);
+struct OpenCopyIn {
+    copy: RawCopyIn,
+    response: Response,
+    _sent: Sent,
+}
 
 impl CopyIn {
-    pub fn new(sink: CopyInSink<Bytes>, sent: Sent) -> Self {
-        CopyIn {
-            sink: Mutex::new(Some((Box::pin(sink), sent))),
-        }
+    /// Executes `stmt` (a `COPY ... FROM STDIN`) and waits for the server to ask for data.
+    pub async fn start(session: &Session, stmt: &Statement, sent: Sent) -> Result<CopyIn> {
+        let mut out = BytesMut::with_capacity(32);
+        bind_execute(stmt, &[], &mut out)?;
+        // Without a Sync the server keeps the answer of a statement that is not a COPY in its
+        // output buffer: Flush sends it (a COPY ignores it).
+        frontend::flush(&mut out);
+        let (copy, mut response) = Response::send_copy_in(session, out)?;
+        let refused = loop {
+            match response.next().await? {
+                Some((_, Event::CopyIn)) => {
+                    return Ok(CopyIn {
+                        open: Mutex::new(Some(OpenCopyIn {
+                            copy,
+                            response,
+                            _sent: sent,
+                        })),
+                    })
+                }
+                Some((_, Event::Failed(e))) => break e,
+                Some((_, Event::Done(_) | Event::CopyOut)) => {
+                    break Error::driver(
+                        Code::InvalidArgument,
+                        "copyIn needs a COPY ... FROM STDIN statement",
+                    )
+                }
+                Some(_) => {}
+                None => return Err(gone()),
+            }
+        };
+        // The server waits for a Sync: dropping the COPY sends it (after a CopyFail, which
+        // the server ignores outside a COPY). The connection stays usable.
+        drop(copy);
+        drain(&mut response).await;
+        Err(refused)
     }
 
     /// Sends data; resolves once the connection has taken it (backpressure).
     pub async fn write(&self, data: Bytes) -> Result<()> {
-        let mut g = self.sink.lock().await;
-        let (sink, _) = g.as_mut().ok_or_else(ended)?;
-        sink.as_mut().send(data).await.map_err(Into::into)
+        let mut g = self.open.lock().await;
+        let open = g.as_mut().ok_or_else(ended)?;
+        open.copy.send(data).await.map_err(Into::into)
     }
 
-    /// Ends the COPY; returns the number of rows copied.
+    /// Ends the COPY; returns the number of rows copied (from the server's `COPY n` tag).
     pub async fn finish(&self) -> Result<u64> {
-        let (mut sink, _sent) = self.sink.lock().await.take().ok_or_else(ended)?;
-        sink.as_mut().finish().await.map_err(Into::into)
+        let OpenCopyIn {
+            copy, mut response, ..
+        } = self.open.lock().await.take().ok_or_else(ended)?;
+        copy.finish().await?;
+        let mut outcome = None;
+        while let Some((_, event)) = response.next().await? {
+            match event {
+                Event::Done(tag) => outcome = Some(Ok(tag_rows(&tag).unwrap_or(0))),
+                Event::Failed(e) => outcome = Some(Err(e)),
+                _ => {}
+            }
+        }
+        outcome.unwrap_or_else(|| Err(gone()))
     }
 
-    /// Aborts the COPY: dropping an unfinished sink sends CopyFail, the server rolls the COPY
-    /// back and the connection stays usable.
+    /// Aborts the COPY (CopyFail): the server rolls it back and the connection stays usable.
     pub async fn abort(&self) {
-        drop(self.sink.lock().await.take());
+        if let Some(OpenCopyIn {
+            copy, mut response, ..
+        }) = self.open.lock().await.take()
+        {
+            drop(copy);
+            drain(&mut response).await;
+        }
     }
 }
 

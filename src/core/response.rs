@@ -17,7 +17,7 @@
 use bytes::{Bytes, BytesMut};
 use postgres_protocol::message::backend::{DataRowBody, Message, RowDescriptionBody};
 use postgres_protocol::message::frontend;
-use tokio_postgres::RawResponses;
+use tokio_postgres::{RawCopyIn, RawResponses};
 
 use crate::core::error::{Code, Error, Result};
 use crate::core::reply::gone;
@@ -104,6 +104,20 @@ impl Response {
             raw,
             tracker: Tracker::default(),
         })
+    }
+
+    /// Queues `messages` (Bind and Execute of a `COPY ... FROM STDIN`, no Sync) as a request
+    /// whose data, and its end (CopyDone or CopyFail, then Sync), go through the returned
+    /// `RawCopyIn`.
+    pub fn send_copy_in(session: &Session, messages: BytesMut) -> Result<(RawCopyIn, Response)> {
+        let (copy, raw) = session.client.send_raw_copy_in(messages.freeze())?;
+        Ok((
+            copy,
+            Response {
+                raw,
+                tracker: Tracker::default(),
+            },
+        ))
     }
 
     /// Queues `sql` as a simple-protocol Query (which ends itself: no Sync).

@@ -353,17 +353,8 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
         }
         (Job::CopyIn { reply, .. }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => match s.client.copy_in::<_, bytes::Bytes>(&stmt).await {
-                    // The COPY stays in flight until it ends.
-                    Ok(sink) => Ok(CopyIn::new(sink, sent)),
-                    Err(e) => {
-                        // tokio-postgres follows a COPY FROM STDIN that the server refused to
-                        // start with a second Sync and then drops the connection on the extra
-                        // ReadyForQuery: never hand this connection out again.
-                        s.broken.store(true, Ordering::Relaxed);
-                        Err(e.into())
-                    }
-                },
+                // The COPY stays in flight until it ends.
+                Ok(stmt) => CopyIn::start(s, &stmt, sent).await,
                 Err(e) => Err(e),
             };
             let _ = reply.send(r);

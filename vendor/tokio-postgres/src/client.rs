@@ -251,6 +251,18 @@ impl Client {
         Ok(RawResponses(responses))
     }
 
+    /// ferropg patch: starts a `COPY ... FROM STDIN` from pre-encoded Bind and Execute messages
+    /// (no Sync): the data goes through the returned `RawCopyIn` (which ends the request with
+    /// CopyDone or CopyFail, then Sync), and the backend messages come through the returned
+    /// stream up to the request's `ReadyForQuery`. The request is queued before this returns.
+    pub fn send_raw_copy_in(
+        &self,
+        start: bytes::Bytes,
+    ) -> Result<(crate::copy_in::RawCopyIn, RawResponses), Error> {
+        let (copy, responses) = crate::copy_in::start_raw(&self.inner, start)?;
+        Ok((copy, RawResponses(responses)))
+    }
+
     pub(crate) fn inner(&self) -> &Arc<InnerClient> {
         &self.inner
     }

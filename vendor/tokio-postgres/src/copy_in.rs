@@ -223,3 +223,45 @@ where
         _p2: PhantomData,
     })
 }
+
+/// ferropg patch: a `COPY ... FROM STDIN` whose messages the caller writes and whose answer the
+/// caller reads itself (see `Client::send_raw_copy_in`). Dropped before `finish`, it aborts the
+/// COPY (CopyFail, then Sync).
+pub struct RawCopyIn {
+    sender: mpsc::Sender<CopyInMessage>,
+}
+
+impl RawCopyIn {
+    /// Sends one CopyData message; waits while the connection has not taken the previous one.
+    pub async fn send(&mut self, data: bytes::Bytes) -> Result<(), Error> {
+        let data: Box<dyn Buf + Send> = Box::new(data);
+        let data = CopyData::new(data).map_err(Error::encode)?;
+        self.sender
+            .send(CopyInMessage::Message(FrontendMessage::CopyData(data)))
+            .await
+            .map_err(|_| Error::closed())
+    }
+
+    /// Ends the COPY (CopyDone, then Sync).
+    pub async fn finish(mut self) -> Result<(), Error> {
+        self.sender
+            .send(CopyInMessage::Done)
+            .await
+            .map_err(|_| Error::closed())
+    }
+}
+
+/// ferropg patch: queues `start` (Bind and Execute of a COPY FROM STDIN, without Sync) as a
+/// request that goes on with the data sent through the returned `RawCopyIn`.
+pub(crate) fn start_raw(
+    client: &InnerClient,
+    start: bytes::Bytes,
+) -> Result<(RawCopyIn, Responses), Error> {
+    let (mut sender, receiver) = mpsc::channel(1);
+    let responses = client.send(RequestMessages::CopyIn(CopyInReceiver::new(receiver)))?;
+    // A new channel has room for one message per sender: this cannot wait.
+    sender
+        .try_send(CopyInMessage::Message(FrontendMessage::Raw(start)))
+        .map_err(|_| Error::closed())?;
+    Ok((RawCopyIn { sender }, responses))
+}

@@ -128,7 +128,7 @@ pub use crate::cancel_token::CancelToken;
 pub use crate::client::{Client, RawResponses};
 pub use crate::config::Config;
 pub use crate::connection::Connection;
-pub use crate::copy_in::CopyInSink;
+pub use crate::copy_in::{CopyInSink, RawCopyIn};
 pub use crate::copy_out::CopyOutStream;
 use crate::error::DbError;
 pub use crate::error::Error;
