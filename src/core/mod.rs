@@ -7,7 +7,7 @@ pub mod config;
 pub mod conn;
 pub mod connstring;
 #[cfg(test)]
-mod connstring_tests;
+mod connstring_test;
 pub mod copy;
 pub mod copy_from;
 pub mod driver;
