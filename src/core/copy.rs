@@ -3,7 +3,6 @@
 //! run in call order with everything else on the connection.
 
 use bytes::{Bytes, BytesMut};
-use futures_util::FutureExt;
 use postgres_protocol::message::frontend;
 use tokio::sync::Mutex;
 use tokio_postgres::{RawCopyIn, Statement};
@@ -166,7 +165,7 @@ impl CopyOut {
             let step = if out.is_empty() {
                 response.next().await
             } else {
-                match response.next().now_or_never() {
+                match response.next_ready() {
                     Some(step) => step,
                     None => break,
                 }

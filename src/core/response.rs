@@ -14,6 +14,8 @@
 //! [`Tracker`] holds no I/O and is tested from byte fixtures; [`Response`] feeds it the
 //! messages of one request.
 
+use std::task::{Context, Poll};
+
 use bytes::{Bytes, BytesMut};
 use postgres_protocol::message::backend::{DataRowBody, Message, RowDescriptionBody};
 use postgres_protocol::message::frontend;
@@ -134,13 +136,33 @@ impl Response {
     /// The next event, or None once the request is over. `Err` when the connection was lost
     /// before its end (every statement not answered yet then failed with it).
     pub async fn next(&mut self) -> Result<Option<(usize, Event)>> {
+        std::future::poll_fn(|cx| self.poll_next(cx)).await
+    }
+
+    /// [`Response::next`] as a poll: readers of many small messages (COPY data) poll it
+    /// directly instead of building a future per message.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<(usize, Event)>>> {
         while !self.tracker.ready {
-            let message = self.raw.next().await.map_err(|_| gone())?;
+            let message = match self.raw.poll_next(cx) {
+                Poll::Ready(Ok(m)) => m,
+                Poll::Ready(Err(_)) => return Poll::Ready(Err(gone())),
+                Poll::Pending => return Poll::Pending,
+            };
             if let Some(step) = self.tracker.step(message)? {
-                return Ok(Some(step));
+                return Poll::Ready(Ok(Some(step)));
             }
         }
-        Ok(None)
+        Poll::Ready(Ok(None))
+    }
+
+    /// The next event if it has already arrived (None: nothing yet).
+    pub fn next_ready(&mut self) -> Option<Result<Option<(usize, Event)>>> {
+        match self.poll_next(&mut Context::from_waker(
+            futures_util::task::noop_waker_ref(),
+        )) {
+            Poll::Ready(r) => Some(r),
+            Poll::Pending => None,
+        }
     }
 }
 

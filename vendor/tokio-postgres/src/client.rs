@@ -52,6 +52,11 @@ impl RawResponses {
     pub async fn next(&mut self) -> Result<Message, Error> {
         future::poll_fn(|cx| self.0.poll_next_raw(cx)).await
     }
+
+    /// `next` as a poll (for readers that poll without building a future per message).
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Message, Error>> {
+        self.0.poll_next_raw(cx)
+    }
 }
 
 impl Responses {
