@@ -161,16 +161,26 @@ impl CopyOut {
         let mut out = Vec::new();
         let mut finished = false;
         loop {
-            // The first message is waited for; the ones already here come along.
-            let step = if out.is_empty() {
-                response.next().await
-            } else {
-                match response.next_ready() {
-                    Some(step) => step,
-                    None => break,
+            // The data already here comes along without waiting (and without an event each).
+            if !out.is_empty() {
+                match response.copy_data_ready() {
+                    Ok(Some(data)) => {
+                        out.extend_from_slice(&data);
+                        if out.len() >= max {
+                            break;
+                        }
+                        continue;
+                    }
+                    // Nothing more yet: hand over what is here.
+                    Ok(None) if !response.has_pending() => break,
+                    Ok(None) => {}
+                    Err(e) => {
+                        *g = None;
+                        return Err(e);
+                    }
                 }
-            };
-            match step {
+            }
+            match response.next().await {
                 Ok(Some((_, Event::CopyData(data)))) => {
                     if out.is_empty() {
                         out.reserve(data.len().max(max.min(1 << 16)));

@@ -94,6 +94,8 @@ impl Tracker {
 pub struct Response {
     raw: RawResponses,
     tracker: Tracker,
+    /// An event read by [`Response::poll_copy_data`] that was not COPY data.
+    pending: Option<(usize, Event)>,
 }
 
 impl Response {
@@ -105,6 +107,7 @@ impl Response {
         Ok(Response {
             raw,
             tracker: Tracker::default(),
+            pending: None,
         })
     }
 
@@ -118,6 +121,7 @@ impl Response {
             Response {
                 raw,
                 tracker: Tracker::default(),
+                pending: None,
             },
         ))
     }
@@ -130,6 +134,7 @@ impl Response {
         Ok(Response {
             raw,
             tracker: Tracker::default(),
+            pending: None,
         })
     }
 
@@ -142,6 +147,9 @@ impl Response {
     /// [`Response::next`] as a poll: readers of many small messages (COPY data) poll it
     /// directly instead of building a future per message.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<(usize, Event)>>> {
+        if let Some(step) = self.pending.take() {
+            return Poll::Ready(Ok(Some(step)));
+        }
         while !self.tracker.ready {
             let message = match self.raw.poll_next(cx) {
                 Poll::Ready(Ok(m)) => m,
@@ -155,14 +163,29 @@ impl Response {
         Poll::Ready(Ok(None))
     }
 
-    /// The next event if it has already arrived (None: nothing yet).
-    pub fn next_ready(&mut self) -> Option<Result<Option<(usize, Event)>>> {
-        match self.poll_next(&mut Context::from_waker(
-            futures_util::task::noop_waker_ref(),
-        )) {
-            Poll::Ready(r) => Some(r),
-            Poll::Pending => None,
+    /// COPY data that has already arrived, without waiting: `Some(data)`, or None when nothing
+    /// has arrived or the next message is not COPY data (then [`Response::next`] returns it).
+    /// The hot loop of `copyOut`: a CopyData message becomes its bytes and nothing more.
+    pub fn copy_data_ready(&mut self) -> Result<Option<Bytes>> {
+        if self.pending.is_some() || self.tracker.ready {
+            return Ok(None);
         }
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        let message = match self.raw.poll_next(&mut cx) {
+            Poll::Ready(Ok(m)) => m,
+            Poll::Ready(Err(_)) => return Err(gone()),
+            Poll::Pending => return Ok(None),
+        };
+        if let Message::CopyData(body) = message {
+            return Ok(Some(body.into_bytes()));
+        }
+        self.pending = self.tracker.step(message)?;
+        Ok(None)
+    }
+
+    /// Whether [`Response::copy_data_ready`] stopped at a message that is not COPY data.
+    pub fn has_pending(&self) -> bool {
+        self.pending.is_some()
     }
 }
 
