@@ -13,6 +13,7 @@ pub mod numeric;
 pub mod other;
 pub mod parse_datetime;
 pub mod text;
+mod text_scalar;
 pub mod value;
 
 /// How int8 columns reach JS.
