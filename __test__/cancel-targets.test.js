@@ -151,7 +151,7 @@ test('a cancelled statement whose server never answers settles after a grace per
     assert.equal(e.code, 'ERR_CONNECTION_CLOSED')
     assert.match(e.message, /outcome is unknown/)
     assert.equal(e.reason?.code, 'ERR_QUERY_TIMEOUT')
-    assert.ok(waited >= 2000 && waited < 6000, `settled after ${waited} ms`)
+    assert.ok(waited >= 5000 && waited < 9000, `settled after ${waited} ms`)
     // Nothing more is sent to a server that does not answer.
     await assert.rejects(c.query('SELECT 2'), { code: 'ERR_CONNECTION_CLOSED' })
   } finally {

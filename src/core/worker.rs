@@ -243,43 +243,57 @@ where
     }
 }
 
-/// How long a cancelled statement may take to answer once its CancelRequest goes out; past it
-/// the server is taken for unresponsive and the connection is given up (the call then settles
-/// with ERR_CONNECTION_CLOSED: the statement's outcome is unknown).
-const CANCEL_GRACE: Duration = Duration::from_secs(2);
+/// How long a cancelled statement may take to answer once its first CancelRequest goes out;
+/// past it the server is taken for unresponsive and the connection is given up (the call then
+/// settles with ERR_CONNECTION_CLOSED: the statement's outcome is unknown).
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+/// A CancelRequest that reaches the backend between two statements is ignored (the one before
+/// has answered, this one has not started): it is repeated this often while the statement runs.
+const CANCEL_REPEAT: Duration = Duration::from_millis(500);
 
 /// Holds the queue behind a cancellable job until it is answered; sends its CancelRequest
-/// when its caller asks and it is the one running (every request before it answered).
+/// when its caller asks and it is the one running (every request before it answered), and
+/// repeats it until the statement ends. Nothing is sent behind it meanwhile, so a repeat can
+/// only reach this statement or an idle backend.
 async fn barrier(session: &Session, cancel: &CancelHandle) {
     let mut give_up: Option<Instant> = None;
+    let mut next_cancel: Option<Instant> = None;
     loop {
         let progressed = session.progress.changed();
         let changed = cancel.changed();
         if cancel.is_done() {
             return;
         }
-        if give_up.is_none() && cancel.wanted() && session.progress.inflight() == 1 {
-            let until = Instant::now() + CANCEL_GRACE;
-            give_up = Some(until);
+        let now = Instant::now();
+        let running = cancel.wanted() && session.progress.inflight() == 1;
+        if running && !cancel.is_abandoned() && next_cancel.is_none_or(|t| now >= t) {
+            let until = *give_up.get_or_insert(now + CANCEL_GRACE);
+            next_cancel = Some(now + CANCEL_REPEAT);
             // A failed CancelRequest leaves the statement to finish on its own, within the grace.
             let _ = tokio::time::timeout_at(until, session.canceller.cancel()).await;
             continue;
         }
-        let waiting = give_up.filter(|_| !cancel.is_abandoned());
-        let expired = async {
-            match waiting {
-                Some(until) => tokio::time::sleep_until(until).await,
+        let wake = match (give_up, next_cancel) {
+            (Some(g), Some(n)) if !cancel.is_abandoned() => Some((g.min(n), g)),
+            _ => None,
+        };
+        let timer = async {
+            match wake {
+                Some((at, _)) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             () = progressed => {}
             () = changed => {}
-            () = expired => {
-                // No answer: nothing more goes to this server on this connection. The job,
-                // dropped, answers at its next poll (driven beside this barrier).
-                session.broken.store(true, Ordering::Relaxed);
-                cancel.abandon();
+            () = timer => {
+                if wake.is_some_and(|(_, g)| Instant::now() >= g) {
+                    // No answer: nothing more goes to this server on this connection. The job,
+                    // dropped, answers at its next poll (driven beside this barrier).
+                    session.broken.store(true, Ordering::Relaxed);
+                    cancel.abandon();
+                }
             }
         }
     }
