@@ -6,9 +6,14 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { connect, pool, unique } = require('./helpers')
 
+// A discarded connection's backend leaves pg_stat_activity once the server has seen the socket
+// close, which may take a moment on a loaded machine: wait up to 3 s for it.
 async function idleInTransaction(admin, app) {
-  const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'", [app])
-  return rows[0].n
+  for (let i = 0; ; i++) {
+    const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'", [app])
+    if (rows[0].n === 0 || i === 30) return rows[0].n
+    await new Promise((r) => setTimeout(r, 100))
+  }
 }
 
 test('client.transactionStatus is what the server said in its last ReadyForQuery', async () => {
