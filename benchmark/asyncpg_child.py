@@ -1,4 +1,4 @@
-"""asyncpg for one workload of the suite (benchmark/suite.mjs); prints {ms, rssMiB, check}.
+"""asyncpg for one workload of the suite (benchmark/suite.mjs); prints {ms, cpuMs, rssMiB, check}.
 
 Restates the constants of benchmark/workloads.mjs; the suite checks the checksum printed here
 against the one it computes, so a drift fails the run instead of flattering it.
@@ -27,7 +27,9 @@ async def main(w):
     import asyncpg
     c = json.loads(os.environ["BENCH_CONN"])
     kw = dict(host=c["host"], port=c["port"], user=c["user"], password=c["password"], database=c["database"])
-    con = await (asyncpg.create_pool(min_size=W2_POOL, max_size=W2_POOL, **kw) if w == "W2" else asyncpg.connect(**kw))
+    # W1 and W2 through a pool (pool.fetchval acquires and releases per call), as a service runs them.
+    size = {"W1": 1, "W2": W2_POOL}.get(w)
+    con = await (asyncpg.create_pool(min_size=size, max_size=size, **kw) if size else asyncpg.connect(**kw))
     if w == "W4":
         await con.execute("DROP TABLE IF EXISTS bench_w4")
         await con.execute("CREATE TABLE bench_w4 (id int4, name text, score float8, created timestamptz, payload jsonb)")
@@ -82,16 +84,18 @@ async def main(w):
             return n
 
     base_rss = rss()
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     check = await run()
     ms = (time.perf_counter() - t0) * 1000
+    cpu_ms = (time.process_time() - cpu0) * 1000
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if w == "W4":
         check = await con.fetchval(W4_CHECK)
     if w == "W5" and await con.fetchval("SELECT count(*) FROM bench_w5") != W5_N:
         check = -1
     await con.close()
-    print(json.dumps({"ms": ms, "rssMiB": max(0, peak - base_rss) / 2**20, "check": check}))
+    print(json.dumps({"ms": ms, "cpuMs": cpu_ms, "rssMiB": max(0, peak - base_rss) / 2**20, "check": check}))
 
 
 asyncio.run(main(sys.argv[1]))

@@ -1,5 +1,5 @@
 // One driver x one workload in this process (run under Node, or under Bun for driver `bun`).
-// Prints one JSON line: { ms, rssMiB, check }. Set-up (connect, create tables, warm-up, build the
+// Prints one JSON line: { ms, cpuMs, rssMiB, check }. Set-up (connect, create tables, warm-up, build the
 // input rows) is untimed; the timed part is exactly the workload.
 //   node benchmark/child.mjs <driver> <W1..W6>     (BENCH_CONN: JSON connection settings)
 //   node benchmark/child.mjs --list                 (which workloads each driver implements)
@@ -42,43 +42,38 @@ async function callers(n, count, one) {
   return sum
 }
 const w2Term = (a, b) => Number(a) + b.length
+/** ferropg's settings: the defaults, except BENCH_FERROPG_TRANSPORT (to measure one transport against the other). */
+const ferroConfig = () => ({
+  host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database,
+  ...(process.env.BENCH_FERROPG_TRANSPORT ? { transport: process.env.BENCH_FERROPG_TRANSPORT } : {}),
+})
 
 // ---- drivers: each workload returns { run, check? }: run() is timed and returns the checksum
 // (or check() does, untimed, when it must be read from the server afterwards) ------------------
 const drivers = {
+  // What a service runs: a Pool with default settings, every workload through the pool's own
+  // methods (W1 with max 1, as a serial caller needs; W2 with max 8).
   ferropg: {
     async open(opts = {}) {
-      const { Client, Pool } = await import('../index.mjs')
-      const cfg = { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database }
-      // BENCH_FERROPG_TRANSPORT overrides every workload's transport (for measuring both).
-      const transport = process.env.BENCH_FERROPG_TRANSPORT || opts.transport
-      return opts.pool ? new Pool({ ...cfg, max: opts.pool, transport }) : Client.connect({ ...cfg, transport })
+      const { Pool } = await import('../index.mjs')
+      return new Pool({ ...ferroConfig(), ...(opts.pool ? { max: opts.pool } : {}) })
     },
-    async W1(c) {
-      return async () => {
-        let s = 0
-        for (let i = 0; i < W.W1_N; i++) s += (await c.query(W.W1_SQL, [i])).rows[0].x
-        return s
-      }
-    },
+    W1: { opts: { pool: 1 }, fn: (c) => async () => {
+      let s = 0
+      for (let i = 0; i < W.W1_N; i++) s += (await c.query(W.W1_SQL, [i])).rows[0].x
+      return s
+    } },
     W2: (p) => async () => callers(W.W2_N, W.W2_CALLERS, async (i) => {
       const r = (await p.query(W.W2_SQL, [i, 't' + i])).rows[0]
       return w2Term(r.a, r.b)
     }),
-    // Bulk work runs best on the runtime thread, beside JS (README: "Choosing a transport").
-    W3: {
-      opts: { transport: 'runtime' },
-      async fn(c) {
-        await c.query(W.W3_SQL)
-        return async () => w3Sum((await c.query(W.W3_SQL)).rows)
-      },
+    async W3(c) {
+      await c.query(W.W3_SQL)
+      return async () => w3Sum((await c.query(W.W3_SQL)).rows)
     },
-    W4: {
-      opts: { transport: 'runtime' },
-      fn: (c) => {
-        const rows = w4Rows()
-        return async () => { await c.copyFrom(W.W4_TABLE, rows) }
-      },
+    W4: (c) => {
+      const rows = w4Rows()
+      return async () => { await c.copyFrom(W.W4_TABLE, rows) }
     },
     W5: (c) => {
       const sets = w5Sets()
@@ -97,15 +92,17 @@ const drivers = {
       const { default: pg } = await import('pg')
       const cfg = { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database }
       if (opts.pool) return new pg.Pool({ ...cfg, max: opts.pool })
+      if (opts.pooled) return new pg.Pool({ ...cfg, max: 1 })
       const c = new pg.Client({ ...cfg, ...(opts.pipeline ? { pipeline: true } : {}) })
       await c.connect()
       return c
     },
-    W1: (c) => async () => {
+    // Through pg.Pool (max 1) and pool.query, as a service calls it.
+    W1: { opts: { pooled: true }, fn: (c) => async () => {
       let s = 0
       for (let i = 0; i < W.W1_N; i++) s += (await c.query({ name: 'w1', text: W.W1_SQL, values: [i] })).rows[0].x
       return s
-    },
+    } },
     W2: (p) => async () => callers(W.W2_N, W.W2_CALLERS, async (i) => {
       const r = (await p.query({ name: 'w2', text: W.W2_SQL, values: [i, 't' + i] })).rows[0]
       return w2Term(r.a, r.b)
@@ -275,6 +272,16 @@ drivers['ferropg pipeline()'] = {
   q: drivers.ferropg.q,
   close: drivers.ferropg.close,
 }
+// The same W1 on a single Client (Client.connect with default settings), shown beside the Pool.
+drivers['ferropg Client'] = {
+  async open() {
+    const { Client } = await import('../index.mjs')
+    return Client.connect(ferroConfig())
+  },
+  W1: drivers.ferropg.W1.fn,
+  q: drivers.ferropg.q,
+  close: drivers.ferropg.close,
+}
 
 const WORKLOADS = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6']
 if (process.argv[2] === '--list') {
@@ -298,9 +305,11 @@ globalThis.gc?.()
 const base = process.memoryUsage().rss
 let peak = base
 const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5)
+const cpu0 = process.cpuUsage()
 const t0 = performance.now()
 let check = await run()
 const ms = performance.now() - t0
+const cpu = process.cpuUsage(cpu0)
 clearInterval(timer)
 peak = Math.max(peak, process.memoryUsage().rss)
 if (w === 'W4') check = Number((await d.q(handle, W.W4_CHECK_SQL))[0].c)
@@ -309,5 +318,6 @@ if (w === 'W5') {
   if (Number(c) !== W.W5_N) check = -1
 }
 await d.close(handle)
-process.stdout.write(JSON.stringify({ ms, rssMiB: (peak - base) / 2 ** 20, check }) + '\n')
+// cpuMs: user + system CPU time of this whole process over the timed part (every thread).
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMiB: (peak - base) / 2 ** 20, check }) + '\n')
 process.exit(0)

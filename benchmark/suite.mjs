@@ -134,24 +134,29 @@ const versions = {
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`
 const transport = conn.host.startsWith('/') ? `unix socket ${conn.host}` : `TCP ${conn.host}:${conn.port}`
 const LABEL = {
-  W1: `W1: one connection, ${W.W1_N.toLocaleString('en')} sequential \`SELECT $1::int4\``,
+  W1: `W1: one caller, ${W.W1_N.toLocaleString('en')} sequential \`SELECT $1::int4\` (a pool of one connection)`,
   W2: `W2: pool of ${W.W2_POOL}, ${W.W2_CALLERS} concurrent callers, ${W.W2_N.toLocaleString('en')} \`SELECT $1::int4, $2::text\``,
   W3: `W3: one query returning ${W.W3_ROWS.toLocaleString('en')} rows x 9 columns, every field read`,
   W4: `W4: bulk insert of ${W.W4_ROWS.toLocaleString('en')} rows (int4, text, float8, timestamptz, jsonb), each driver's best method`,
   W5: `W5: ${W.W5_N.toLocaleString('en')} \`INSERT ... RETURNING id\` on one connection, one transaction, pipelined where the driver can`,
   W6: `W6: \`COPY ... TO STDOUT\` of ${W.W6_ROWS.toLocaleString('en')} rows (text format) streamed`,
 }
+// What one operation is, for the CPU column: a statement, or a row of a bulk workload.
+const OPS = { W1: [W.W1_N, 'query'], W2: [W.W2_N, 'query'], W3: [W.W3_ROWS, 'row'], W4: [W.W4_ROWS, 'row'], W5: [W.W5_N, 'statement'], W6: [W.W6_ROWS, 'row'] }
 const METHOD = {
-  W3: { ferropg: "transport: 'runtime'" },
-  W4: { ferropg: "copyFrom (binary COPY), transport: 'runtime'", pg: 'pg-copy-streams, CSV', postgresjs: 'COPY writable(), CSV', bun: 'multi-row INSERT helper, 10k rows each', asyncpg: 'copy_records_to_table (binary)', 'pure Rust (tokio-postgres)': 'BinaryCopyInWriter' },
-  W5: { ferropg: 'executeMany({ returning })', 'ferropg pipeline()': 'pipeline()', pg: 'pipeline: true client', postgresjs: 'sql.begin + Promise.all', bun: 'sql.begin + Promise.all', asyncpg: 'fetchmany (one Sync)', 'pg-native': 'sequential (no pipelining)', 'pure Rust (tokio-postgres)': 'join_all in a transaction', 'pgbench -M prepared': '\\startpipeline (one Sync)' },
+  W1: { ferropg: 'Pool (max 1), pool.query', 'ferropg Client': 'Client.connect, client.query', pg: 'pg.Pool (max 1), pool.query', postgresjs: 'max 1', bun: 'max 1', asyncpg: 'pool of 1, pool.fetchval', 'pg-native': 'one client' },
+  W2: { ferropg: 'Pool (max 8), pool.query', pg: 'pg.Pool, pool.query', asyncpg: 'pool, pool.fetchrow' },
+  W3: { ferropg: 'Pool, pool.query' },
+  W4: { ferropg: 'Pool, pool.copyFrom (binary COPY)', pg: 'pg-copy-streams, CSV', postgresjs: 'COPY writable(), CSV', bun: 'multi-row INSERT helper, 10k rows each', asyncpg: 'copy_records_to_table (binary)', 'pure Rust (tokio-postgres)': 'BinaryCopyInWriter' },
+  W5: { ferropg: 'Pool, executeMany({ returning })', 'ferropg pipeline()': 'Pool, pipeline()', pg: 'pipeline: true client', postgresjs: 'sql.begin + Promise.all', bun: 'sql.begin + Promise.all', asyncpg: 'fetchmany (one Sync)', 'pg-native': 'sequential (no pipelining)', 'pure Rust (tokio-postgres)': 'join_all in a transaction', 'pgbench -M prepared': '\\startpipeline (one Sync)' },
 }
 const isPeer = (n) => !n.startsWith('ferropg') && !n.startsWith('pure Rust') && !n.startsWith('pgbench')
 let md = `## Benchmarks\n\n${new Date().toISOString().slice(0, 10)}, ${machine}; Node ${versions.node}` +
   `${versions.bun ? `, Bun ${versions.bun}` : ''}${versions.asyncpg ? `, asyncpg ${versions.asyncpg}` : ''}.\n` +
   `${s.v.split(',')[0]} over ${transport}; shared_buffers=${s.sb}, fsync=${s.fs}, synchronous_commit=${s.sc}, full_page_writes=${s.fpw}, work_mem=${s.wm}, max_connections=${s.mc}.\n` +
   `Each driver x workload in a fresh process, interleaved, ${REPS} repetitions, medians; every run's checksum verified.\n` +
-  `"vs pg" = pg time / driver time; "vs best peer" = the fastest of pg, postgres.js, pg-native, Bun and asyncpg / driver (higher is better).\n`
+  `"vs pg" = pg time / driver time; "vs best peer" = the fastest of pg, postgres.js, pg-native, Bun and asyncpg / driver (higher is better).\n` +
+  `"CPU" = user + system time of the client process over the timed part (all its threads), median, per operation.\n`
 const json = { date: new Date().toISOString(), machine, transport, settings: s, versions, reps: REPS, notes, errors, workloads: {} }
 for (const w of ONLY) {
   const by = results[w]
@@ -159,12 +164,16 @@ for (const w of ONLY) {
   const med = Object.fromEntries(Object.entries(by).map(([n, runs]) => [n, median(runs.map((r) => r.ms))]))
   const base = med.pg
   const best = Math.min(...Object.entries(med).filter(([n]) => isPeer(n)).map(([, m]) => m))
-  md += `\n### ${LABEL[w]}\n\n| driver | method | median ms | vs pg | vs best peer | peak RSS growth MiB |\n|---|---|---|---|---|---|\n`
+  const [ops, unit] = OPS[w]
+  const cpu = Object.fromEntries(Object.entries(by).filter(([, runs]) => runs[0].cpuMs != null)
+    .map(([n, runs]) => [n, (median(runs.map((r) => r.cpuMs)) * 1000) / ops]))
+  md += `\n### ${LABEL[w]}\n\n| driver | method | median ms | vs pg | vs best peer | CPU µs per ${unit} | peak RSS growth MiB |\n|---|---|---|---|---|---|---|\n`
   for (const [n, m] of Object.entries(med).sort((a, b) => a[1] - b[1])) {
     const rss = by[n][0].rssMiB == null ? '' : median(by[n].map((r) => r.rssMiB)).toFixed(0)
-    md += `| ${n} | ${METHOD[w]?.[n] ?? ''} | ${m.toFixed(1)} | ${base ? (base / m).toFixed(2) + 'x' : ''} | ${(best / m).toFixed(2)}x | ${rss} |\n`
+    const c = cpu[n] == null ? '' : cpu[n].toFixed(cpu[n] < 10 ? 2 : 1)
+    md += `| ${n} | ${METHOD[w]?.[n] ?? ''} | ${m.toFixed(1)} | ${base ? (base / m).toFixed(2) + 'x' : ''} | ${(best / m).toFixed(2)}x | ${c} | ${rss} |\n`
   }
-  json.workloads[w] = { label: LABEL[w], medians: med, runs: by }
+  json.workloads[w] = { label: LABEL[w], medians: med, cpuMicrosPerOp: cpu, runs: by }
 }
 if (notes.length) md += `\nNot measured: ${notes.join('; ')}.\n`
 if (errors.length) md += `\nFailed runs (excluded): ${errors.join('; ')}.\n`

@@ -25,6 +25,40 @@ const W5_N: i32 = 5_000;
 const W6_ROWS: i64 = 1_000_000;
 const EPOCH: i64 = 1_704_067_200;
 
+/// Wall time and this process's CPU time (user + system, every thread) over a timed part.
+struct Measured {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// Starts the two clocks `Measured` reports.
+struct Clock {
+    wall: Instant,
+    cpu: Duration,
+}
+
+impl Clock {
+    fn start() -> Self {
+        Clock { wall: Instant::now(), cpu: process_cpu() }
+    }
+    fn stop(&self) -> Measured {
+        Measured { wall: self.wall.elapsed(), cpu: process_cpu().saturating_sub(self.cpu) }
+    }
+}
+
+/// User + system CPU time of the whole process so far (getrusage).
+fn process_cpu() -> Duration {
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    // SAFETY: `rusage` is plain old data, so all-zero bytes are a valid value; getrusage only
+    // writes into the struct we pass, which lives for the whole call.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF is a valid `who`, and `&mut ru` is a valid, exclusive pointer.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return Duration::ZERO;
+    }
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
 /// A column's binary value as it arrived, for the types the reference decodes by hand.
 struct Raw<'a>(&'a [u8]);
 impl<'a> FromSql<'a> for Raw<'a> {
@@ -80,17 +114,17 @@ fn status(key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn run(w: &str) -> Res<(Duration, i64)> {
+async fn run(w: &str) -> Res<(Measured, i64)> {
     let c = connect().await?;
     match w {
         "W1" => {
             let st = c.prepare("SELECT $1::int4 AS x").await?;
-            let t0 = Instant::now();
+            let t0 = Clock::start();
             let mut s = 0i64;
             for i in 0..W1_N {
                 s += c.query_one(&st, &[&i]).await?.get::<_, i32>(0) as i64;
             }
-            Ok((t0.elapsed(), s))
+            Ok((t0.stop(), s))
         }
         "W2" => {
             let mut pool = Vec::new();
@@ -100,7 +134,7 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
                 pool.push((cl, st));
             }
             let next = std::cell::Cell::new(0);
-            let t0 = Instant::now();
+            let t0 = Clock::start();
             let callers = (0..W2_CALLERS).map(|k| {
                 let (cl, st) = &pool[k % W2_POOL];
                 let next = &next;
@@ -117,7 +151,7 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
                 }
             });
             let sums = future::try_join_all(callers).await?;
-            Ok((t0.elapsed(), sums.iter().sum()))
+            Ok((t0.stop(), sums.iter().sum()))
         }
         "W3" => {
             let sql = format!(
@@ -128,7 +162,7 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
             );
             let st = c.prepare(&sql).await?;
             c.query(&st, &[]).await?;
-            let t0 = Instant::now();
+            let t0 = Clock::start();
             let mut s = 0i64;
             for r in c.query(&st, &[]).await? {
                 let ts: SystemTime = r.get(5);
@@ -145,7 +179,7 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
                     + j["k"].as_i64().unwrap_or(0)
                     + (u32::from_be_bytes([u.0[0], u.0[1], u.0[2], u.0[3]]) % 1000) as i64;
             }
-            Ok((t0.elapsed(), s))
+            Ok((t0.stop(), s))
         }
         "W4" => {
             c.batch_execute("DROP TABLE IF EXISTS bench_w4; CREATE TABLE bench_w4 (id int4, name text, score float8, created timestamptz, payload jsonb)").await?;
@@ -161,7 +195,7 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
                     )
                 })
                 .collect();
-            let t0 = Instant::now();
+            let t0 = Clock::start();
             let sink = c
                 .copy_in("COPY bench_w4 FROM STDIN (FORMAT binary)")
                 .await?;
@@ -179,7 +213,7 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
                 writer.as_mut().write(&row).await?;
             }
             writer.finish().await?;
-            let ms = t0.elapsed();
+            let ms = t0.stop();
             let check_sql = format!("SELECT (count(*) + sum(id) + sum(length(name)) + sum((payload->>'k')::int8) + sum(floor(score)) + sum(extract(epoch FROM created)::int8 - {EPOCH}))::int8 FROM bench_w4");
             Ok((ms, c.query_one(check_sql.as_str(), &[]).await?.get(0)))
         }
@@ -191,11 +225,11 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
             let sets: Vec<(i32, String)> = (0..W5_N).map(|i| (i, format!("x{i}"))).collect();
             let params: Vec<[&(dyn ToSql + Sync); 2]> =
                 sets.iter().map(|(a, b)| [a as _, b as _]).collect();
-            let t0 = Instant::now();
+            let t0 = Clock::start();
             c.batch_execute("BEGIN").await?;
             let rows = future::try_join_all(params.iter().map(|p| c.query_one(&st, p))).await?;
             c.batch_execute("COMMIT").await?;
-            let ms = t0.elapsed();
+            let ms = t0.stop();
             let n: i64 = c
                 .query_one("SELECT count(*) FROM bench_w5", &[])
                 .await?
@@ -205,14 +239,14 @@ async fn run(w: &str) -> Res<(Duration, i64)> {
         }
         "W6" => {
             let sql = format!("COPY (SELECT g, 'row ' || g, g * 1.5 FROM generate_series(1, {W6_ROWS}) g) TO STDOUT");
-            let t0 = Instant::now();
+            let t0 = Clock::start();
             let stream = c.copy_out(sql.as_str()).await?;
             pin_mut!(stream);
             let mut n = 0i64;
             while let Some(chunk) = stream.next().await {
                 n += chunk?.len() as i64;
             }
-            Ok((t0.elapsed(), n))
+            Ok((t0.stop(), n))
         }
         _ => Err(format!("unknown workload {w}").into()),
     }
@@ -224,11 +258,12 @@ fn main() -> Res<()> {
         .enable_all()
         .build()?;
     let base = status("VmRSS:");
-    let (elapsed, check) = rt.block_on(run(&w))?;
+    let (m, check) = rt.block_on(run(&w))?;
     let peak = status("VmHWM:");
     println!(
-        "{{\"ms\":{},\"rssMiB\":{},\"check\":{}}}",
-        elapsed.as_secs_f64() * 1000.0,
+        "{{\"ms\":{},\"cpuMs\":{},\"rssMiB\":{},\"check\":{}}}",
+        m.wall.as_secs_f64() * 1000.0,
+        m.cpu.as_secs_f64() * 1000.0,
         peak.saturating_sub(base) as f64 / 1024.0,
         check
     );

@@ -8,9 +8,9 @@
 //! - only statements that cannot change the transaction state ride (`SELECT`, `INSERT`,
 //!   `UPDATE`, `DELETE`, `MERGE`, `VALUES`, `TABLE`, `WITH ...`); anything else borrows a
 //!   connection of its own;
-//! - riding happens only when the pool is at `max`, no connection is idle and nobody waits in
-//!   deadpool's queue (so `pool.connect()` / transactions are not starved: once someone waits,
-//!   leases drain and their connections go back to the pool);
+//! - riding happens only when the pool is at `max`, no connection is idle and no borrower
+//!   waits for a connection of its own (so `pool.connect()` / transactions are not starved:
+//!   once one waits, leases drain and their connections go back to the pool);
 //! - a connection the server reports inside a transaction after a statement is discarded when
 //!   its last rider leaves, as for an exclusive `pool.query`.
 //!
@@ -90,17 +90,21 @@ impl Leases {
         let share = can_share(&sql);
         let lease = match share.then(|| self.ride(pool)).flatten() {
             Some(l) => l,
-            None => self.start(pool.get().await?, share),
+            None if share => self.start(pool.get_to_share().await?, true),
+            None => self.start(pool.get().await?, false),
         };
         let r = lease.query(sql, params, parts).await;
         self.leave(&lease);
         r
     }
 
-    /// The least busy shared connection, when the pool is full and nobody is waiting for one.
+    /// The least busy shared connection, when the pool is full and no borrower waits for a
+    /// connection of its own. `pool.query` calls waiting in the pool's queue do not count: they
+    /// would otherwise keep every later one queueing too, one statement per connection per
+    /// round trip, for as long as the load lasts (what a burst into a cold pool used to do).
     fn ride(&self, pool: &Pool) -> Option<Arc<Lease>> {
         let s = pool.stats();
-        if s.idle > 0 || s.waiting > 0 || s.size < s.max {
+        if s.idle > 0 || s.size < s.max || pool.exclusive_waiting() > 0 {
             return None;
         }
         let shared = self.shared.lock().ok()?;

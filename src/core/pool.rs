@@ -6,6 +6,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -102,6 +103,9 @@ pub type Object = managed::Object<Manager>;
 pub struct Pool {
     inner: managed::Pool<Manager>,
     pub config: Arc<Config>,
+    /// Borrowers that need a connection of their own (`pool.connect()`, a `pool.query` that
+    /// may not share one) waiting for it now; see `lease.rs`.
+    exclusive_waiting: AtomicUsize,
 }
 
 /// `pool.stats()`.
@@ -137,7 +141,11 @@ impl Pool {
         .runtime(Runtime::Tokio1)
         .build()
         .map_err(|e| Error::config(format!("could not build the pool: {e}")))?;
-        Ok(Pool { inner, config })
+        Ok(Pool {
+            inner,
+            config,
+            exclusive_waiting: AtomicUsize::new(0),
+        })
     }
 
     /// Starts the task that closes idle and aged connections. Needs a tokio runtime, so it
@@ -166,7 +174,22 @@ impl Pool {
         });
     }
 
+    /// Borrows a connection for the caller alone (`pool.connect()`); counted as a borrower
+    /// that shared `pool.query` leases must make room for.
     pub async fn get(&self) -> Result<Object> {
+        struct Waiting<'a>(&'a AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.exclusive_waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.exclusive_waiting);
+        self.get_to_share().await
+    }
+
+    /// Borrows a connection for statements that other `pool.query` calls may ride.
+    pub async fn get_to_share(&self) -> Result<Object> {
         self.inner.get().await.map_err(|e| match e {
             managed::PoolError::Timeout(_) => Error::driver(
                 Code::PoolTimeout,
@@ -180,6 +203,11 @@ impl Pool {
             managed::PoolError::Backend(e) => e,
             other => Error::driver(Code::Connection, other.to_string()),
         })
+    }
+
+    /// How many borrowers wait for a connection of their own (see [`Pool::get`]).
+    pub fn exclusive_waiting(&self) -> usize {
+        self.exclusive_waiting.load(Ordering::Relaxed)
     }
 
     pub fn stats(&self) -> Stats {
