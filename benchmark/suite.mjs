@@ -171,7 +171,7 @@ for (const w of ONLY) {
   for (const [n, m] of Object.entries(med).sort((a, b) => a[1] - b[1])) {
     const rss = by[n][0].rssMiB == null ? '' : median(by[n].map((r) => r.rssMiB)).toFixed(0)
     const c = cpu[n] == null ? '' : cpu[n].toFixed(cpu[n] < 10 ? 2 : 1)
-    md += `| ${n} | ${METHOD[w]?.[n] ?? ''} | ${m.toFixed(1)} | ${base ? (base / m).toFixed(2) + 'x' : ''} | ${(best / m).toFixed(2)}x | ${c} | ${rss} |\n`
+    md += `| ${n} | ${METHOD[w]?.[n] ?? ''} | ${m.toFixed(1)} | ${base ? (base / m).toFixed(2) + 'x' : ''} | ${Number.isFinite(best) ? (best / m).toFixed(2) + 'x' : ''} | ${c} | ${rss} |\n`
   }
   json.workloads[w] = { label: LABEL[w], medians: med, cpuMicrosPerOp: cpu, runs: by }
 }

@@ -55,7 +55,7 @@ impl NativePool {
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         let source = password.map(|f| Arc::new(JsPassword(f)) as Arc<dyn PasswordSource>);
         let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
-        let driver = loop_driver::driver(&env, config.transport.unwrap_or(Transport::Runtime))?;
+        let driver = loop_driver::driver(&env, config.transport.unwrap_or(Transport::Loop))?;
         let pool = Pool::new(config, source, events, driver.clone())
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
         Ok(NativePool {
