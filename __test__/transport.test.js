@@ -111,3 +111,47 @@ test("the loop transport over a unix socket and over TCP reaches the same server
     for (const c of hosts) await c.close()
   }
 })
+
+// A large result on the loop moves the connection's protocol task to the runtime while it
+// streams (driver::Roam) and back when it ends; what runs around it must not notice.
+test('loop: statements around a large result keep their order and results while the protocol task moves', async () => {
+  const c = await connect({ transport: 'loop' })
+  try {
+    for (let round = 0; round < 3; round++) {
+      const before = c.query('SELECT $1::int4 AS v', [round])
+      const big = c.query("SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 60000) g")
+      const after = c.query('SELECT $1::int4 + 1 AS v', [round])
+      assert.equal((await before).rows[0].v, round)
+      const rows = (await big).rows
+      assert.equal(rows.length, 60000)
+      assert.equal(rows[59999].g, 60000)
+      assert.equal((await after).rows[0].v, round + 1)
+      // Back on the loop: a serial query afterwards still works.
+      assert.equal((await c.query('SELECT 7 AS v')).rows[0].v, 7)
+    }
+  } finally {
+    await c.close()
+  }
+})
+
+test('loop: a connection lost while its large result streams on the runtime fails that statement, and the process exits cleanly', () => {
+  // In a child process: the socket's libuv handle is then closed from the JS thread after the
+  // protocol task ended on the runtime; a crash or a hang would show here.
+  const script = `
+    const { Client } = require(${JSON.stringify(require.resolve('..'))})
+    ;(async () => {
+      const c = await Client.connect({ connectionString: process.env.DATABASE_URL, transport: 'loop' })
+      const admin = await Client.connect({ connectionString: process.env.DATABASE_URL })
+      // 100 MB of rows (in parts: the protocol task moves), then the statement sleeps.
+      const big = c.query("SELECT g, repeat('x', 500) AS pad FROM generate_series(1, 200000) g UNION ALL SELECT 0, pg_sleep(30)::text")
+        .then(() => null, (x) => x)
+      await new Promise((r) => setTimeout(r, 1500))
+      await admin.query('SELECT pg_terminate_backend($1)', [c.processId])
+      const e = await big
+      const next = await c.query('SELECT 1').then(() => null, (x) => x)
+      await admin.close()
+      console.log(e ? e.code : 'no error', next ? next.code : 'no error')
+    })()`
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 })
+  assert.equal(out.trim(), 'ERR_CONNECTION_CLOSED ERR_CONNECTION_CLOSED')
+})

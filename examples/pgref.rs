@@ -39,10 +39,16 @@ struct Clock {
 
 impl Clock {
     fn start() -> Self {
-        Clock { wall: Instant::now(), cpu: process_cpu() }
+        Clock {
+            wall: Instant::now(),
+            cpu: process_cpu(),
+        }
     }
     fn stop(&self) -> Measured {
-        Measured { wall: self.wall.elapsed(), cpu: process_cpu().saturating_sub(self.cpu) }
+        Measured {
+            wall: self.wall.elapsed(),
+            cpu: process_cpu().saturating_sub(self.cpu),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use crate::core::cancel_handle::{CancelHandle, Cancelled};
 use crate::core::config::{Config, Host};
 use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
-use crate::core::driver::{open, Driver};
+use crate::core::driver::{open, Driver, Roam};
 use crate::core::error::{Code, Error, Result};
 use crate::core::events::{drive, Events};
 use crate::core::reply::{gone, Reply};
@@ -78,14 +78,14 @@ impl Conn {
                 None => attempt.await,
             };
             match r {
-                Ok((client, server_version)) => {
+                Ok((client, server_version, roam)) => {
                     return Ok(Conn::start(
                         config,
                         client,
                         server_version,
-                        host,
-                        port,
+                        (host, port),
                         driver,
+                        roam,
                     ))
                 }
                 Err(e) => last = Some(e),
@@ -98,9 +98,9 @@ impl Conn {
         config: &Config,
         client: tokio_postgres::Client,
         server_version: String,
-        host: &Host,
-        port: u16,
+        (host, port): (&Host, u16),
         driver: &Arc<dyn Driver>,
+        roam: Arc<Roam>,
     ) -> Conn {
         let process_id = client.backend_pid();
         let canceller = Canceller {
@@ -113,7 +113,7 @@ impl Conn {
             canceller,
             config.statement_cache_size,
             config.types,
-            !driver.on_runtime(),
+            (!driver.on_runtime()).then_some(roam),
         ));
         let (queue, jobs) = mpsc::unbounded_channel();
         driver.spawn(Box::pin(submission_worker(shared.clone(), jobs)));
@@ -400,7 +400,7 @@ async fn handshake(
     port: u16,
     events: Option<Arc<dyn Events>>,
     driver: &Arc<dyn Driver>,
-) -> Result<(tokio_postgres::Client, String)> {
+) -> Result<(tokio_postgres::Client, String, Arc<Roam>)> {
     let refused = |e: std::io::Error| {
         Error::driver(
             Code::Connection,
@@ -415,33 +415,38 @@ async fn handshake(
         .map_err(refused)?;
     let (tx, rx) = oneshot::channel();
     let settings = settings.clone();
-    driver.spawn(Box::pin(async move {
-        let mut tx = tx;
-        let r = tokio::select! {
-            biased;
-            r = settings.connect_raw(stream, NoTls) => r,
-            // The caller gave up (connect timeout): drop the half-open connection.
-            () = tx.closed() => return,
-        };
-        match r {
-            Ok((client, connection)) => {
-                let version = connection
-                    .parameter("server_version")
-                    .unwrap_or_default()
-                    .to_string();
-                // The protocol task ends when the socket closes; the client then reports
-                // is_closed() and the pool discards it. Statements in flight see
-                // ERR_CONNECTION_CLOSED.
-                if tx.send(Ok((client, version))).is_ok() {
-                    drive(connection, events).await;
+    let roam = Arc::new(Roam::default());
+    driver.spawn_roaming(
+        Box::pin(async move {
+            let mut tx = tx;
+            let r = tokio::select! {
+                biased;
+                r = settings.connect_raw(stream, NoTls) => r,
+                // The caller gave up (connect timeout): drop the half-open connection.
+                () = tx.closed() => return,
+            };
+            match r {
+                Ok((client, connection)) => {
+                    let version = connection
+                        .parameter("server_version")
+                        .unwrap_or_default()
+                        .to_string();
+                    // The protocol task ends when the socket closes; the client then reports
+                    // is_closed() and the pool discards it. Statements in flight see
+                    // ERR_CONNECTION_CLOSED.
+                    if tx.send(Ok((client, version))).is_ok() {
+                        drive(connection, events).await;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(Error::from_connect(e)));
                 }
             }
-            Err(e) => {
-                let _ = tx.send(Err(Error::from_connect(e)));
-            }
-        }
-    }));
-    rx.await.unwrap_or_else(|_| Err(gone()))
+        }),
+        roam.clone(),
+    );
+    let (client, version) = rx.await.unwrap_or_else(|_| Err(gone()))?;
+    Ok((client, version, roam))
 }
 
 /// The handle of a started COPY; a dropped reply means the connection went away.

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use tokio_postgres::Statement;
 
 use crate::core::cancel::Canceller;
+use crate::core::driver::Roam;
 use crate::core::error::{Code, Error, Result};
 use crate::core::progress::Progress;
 use crate::core::stmt_cache::StatementCache;
@@ -66,8 +67,9 @@ pub struct Session {
     pub broken: AtomicBool,
     /// Where the connection's jobs stand (queued, on the wire, done).
     pub progress: Arc<Progress>,
-    /// Driven from the JS thread: large results finish on the runtime (see `worker::Offload`).
-    pub offload: bool,
+    /// Driven from the JS thread: large results finish on the runtime, and so does the
+    /// protocol task while they run (see `worker::Offload`, `driver::Roam`).
+    pub roam: Option<Arc<Roam>>,
 }
 
 impl Session {
@@ -76,7 +78,7 @@ impl Session {
         canceller: Canceller,
         statement_cache_size: usize,
         types: TypeOptions,
-        offload: bool,
+        roam: Option<Arc<Roam>>,
     ) -> Session {
         Session {
             client,
@@ -86,7 +88,7 @@ impl Session {
             segment_failed: AtomicBool::new(false),
             broken: AtomicBool::new(false),
             progress: Arc::default(),
-            offload,
+            roam,
         }
     }
 

@@ -30,6 +30,7 @@ use tokio_postgres::Statement;
 use crate::core::batch;
 use crate::core::cancel_handle::CancelHandle;
 use crate::core::copy::{CopyIn, CopyOut};
+use crate::core::driver::Roam;
 use crate::core::error::Result;
 use crate::core::progress::Sent;
 use crate::core::reply::take_parted;
@@ -239,7 +240,7 @@ where
                 None => job.await,
             }
         })),
-        offload: session.offload,
+        roam: session.roam.clone(),
     }
 }
 
@@ -299,13 +300,14 @@ async fn barrier(session: &Session, cancel: &CancelHandle) {
     }
 }
 
-/// A running job. On a connection driven from the JS thread (`offload`), a job whose result
-/// comes in parts (a large one) is moved to the runtime once its first part is out: decoding
-/// the rest of its rows then runs beside the JS thread, which builds rows from the parts
-/// meanwhile, instead of taking turns with it. The connection's protocol task stays where it is.
+/// A running job. On a connection driven from the JS thread (`roam`), a job whose result
+/// comes in parts (a large one) is moved to the runtime once its first part is out, and asks
+/// the connection's protocol task to follow it there until it ends: reading the socket and
+/// decoding the rest of its rows then run beside the JS thread, which builds rows from the
+/// parts meanwhile, instead of taking turns with it.
 struct Offload {
     job: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    offload: bool,
+    roam: Option<Arc<Roam>>,
 }
 
 impl Future for Offload {
@@ -320,10 +322,16 @@ impl Future for Offload {
             self.job = None;
             return Poll::Ready(());
         }
-        if self.offload && take_parted() {
-            if let (Ok(rt), Some(job)) = (tokio::runtime::Handle::try_current(), self.job.take()) {
-                rt.spawn(job);
-                return Poll::Ready(());
+        if self.roam.is_some() && take_parted() {
+            if let (Ok(rt), Some(roam)) = (tokio::runtime::Handle::try_current(), &self.roam) {
+                let away = roam.leave();
+                if let Some(job) = self.job.take() {
+                    rt.spawn(async move {
+                        job.await;
+                        drop(away);
+                    });
+                    return Poll::Ready(());
+                }
             }
         }
         Poll::Pending

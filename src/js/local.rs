@@ -113,7 +113,9 @@ impl Remote {
     /// Wakes the loop to run the executor, unless this thread runs it now or will before the
     /// current libuv callback of it returns.
     fn signal(&self) {
-        let here = |c: &'static std::thread::LocalKey<Cell<*const Remote>>| std::ptr::eq(c.with(Cell::get), self);
+        let here = |c: &'static std::thread::LocalKey<Cell<*const Remote>>| {
+            std::ptr::eq(c.with(Cell::get), self)
+        };
         if !here(&RUNNING) && !here(&IN_CALLBACK) && !self.closed.load(Ordering::Acquire) {
             unsafe { uv::uv_async_send(self.signal) };
         }
@@ -304,6 +306,7 @@ pub(super) fn runtime() -> napi::Result<tokio::runtime::Handle> {
 
 /// Spawns tasks on one JS thread's executor, from any thread (the loop driver's half that
 /// `loop_driver` builds on).
+#[derive(Clone)]
 pub struct Spawner(Arc<Remote>);
 
 impl Spawner {

@@ -1,29 +1,91 @@
 //! The loop driver's socket: read and written by tasks on the JS thread, woken by a libuv
-//! poll handle (see `local.rs`).
+//! poll handle (see `local.rs`); and, while the connection's protocol task runs on the runtime
+//! (`driver::Roam`), by tokio's reactor.
 
 use std::cell::Cell;
 use std::io;
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::raw::{c_int, c_void};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::unix::AsyncFd;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 
-use super::local::{callback, current};
+use super::local::{callback, current, Spawner};
 use super::uv;
 use crate::core::driver::Socket;
 
 /// A socket read and written by tasks of the loop driver; a libuv poll handle (made on first
-/// use, on the JS thread) wakes them.
+/// use, on the JS thread) wakes them there, a tokio registration (made on first use on the
+/// runtime) wakes them on the runtime.
 pub struct UvStream {
     socket: Socket,
+    /// Touched only on the JS thread of `home`.
     io: Option<Rc<Watch>>,
+    /// Touched only on the runtime (dropping it is thread-safe).
+    reactor: Option<AsyncFd<Fd>>,
+    home: Spawner,
 }
 
-// SAFETY: a UvStream is created on any thread but its `io` is made on first poll, which only
-// happens on the loop's thread (the driver's tasks run nowhere else), and it is dropped there.
+// SAFETY: a UvStream is created on any thread. Its `io` (an Rc shared with the libuv handle)
+// is made, used and dropped only on the JS thread of `home`: the poll methods use it only when
+// they run on that thread's executor (`current()`), take the tokio path elsewhere, and `Drop`
+// off that thread hands it back to the JS thread ([`OnLoop`]). Everything else is Send.
 unsafe impl Send for UvStream {}
+
+/// The socket's descriptor, registered with tokio's reactor (it does not own or close it).
+struct Fd(RawFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// A poll handle's state carried back to its JS thread to be closed there.
+struct OnLoop(ManuallyDrop<Rc<Watch>>);
+
+// SAFETY: the Rc is moved, never cloned or dropped, off its JS thread: `Drop` releases it only
+// on a thread with an executor (the JS thread it is sent to), and leaks it anywhere else (an
+// executor that shut down drops its queued tasks where they are).
+unsafe impl Send for OnLoop {}
+
+impl Drop for OnLoop {
+    fn drop(&mut self) {
+        if current().is_some() {
+            // SAFETY: taken once, here; the field is not used again.
+            close(unsafe { ManuallyDrop::take(&mut self.0) });
+        }
+    }
+}
+
+/// Stops and closes a poll handle (its memory is freed in the close callback).
+fn close(watch: Rc<Watch>) {
+    watch.closed.set(true);
+    unsafe { uv::uv_close(watch.handle, Some(on_close)) };
+}
+
+/// One read into the unfilled part of `buf` (uninitialised: no zeroing per read); the number
+/// of bytes read and how many were asked for.
+fn read_into(fd: RawFd, buf: &mut ReadBuf<'_>) -> io::Result<(usize, usize)> {
+    // SAFETY: read(2) writes at most `want` bytes into `dst`, and exactly the `n` it reports;
+    // only those are marked initialised.
+    unsafe {
+        let dst = buf.unfilled_mut();
+        let want = dst.len();
+        let n = libc::read(fd, dst.as_mut_ptr() as *mut c_void, want);
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let n = n as usize;
+        buf.assume_init(n);
+        buf.advance(n);
+        Ok((n, want))
+    }
+}
 
 /// The poll handle's state, shared with the handle (freed in its close callback).
 struct Watch {
@@ -100,8 +162,65 @@ unsafe extern "C" fn on_close(handle: *mut uv::Handle) {
 }
 
 impl UvStream {
-    pub fn new(socket: Socket) -> Self {
-        UvStream { socket, io: None }
+    pub fn new(socket: Socket, home: Spawner) -> Self {
+        UvStream {
+            socket,
+            io: None,
+            reactor: None,
+            home,
+        }
+    }
+
+    /// The socket's tokio registration (made on first use, on the runtime).
+    fn reactor<'a>(
+        slot: &'a mut Option<AsyncFd<Fd>>,
+        socket: &Socket,
+    ) -> io::Result<&'a AsyncFd<Fd>> {
+        match slot {
+            Some(r) => Ok(r),
+            slot => {
+                // SAFETY: the descriptor is the open socket's, which outlives the registration
+                // (`Drop` ends the registration first) and is never replaced.
+                let fd = unsafe {
+                    AsyncFd::register_with_interest(
+                        Fd(socket.fd()),
+                        Interest::READABLE | Interest::WRITABLE,
+                    )
+                }?;
+                Ok(slot.insert(fd))
+            }
+        }
+    }
+
+    /// `poll_read` on the runtime.
+    fn poll_read_tokio(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let mut guard =
+                ready!(Self::reactor(&mut self.reactor, &self.socket)?.poll_read_ready(cx))?;
+            match guard.try_io(|fd| read_into(fd.get_ref().0, buf)) {
+                Ok(Ok(_)) => return Poll::Ready(Ok(())),
+                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(Err(e)) => return Poll::Ready(Err(e)),
+                Err(_would_block) => {}
+            }
+        }
+    }
+
+    /// `poll_write` on the runtime.
+    fn poll_write_tokio(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            let mut guard =
+                ready!(Self::reactor(&mut self.reactor, &self.socket)?.poll_write_ready(cx))?;
+            match guard.try_io(|_| self.socket.write(buf)) {
+                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(r) => return Poll::Ready(r),
+                Err(_would_block) => {}
+            }
+        }
     }
 
     /// Registers `cx` to be woken when the socket is ready for `event`.
@@ -165,10 +284,18 @@ impl UvStream {
 
 impl Drop for UvStream {
     fn drop(&mut self) {
+        // Both registrations end before the socket (a field, dropped after this) is closed:
+        // tokio's here; libuv's stops here on the JS thread, or is handed to it from elsewhere
+        // (libuv then still watches a closed descriptor until the handle closes, which epoll
+        // tolerates: a closed descriptor leaves every epoll set).
+        drop(self.reactor.take());
         if let Some(watch) = self.io.take() {
-            watch.closed.set(true);
-            // Stops polling before the socket (a field, dropped after this) is closed.
-            unsafe { uv::uv_close(watch.handle, Some(on_close)) };
+            if current().is_some() {
+                close(watch);
+            } else {
+                let back = OnLoop(ManuallyDrop::new(watch));
+                self.home.spawn(Box::pin(async move { drop(back) }));
+            }
         }
     }
 }
@@ -180,6 +307,9 @@ impl AsyncRead for UvStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if current().is_none() {
+            return this.poll_read_tokio(cx, buf);
+        }
         if this.io.as_ref().is_some_and(|w| w.drained.get()) {
             return match this.wait(cx, uv::READABLE) {
                 Ok(()) => Poll::Pending,
@@ -187,22 +317,17 @@ impl AsyncRead for UvStream {
             };
         }
         loop {
-            // Straight into the unfilled (uninitialised) part: no zeroing per read.
-            let dst = unsafe { buf.unfilled_mut() };
-            let want = dst.len();
-            let n = unsafe { libc::read(this.socket.fd(), dst.as_mut_ptr() as *mut c_void, want) };
-            if n >= 0 {
-                let n = n as usize;
-                unsafe { buf.assume_init(n) };
-                buf.advance(n);
-                if n < want && n > 0 {
-                    if let Some(w) = &this.io {
-                        w.drained.set(true);
+            let e = match read_into(this.socket.fd(), buf) {
+                Ok((n, want)) => {
+                    if n < want && n > 0 {
+                        if let Some(w) = &this.io {
+                            w.drained.set(true);
+                        }
                     }
+                    return Poll::Ready(Ok(()));
                 }
-                return Poll::Ready(Ok(()));
-            }
-            let e = io::Error::last_os_error();
+                Err(e) => e,
+            };
             match e.kind() {
                 io::ErrorKind::Interrupted => continue,
                 io::ErrorKind::WouldBlock => {
@@ -224,6 +349,9 @@ impl AsyncWrite for UvStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
+        if current().is_none() {
+            return this.poll_write_tokio(cx, buf);
+        }
         loop {
             match this.socket.write(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
