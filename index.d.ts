@@ -34,11 +34,10 @@ export interface ClientConfig {
   statementCacheSize?: number
   /**
    * Where the connection's protocol runs. `'loop'` (the default): on the JS thread, driven by
-   * Node's event loop, so a round trip costs no thread hop and no cross-thread wake-up; the
-   * fastest for queries, serial or concurrent, and for COPY FROM. `'runtime'`: on ferropg's own
-   * thread beside the JS thread; for a connection that mostly reads very large results (about
-   * 30% faster on 200,000 rows, ~10% on COPY TO), where reading the socket then runs in
-   * parallel with your JavaScript building rows.
+   * Node's event loop, so a round trip costs no thread hop; while a large result streams, the
+   * protocol work moves to ferropg's own thread and comes back afterwards. The fastest on every
+   * workload measured. `'runtime'`: always on ferropg's own thread; only for a process whose JS
+   * thread is kept busy by its own work, where protocol work would wait for it.
    */
   transport?: 'loop' | 'runtime'
   types?: TypeOverrides

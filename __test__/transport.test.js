@@ -155,3 +155,22 @@ test('loop: a connection lost while its large result streams on the runtime fail
   const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 })
   assert.equal(out.trim(), 'ERR_CONNECTION_CLOSED ERR_CONNECTION_CLOSED')
 })
+
+test('a connection the server resets (data it never read) fails its statements on both transports instead of hanging', { timeout: 30_000 }, async () => {
+  // The backend exits with 4 MB of our request unread, so the kernel answers with a reset
+  // (EPOLLERR), which libuv reports after stopping the socket's poll handle.
+  const admin = await connect()
+  try {
+    for (const transport of ['loop', 'runtime']) {
+      const c = await connect({ transport })
+      const slow = c.query('SELECT pg_sleep(10)').then(() => 'ok', (e) => e.code)
+      const big = c.query('SELECT length($1::text) AS n', ['x'.repeat(4 << 20)]).then(() => 'ok', (e) => e.code)
+      await new Promise((r) => setTimeout(r, 200))
+      await admin.query('SELECT pg_terminate_backend($1)', [c.processId])
+      assert.deepEqual(await Promise.all([slow, big]), ['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION_CLOSED'], transport)
+      await c.close()
+    }
+  } finally {
+    await admin.close()
+  }
+})

@@ -311,8 +311,7 @@ impl Conn {
         let target = match cached {
             Some(t) => t,
             None => {
-                self.query(key.clone(), Box::new(Vec::<u8>::new()), None)
-                    .await?;
+                self.query(key.clone(), Box::new(Vec::<u8>::new())).await?;
                 let stmt = self.shared.statement(&key).await?;
                 let names = stmt
                     .columns()
@@ -367,18 +366,9 @@ impl Conn {
         self.shared.canceller.cancel().await
     }
 
-    /// Runs a query and waits for its response buffer; the rows of a large result go to
-    /// `parts` while it runs (when that reply takes parts).
-    pub async fn query(
-        &self,
-        sql: String,
-        params: Params,
-        parts: Option<&Reply>,
-    ) -> Result<Vec<u8>> {
-        let (reply, rx) = match parts {
-            Some(p) => p.relay(),
-            None => Reply::channel(),
-        };
+    /// Runs a query and waits for its response buffer.
+    pub async fn query(&self, sql: String, params: Params) -> Result<Vec<u8>> {
+        let (reply, rx) = Reply::channel();
         self.submit_query(sql, params, reply);
         closed_if_dropped(rx.await)
     }

@@ -16,11 +16,12 @@
 //!
 //! The cost is head-of-line blocking: a slow statement delays the ones pipelined behind it.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::core::conn::{Conn, Params};
-use crate::core::error::{Code, Error, Result};
+use crate::core::error::{Code, Error};
 use crate::core::pool::{Object, Pool};
 use crate::core::reply::Reply;
 use crate::core::session::TxStatus;
@@ -44,17 +45,6 @@ impl Lease {
         }
     }
 
-    /// Runs one statement on the leased connection (implicitly pipelined behind the others).
-    pub async fn query(&self, sql: String, params: Params, parts: &Reply) -> Result<Vec<u8>> {
-        match self.conn() {
-            Some(c) => c.query(sql, params, Some(parts)).await,
-            None => Err(Error::driver(
-                Code::ConnectionClosed,
-                "the connection was released",
-            )),
-        }
-    }
-
     /// `None` only while dropping.
     fn conn(&self) -> Option<&Conn> {
         self.obj.as_deref().map(|c| &**c)
@@ -71,6 +61,18 @@ impl Drop for Lease {
     }
 }
 
+/// One statement's place on a lease; dropped when its response is complete (or it failed).
+struct Rider {
+    leases: Arc<Leases>,
+    lease: Arc<Lease>,
+}
+
+impl Drop for Rider {
+    fn drop(&mut self) {
+        self.leases.leave(&self.lease);
+    }
+}
+
 /// The leases currently shared, per pool.
 #[derive(Default)]
 pub struct Leases {
@@ -78,24 +80,53 @@ pub struct Leases {
 }
 
 impl Leases {
-    /// `pool.query`: rides a shared connection when the pool is full, else borrows one. The
-    /// rows of a large result go to `parts` while it runs.
-    pub async fn query(
-        &self,
-        pool: &Pool,
+    /// `pool.query`: queued at once on a shared connection when the pool is full; otherwise the
+    /// returned future (to be spawned) borrows a connection and queues it there. Either way the
+    /// response goes straight to `reply`; the statement leaves its lease when the response is
+    /// complete (a guard on the reply), with no task waiting for it.
+    pub fn query(
+        self: &Arc<Self>,
+        pool: &Arc<Pool>,
         sql: String,
         params: Params,
-        parts: &Reply,
-    ) -> Result<Vec<u8>> {
+        reply: Reply,
+    ) -> Option<impl Future<Output = ()> + Send + 'static> {
         let share = can_share(&sql);
-        let lease = match share.then(|| self.ride(pool)).flatten() {
-            Some(l) => l,
-            None if share => self.start(pool.get_to_share().await?, true),
-            None => self.start(pool.get().await?, false),
-        };
-        let r = lease.query(sql, params, parts).await;
-        self.leave(&lease);
-        r
+        if let Some(lease) = share.then(|| self.ride(pool)).flatten() {
+            self.run(lease, sql, params, reply);
+            return None;
+        }
+        let (leases, pool) = (self.clone(), pool.clone());
+        Some(async move {
+            let borrowed = if share {
+                pool.get_to_share().await
+            } else {
+                pool.get().await
+            };
+            match borrowed {
+                Ok(obj) => {
+                    let lease = leases.start(obj, share);
+                    leases.run(lease, sql, params, reply)
+                }
+                Err(e) => reply.send(Err(e)),
+            }
+        })
+    }
+
+    /// Queues one statement on `lease` (implicitly pipelined behind the others).
+    fn run(self: &Arc<Self>, lease: Arc<Lease>, sql: String, params: Params, reply: Reply) {
+        let conn = lease.obj.as_deref().cloned();
+        let reply = reply.guarded(Rider {
+            leases: self.clone(),
+            lease,
+        });
+        match conn {
+            Some(c) => c.submit_query(sql, params, reply),
+            None => reply.send(Err(Error::driver(
+                Code::ConnectionClosed,
+                "the connection was released",
+            ))),
+        }
     }
 
     /// The least busy shared connection, when the pool is full and no borrower waits for a

@@ -18,55 +18,47 @@ pub trait Sink: Send + Sync {
 enum Target {
     Channel(oneshot::Sender<Result<Vec<u8>>>),
     Sink(u32, Arc<dyn Sink>),
-    /// Parts go to the sink, the response to the channel (see [`Reply::relay`]).
-    Relay(oneshot::Sender<Result<Vec<u8>>>, u32, Arc<dyn Sink>),
 }
 
 /// The reply slot of one queued job. Dropped unsent (the connection went away before the job
 /// ran), it delivers ERR_CONNECTION_CLOSED, so no caller waits forever.
-pub struct Reply(Option<Target>);
+pub struct Reply(Option<Target>, Option<Box<dyn Send + Sync>>);
 
 impl Reply {
     /// A reply awaited through the returned receiver.
     pub fn channel() -> (Reply, oneshot::Receiver<Result<Vec<u8>>>) {
         let (tx, rx) = oneshot::channel();
-        (Reply(Some(Target::Channel(tx))), rx)
+        (Reply(Some(Target::Channel(tx)), None), rx)
     }
 
     /// A reply delivered to `sink` under `id`.
     pub fn sink(id: u32, sink: Arc<dyn Sink>) -> Reply {
-        Reply(Some(Target::Sink(id, sink)))
-    }
-
-    /// A reply for a job run on this one's behalf: parts go where this reply's would, the
-    /// response comes back through the receiver, so that the caller can act on it (return a
-    /// pooled connection) before passing it on with [`Reply::send`].
-    pub fn relay(&self) -> (Reply, oneshot::Receiver<Result<Vec<u8>>>) {
-        let (tx, rx) = oneshot::channel();
-        let target = match &self.0 {
-            Some(Target::Sink(id, sink)) | Some(Target::Relay(_, id, sink)) => {
-                Target::Relay(tx, *id, sink.clone())
-            }
-            _ => Target::Channel(tx),
-        };
-        (Reply(Some(target)), rx)
+        Reply(Some(Target::Sink(id, sink)), None)
     }
 
     /// Whether the receiver takes a result in parts ([`Reply::part`]) before the response.
     pub fn takes_parts(&self) -> bool {
-        matches!(self.0, Some(Target::Sink(..)) | Some(Target::Relay(..)))
+        matches!(self.0, Some(Target::Sink(..)))
     }
 
     /// Delivers part of a result ahead of the response (a buffer starting with
     /// `status::PART`); ignored by receivers that do not take parts.
     pub fn part(&self, part: Vec<u8>) {
-        if let Some(Target::Sink(id, sink)) | Some(Target::Relay(_, id, sink)) = &self.0 {
+        if let Some(Target::Sink(id, sink)) = &self.0 {
             PARTED.with(|p| p.set(true));
             sink.complete(*id, Ok(part));
         }
     }
 
+    /// This reply with `guard`, dropped when the response is complete, just before it is
+    /// delivered (so the caller sees what the guard does, e.g. a pooled connection returned).
+    pub fn guarded(mut self, guard: impl Send + Sync + 'static) -> Reply {
+        self.1 = Some(Box::new(guard));
+        self
+    }
+
     pub fn send(mut self, response: Result<Vec<u8>>) {
+        drop(self.1.take());
         if let Some(t) = self.0.take() {
             deliver(t, response);
         }
@@ -75,6 +67,7 @@ impl Reply {
 
 impl Drop for Reply {
     fn drop(&mut self) {
+        drop(self.1.take());
         if let Some(t) = self.0.take() {
             deliver(t, Err(gone()));
         }
@@ -83,7 +76,7 @@ impl Drop for Reply {
 
 fn deliver(t: Target, response: Result<Vec<u8>>) {
     match t {
-        Target::Channel(tx) | Target::Relay(tx, ..) => {
+        Target::Channel(tx) => {
             let _ = tx.send(response);
         }
         Target::Sink(id, sink) => sink.complete(id, response),
@@ -123,32 +116,47 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_relay_sends_parts_to_the_sink_and_the_response_back() {
-        let sink = Arc::new(Collect::default());
-        let outer = Reply::sink(7, sink.clone());
-        let (inner, mut rx) = outer.relay();
-        assert!(inner.takes_parts());
-        inner.part(vec![4, 1]);
-        inner.send(Ok(vec![0, 2]));
-        assert_eq!(rx.try_recv().unwrap().unwrap(), vec![0, 2]);
-        // Only the part reached the sink; the response is the relay owner's to pass on.
-        assert_eq!(*sink.0.lock().unwrap(), vec![(7, vec![4, 1])]);
-        outer.send(Ok(vec![0, 3]));
-        assert_eq!(sink.0.lock().unwrap().last().unwrap(), &(7, vec![0, 3]));
+    /// Records, when dropped, how many responses the sink had by then.
+    struct Seen(Arc<Collect>, Arc<Mutex<Option<usize>>>);
+
+    impl Drop for Seen {
+        fn drop(&mut self) {
+            *self.1.lock().unwrap() = Some(self.0 .0.lock().unwrap().len());
+        }
     }
 
     #[test]
-    fn channels_take_no_parts_and_a_dropped_reply_reports_the_closed_connection() {
+    fn a_guard_drops_before_the_response_is_delivered_and_parts_go_ahead() {
+        let sink = Arc::new(Collect::default());
+        let seen = Arc::new(Mutex::new(None));
+        let r = Reply::sink(7, sink.clone()).guarded(Seen(sink.clone(), seen.clone()));
+        assert!(r.takes_parts());
+        r.part(vec![4, 1]);
+        assert_eq!(*seen.lock().unwrap(), None);
+        r.send(Ok(vec![0, 2]));
+        // Dropped after the part, before the response.
+        assert_eq!(*seen.lock().unwrap(), Some(1));
+        assert_eq!(
+            *sink.0.lock().unwrap(),
+            vec![(7, vec![4, 1]), (7, vec![0, 2])]
+        );
+    }
+
+    #[test]
+    fn a_dropped_reply_reports_the_closed_connection_after_its_guard() {
+        let sink = Arc::new(Collect::default());
+        let seen = Arc::new(Mutex::new(None));
+        drop(Reply::sink(3, sink.clone()).guarded(Seen(sink.clone(), seen.clone())));
+        assert_eq!(*seen.lock().unwrap(), Some(0));
+        assert_eq!(
+            *sink.0.lock().unwrap(),
+            vec![(3, b"ERR_CONNECTION_CLOSED".to_vec())]
+        );
         let (r, mut rx) = Reply::channel();
         assert!(!r.takes_parts());
-        let (relayed, mut rx2) = r.relay();
-        assert!(!relayed.takes_parts());
-        relayed.part(vec![4]);
-        drop(relayed);
-        let e = rx2.try_recv().unwrap().unwrap_err();
-        assert_eq!(e.code(), "ERR_CONNECTION_CLOSED");
+        r.part(vec![4]);
         drop(r);
-        assert!(rx.try_recv().unwrap().is_err());
+        let e = rx.try_recv().unwrap().unwrap_err();
+        assert_eq!(e.code(), "ERR_CONNECTION_CLOSED");
     }
 }

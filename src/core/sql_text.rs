@@ -10,23 +10,33 @@ use crate::core::error::{Code, Error};
 /// borrows a connection of its own. When this errs, the server's transaction status after the
 /// statement still decides whether the connection stays in use.
 pub fn can_share(sql: &str) -> bool {
-    let word: String = sql
-        .trim_start()
-        .chars()
-        .take_while(char::is_ascii_alphabetic)
+    let b = sql.trim_start().as_bytes();
+    // One letter more than the longest keyword, so that "SELECTED" is not "SELECT".
+    let n = b
+        .iter()
         .take(7)
-        .collect();
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    let word = &b[..n];
     [
         "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "VALUES", "TABLE",
     ]
     .iter()
-    .any(|k| word.eq_ignore_ascii_case(k))
+    .any(|k| word.eq_ignore_ascii_case(k.as_bytes()))
 }
 
 /// True for `COPY ... FROM STDIN`: once the server has started such a COPY it takes the
 /// following messages on the wire as COPY data, so it may only be sent by `copyIn` (which
 /// holds the connection), never as a query pipelined with others.
 pub fn is_copy_from_stdin(sql: &str) -> bool {
+    // Every query passes here: most are told apart without splitting them into words.
+    if !sql
+        .as_bytes()
+        .windows(5)
+        .any(|w| w.eq_ignore_ascii_case(b"stdin"))
+    {
+        return false;
+    }
     let words = top_level_words(sql);
     words
         .first()

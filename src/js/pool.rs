@@ -84,17 +84,20 @@ impl NativePool {
     ) -> napi::Result<()> {
         let params = super::params(env, params)?;
         let reply = inbox.reply(id);
-        let (pool, leases) = (self.pool.clone(), self.leases.clone());
-        let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
-        let task = async move {
-            // The reaper needs the runtime: started from inside the task.
-            if start_reaper {
-                pool.start_reaper();
+        local::submit(|| {
+            // Riding a busy connection needs no task; borrowing one does.
+            if let Some(borrow) = self.leases.query(&self.pool, sql, params, reply) {
+                let pool = self.pool.clone();
+                let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
+                self.driver.spawn(Box::pin(async move {
+                    // The reaper needs the runtime: started from inside the task.
+                    if start_reaper {
+                        pool.start_reaper();
+                    }
+                    borrow.await
+                }))
             }
-            let r = leases.query(&pool, sql, params, &reply).await;
-            reply.send(r)
-        };
-        local::submit(|| self.driver.spawn(Box::pin(task)));
+        });
         Ok(())
     }
 

@@ -123,6 +123,12 @@ unsafe extern "C" fn on_poll(handle: *mut uv::Handle, status: c_int, events: c_i
     let Some(exec) = current() else {
         return;
     };
+    if status < 0 {
+        // libuv stops a poll handle itself before reporting an error (EPOLLERR: e.g. the
+        // server reset the connection): record it, so that a task that waits again restarts
+        // it and reads the error, instead of waiting on a handle that no longer watches.
+        watch.events.set(0);
+    }
     let wake = || {
         if status < 0 || events & uv::READABLE != 0 {
             watch.drained.set(false);
