@@ -13,16 +13,16 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class Completions {
   /** `onReady` is called on the JS thread when responses are waiting in the inbox. */
   constructor(onReady: () => void)
-  /** Takes every queued response: `[u32 id][u32 length][response]...`. */
-  drain(): Buffer
+  /** This inbox's number, for `drainInbox` and `poolSubmitQuery`. */
+  get handle(): number
 }
 
 export declare class NativeClient {
   /**
-   * Queues the query on the JS thread, so queries run in call order; its response goes to
-   * `inbox` under `id` (later queries are sent without waiting for it).
+   * This client's number, for `clientSubmitQuery` (which queues a query on the JS thread,
+   * so queries run in call order; later queries are sent without waiting for it).
    */
-  submitQuery(sql: string, params: Buffer, id: number, inbox: Completions): void
+  get handle(): number
   /**
    * Queues a query that `cancelRequest(id)` can stop (`signal`, `timeoutMillis`): nothing is
    * sent behind it until it is answered.
@@ -136,8 +136,8 @@ export declare class NativeCopyOutRows {
 export declare class NativePool {
   /** Validates the configuration; opens no connection. */
   constructor(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null)
-  /** Runs one query on a pooled connection; the response goes to `inbox` under `id`. */
-  submitQuery(sql: string, params: Buffer, id: number, inbox: Completions): void
+  /** This pool's number, for `poolSubmitQuery`. */
+  get handle(): number
   /** Borrows a connection until `release()`. */
   connect(): Promise<NativeClient | Buffer>
   stats(): PoolStats
@@ -145,8 +145,17 @@ export declare class NativePool {
   close(): void
 }
 
+/**
+ * `client.query` on the client numbered `client` (see `NativeClient::query`), answered in the
+ * inbox numbered `inbox` under `id`.
+ */
+export declare function clientSubmitQuery(client: number, sql: string, params: Buffer, id: number, inbox: number): void
+
 /** Opens a standalone connection. */
 export declare function connectClient(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null): Promise<NativeClient | Buffer>
+
+/** Takes every response queued in the inbox numbered `inbox` (see `Inbox::drain`). */
+export declare function drainInbox(inbox: number): Buffer
 
 /** `pool.stats()`. */
 export interface PoolStats {
@@ -155,3 +164,9 @@ export interface PoolStats {
   waiting: number
   max: number
 }
+
+/**
+ * `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, answered in the inbox
+ * numbered `inbox` under `id`.
+ */
+export declare function poolSubmitQuery(pool: number, sql: string, params: Buffer, id: number, inbox: number): void

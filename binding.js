@@ -842,4 +842,7 @@ module.exports.NativeCopyIn = nativeBinding.NativeCopyIn
 module.exports.NativeCopyOut = nativeBinding.NativeCopyOut
 module.exports.NativeCopyOutRows = nativeBinding.NativeCopyOutRows
 module.exports.NativePool = nativeBinding.NativePool
+module.exports.clientSubmitQuery = nativeBinding.clientSubmitQuery
 module.exports.connectClient = nativeBinding.connectClient
+module.exports.drainInbox = nativeBinding.drainInbox
+module.exports.poolSubmitQuery = nativeBinding.poolSubmitQuery

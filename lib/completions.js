@@ -15,6 +15,14 @@ const waiting = new Map()
 const parts = new Map()
 let nextId = 0
 let inbox = null
+// The inbox's number: the per-query calls (`drainInbox`, `poolSubmitQuery`) take numbers, not
+// native objects, which napi-rs checks and records on every call (src/js/handles.rs).
+let inboxHandle = 0
+function ensureInbox() {
+  if (inbox !== null) return
+  inbox = new native.Completions(onReady)
+  inboxHandle = inbox.handle
+}
 // The inbox's wake-up is weak (an idle pool must not keep the process alive); a ref'd timer
 // keeps the process alive while requests are outstanding. It is made once and only ref'd and
 // unref'd (a flag and a counter), not created and cleared per request.
@@ -29,7 +37,7 @@ function hold() {
 const noop = () => {}
 
 function onReady() {
-  const buf = inbox.drain()
+  const buf = native.drainInbox(inboxHandle)
   let at = 0
   while (at < buf.length) {
     const id = buf.readUInt32LE(at)
@@ -60,7 +68,7 @@ function onReady() {
  * arrive ahead of it go to `acc`.
  */
 function request(submit, acc) {
-  inbox ??= new native.Completions(onReady)
+  ensureInbox()
   const id = (nextId = (nextId + 1) >>> 0)
   const promise = new Promise((resolve) => waiting.set(id, resolve))
   if (acc !== undefined) parts.set(id, acc)
@@ -81,7 +89,7 @@ function request(submit, acc) {
  * that arrive ahead of statement i's response go to `accs[i]`.
  */
 function requestBatch(count, accs, submit) {
-  inbox ??= new native.Completions(onReady)
+  ensureInbox()
   const first = (nextId + 1) >>> 0
   nextId = (nextId + count) >>> 0
   const bufs = new Array(count)
@@ -127,7 +135,9 @@ function abandon(id) {
 const C = native.NativeClient.prototype
 /** `acc` (reader.partial()) receives the rows of a large result while it runs. */
 C.query = function (sql, params, acc) {
-  return request((id, box) => this.submitQuery(sql, params, id, box), acc)
+  // The handle is read once per client (a getter is a native call) and kept on the object.
+  const client = (this._handle ??= this.handle)
+  return request((id) => native.clientSubmitQuery(client, sql, params, id, inboxHandle), acc)
 }
 /** `segment`: the batch ends with `endSegment`, which a set refused natively makes roll back. */
 C.executeChunk = function (sql, sets, returning, segment) {
@@ -161,8 +171,9 @@ C.uncachedCancellable = function (sql) {
 C.simple = function (sql) {
   return request((id, box) => this.submitSimple(sql, id, box))
 }
-native.NativePool.prototype.query = function (sql, params, acc) {
-  return request((id, box) => this.submitQuery(sql, params, id, box), acc)
+/** `pool.query` on the pool numbered `pool` (NativePool#handle). */
+function poolQuery(pool, sql, params, acc) {
+  return request((id) => native.poolSubmitQuery(pool, sql, params, id, inboxHandle), acc)
 }
 
-module.exports = { abandon }
+module.exports = { abandon, poolQuery }

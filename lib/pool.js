@@ -1,6 +1,6 @@
 'use strict'
 const native = require('../binding')
-require('./completions') // the promise-returning native query methods
+const { poolQuery } = require('./completions') // and the promise-returning native query methods
 const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
 const { partial } = require('./reader')
@@ -38,6 +38,7 @@ function raceAbort(pending, signal) {
 /** A pool of connections, opened lazily and shared by concurrent callers. */
 class Pool {
   #native
+  #handle
   #closed = false
   #listener
 
@@ -46,6 +47,7 @@ class Pool {
     const events = onNotice ? eventsCallback({ notice: onNotice }) : null
     try {
       this.#native = new native.NativePool(settings, connString, password, events)
+      this.#handle = this.#native.handle
     } catch (e) {
       throw new FerroError('ERR_INVALID_CONFIG', e.message)
     }
@@ -96,7 +98,7 @@ class Pool {
       }
     }
     const acc = partial(options?.rowMode)
-    return settle(await this.#native.query(sql, encodeParams(params), acc), options, acc)
+    return settle(await poolQuery(this.#handle, sql, encodeParams(params), acc), options, acc)
   }
 
   /**

@@ -1,16 +1,17 @@
 //! `NativeClient`: one connection, standalone or borrowed from a pool.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use napi::bindgen_prelude::{Buffer, BufferSlice, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
-use super::completions::Completions;
+use super::completions::{self, Completions};
 use super::copy::{NativeCopyFrom, NativeCopyIn, NativeCopyOut, NativeCopyOutRows};
 use super::error_response;
 use super::events::{EventsFn, JsEvents};
+use super::handles::{self, Table};
 use super::local;
 use super::loop_driver;
 use super::password::{JsPassword, PasswordFn};
@@ -40,18 +41,73 @@ impl Holder {
 
 #[napi]
 pub struct NativeClient {
-    holder: Mutex<Option<Holder>>,
+    holder: Arc<Mutex<Option<Holder>>>,
+    /// This client's number in [`CLIENTS`] (for `clientSubmitQuery`), given on the JS thread
+    /// when first asked for (clients are made on the runtime, by `connect`).
+    handle: OnceLock<u32>,
     process_id: i32,
     server_version: String,
 }
 
-impl NativeClient {
-    pub fn pooled(o: Object) -> Self {
-        NativeClient {
-            process_id: o.process_id,
-            server_version: o.server_version.clone(),
-            holder: Mutex::new(Some(Holder::Pooled(o))),
+thread_local! {
+    /// The clients made on this JS thread, by handle.
+    static CLIENTS: Table<Mutex<Option<Holder>>> = const { Table::new() };
+}
+
+/// The connection a client holds, unless it was closed or released.
+fn conn_of(holder: &Mutex<Option<Holder>>) -> Result<Arc<Conn>, Error> {
+    let g = holder.lock().unwrap_or_else(|p| p.into_inner());
+    g.as_ref()
+        .map(Holder::conn)
+        .ok_or_else(|| Error::driver(Code::ClientClosed, "the client is closed or was released"))
+}
+
+/// `client.query` on the client numbered `client` (see `NativeClient::query`), answered in the
+/// inbox numbered `inbox` under `id`.
+#[napi(js_name = "clientSubmitQuery")]
+pub fn client_submit_query(
+    env: &Env,
+    client: u32,
+    sql: String,
+    params: BufferSlice,
+    id: u32,
+    inbox: u32,
+) -> napi::Result<()> {
+    let holder = CLIENTS
+        .with(|t| t.get(client))
+        .ok_or_else(|| handles::gone("client"))?;
+    let params = super::params(env, params)?;
+    let reply = completions::reply(inbox, id)?;
+    match conn_of(&holder) {
+        Ok(c) => local::submit(|| c.submit_query(sql, params, reply)),
+        Err(e) => reply.send(Err(e)),
+    }
+    Ok(())
+}
+
+impl Drop for NativeClient {
+    fn drop(&mut self) {
+        // Numbered only on the JS thread, where the finalizer drops it. At exit the table may
+        // be gone already; nothing is left to look it up then.
+        if let Some(&n) = self.handle.get() {
+            let _ = CLIENTS.try_with(|t| t.remove(n));
         }
+    }
+}
+
+impl NativeClient {
+    fn new(holder: Holder, process_id: i32, server_version: String) -> Self {
+        NativeClient {
+            holder: Arc::new(Mutex::new(Some(holder))),
+            handle: OnceLock::new(),
+            process_id,
+            server_version,
+        }
+    }
+
+    pub fn pooled(o: Object) -> Self {
+        let (pid, version) = (o.process_id, o.server_version.clone());
+        NativeClient::new(Holder::Pooled(o), pid, version)
     }
 
     /// Queues a job on the connection, or answers `reply` at once when the client is closed.
@@ -63,10 +119,7 @@ impl NativeClient {
     }
 
     fn conn(&self) -> Result<Arc<Conn>, Error> {
-        let g = self.holder.lock().unwrap_or_else(|p| p.into_inner());
-        g.as_ref().map(Holder::conn).ok_or_else(|| {
-            Error::driver(Code::ClientClosed, "the client is closed or was released")
-        })
+        conn_of(&self.holder)
     }
 }
 
@@ -116,11 +169,14 @@ pub fn connect_client<'env>(
             )
             .await
             {
-                Ok(conn) => Either::A(NativeClient {
-                    process_id: conn.process_id,
-                    server_version: conn.server_version.clone(),
-                    holder: Mutex::new(Some(Holder::Standalone(Arc::new(conn)))),
-                }),
+                Ok(conn) => {
+                    let (pid, version) = (conn.process_id, conn.server_version.clone());
+                    Either::A(NativeClient::new(
+                        Holder::Standalone(Arc::new(conn)),
+                        pid,
+                        version,
+                    ))
+                }
                 Err(e) => Either::B(error_response(&e)),
             },
         )
@@ -129,20 +185,13 @@ pub fn connect_client<'env>(
 
 #[napi]
 impl NativeClient {
-    /// Queues the query on the JS thread, so queries run in call order; its response goes to
-    /// `inbox` under `id` (later queries are sent without waiting for it).
-    #[napi(js_name = "submitQuery")]
-    pub fn query(
-        &self,
-        env: &Env,
-        sql: String,
-        params: BufferSlice,
-        id: u32,
-        inbox: &Completions,
-    ) -> napi::Result<()> {
-        let params = super::params(env, params)?;
-        self.submit(inbox.reply(id), |c, r| c.submit_query(sql, params, r));
-        Ok(())
+    /// This client's number, for `clientSubmitQuery` (which queues a query on the JS thread,
+    /// so queries run in call order; later queries are sent without waiting for it).
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        *self
+            .handle
+            .get_or_init(|| CLIENTS.with(|t| t.add(self.holder.clone())))
     }
 
     /// Queues a query that `cancelRequest(id)` can stop (`signal`, `timeoutMillis`): nothing is

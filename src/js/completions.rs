@@ -17,6 +17,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{sys, Env, Status};
 use napi_derive::napi;
 
+use super::handles::{self, Table};
 use super::local;
 
 use crate::core::error::Result;
@@ -123,6 +124,37 @@ impl Inbox {
 #[napi]
 pub struct Completions {
     inbox: Arc<Inbox>,
+    /// This inbox's number in [`INBOXES`] (for `drainInbox` and `poolSubmitQuery`).
+    handle: u32,
+}
+
+thread_local! {
+    /// The inboxes made on this JS thread, by handle.
+    static INBOXES: Table<Inbox> = const { Table::new() };
+}
+
+/// A reply slot that delivers to the inbox numbered `inbox` under `id`.
+pub fn reply(inbox: u32, id: u32) -> napi::Result<Reply> {
+    let inbox = INBOXES
+        .with(|t| t.get(inbox))
+        .ok_or_else(|| handles::gone("inbox"))?;
+    Ok(Reply::sink(id, inbox))
+}
+
+/// Takes every response queued in the inbox numbered `inbox` (see `Inbox::drain`).
+#[napi(js_name = "drainInbox")]
+pub fn drain_inbox(env: &Env, inbox: u32) -> napi::Result<BufferSlice<'_>> {
+    INBOXES
+        .with(|t| t.get(inbox))
+        .ok_or_else(|| handles::gone("inbox"))?
+        .drain(env)
+}
+
+impl Drop for Completions {
+    fn drop(&mut self) {
+        // At exit the table may be gone already; nothing is left to look it up then.
+        let _ = INBOXES.try_with(|t| t.remove(self.handle));
+    }
 }
 
 #[napi]
@@ -164,23 +196,30 @@ impl Completions {
             context,
             exec: local::executor_id(&env)?,
         };
-        Ok(Completions {
-            inbox: Arc::new_cyclic(|me| Inbox {
-                queued: Mutex::new(Vec::new()),
-                scheduled: AtomicBool::new(false),
-                ready,
-                direct,
-                me: me.clone(),
-            }),
-        })
+        let inbox = Arc::new_cyclic(|me| Inbox {
+            queued: Mutex::new(Vec::new()),
+            scheduled: AtomicBool::new(false),
+            ready,
+            direct,
+            me: me.clone(),
+        });
+        let handle = INBOXES.with(|t| t.add(inbox.clone()));
+        Ok(Completions { inbox, handle })
     }
 
+    /// This inbox's number, for `drainInbox` and `poolSubmitQuery`.
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
+    }
+}
+
+impl Inbox {
     /// Takes every queued response: `[u32 id][u32 length][response]...`.
-    #[napi]
-    pub fn drain<'env>(&self, env: &'env Env) -> napi::Result<BufferSlice<'env>> {
+    fn drain<'env>(&self, env: &'env Env) -> napi::Result<BufferSlice<'env>> {
         // Cleared before taking: a completion racing with this call schedules a new wake-up.
-        self.inbox.scheduled.store(false, Ordering::Release);
-        let mut q = self.inbox.queued.lock().unwrap_or_else(|p| p.into_inner());
+        self.scheduled.store(false, Ordering::Release);
+        let mut q = self.queued.lock().unwrap_or_else(|p| p.into_inner());
         if q.len() > COPY_MAX {
             let data = std::mem::take(&mut *q);
             drop(q);

@@ -6,6 +6,7 @@ mod client;
 mod completions;
 mod copy;
 mod events;
+mod handles;
 mod local;
 mod loop_driver;
 mod password;

@@ -9,9 +9,10 @@ use napi::Env;
 use napi_derive::napi;
 
 use super::client::NativeClient;
-use super::completions::Completions;
+use super::completions;
 use super::error_response;
 use super::events::{EventsFn, JsEvents};
+use super::handles::{self, Table};
 use super::local;
 use super::loop_driver;
 use super::password::{JsPassword, PasswordFn};
@@ -21,14 +22,73 @@ use crate::core::driver::Driver;
 use crate::core::events::Events;
 use crate::core::lease::Leases;
 use crate::core::pool::{PasswordSource, Pool};
+use crate::core::reply::Reply;
 
 #[napi]
 pub struct NativePool {
+    core: Arc<PoolCore>,
+    /// This pool's number in [`POOLS`] (for `poolSubmitQuery`).
+    handle: u32,
+}
+
+/// What `pool.query` needs, shared with [`POOLS`].
+struct PoolCore {
     /// Runs this pool's connections and its `pool.query` tasks.
     driver: Arc<dyn Driver>,
     pool: Arc<Pool>,
     leases: Arc<Leases>,
     reaper: AtomicBool,
+}
+
+thread_local! {
+    /// The pools made on this JS thread, by handle.
+    static POOLS: Table<PoolCore> = const { Table::new() };
+}
+
+impl PoolCore {
+    /// Runs one query on a pooled connection; its response goes to `reply`.
+    fn query(&self, env: &Env, sql: String, params: BufferSlice, reply: Reply) -> napi::Result<()> {
+        let params = super::params(env, params)?;
+        local::submit(|| {
+            // Riding a busy connection needs no task; borrowing one does.
+            if let Some(borrow) = self.leases.query(&self.pool, sql, params, reply) {
+                let pool = self.pool.clone();
+                let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
+                self.driver.spawn(Box::pin(async move {
+                    // The reaper needs the runtime: started from inside the task.
+                    if start_reaper {
+                        pool.start_reaper();
+                    }
+                    borrow.await
+                }))
+            }
+        });
+        Ok(())
+    }
+}
+
+/// `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, answered in the inbox
+/// numbered `inbox` under `id`.
+#[napi(js_name = "poolSubmitQuery")]
+pub fn pool_submit_query(
+    env: &Env,
+    pool: u32,
+    sql: String,
+    params: BufferSlice,
+    id: u32,
+    inbox: u32,
+) -> napi::Result<()> {
+    let core = POOLS
+        .with(|t| t.get(pool))
+        .ok_or_else(|| handles::gone("pool"))?;
+    core.query(env, sql, params, completions::reply(inbox, id)?)
+}
+
+impl Drop for NativePool {
+    fn drop(&mut self) {
+        // At exit the table may be gone already; nothing is left to look it up then.
+        let _ = POOLS.try_with(|t| t.remove(self.handle));
+    }
 }
 
 /// `pool.stats()`.
@@ -58,54 +118,33 @@ impl NativePool {
         let driver = loop_driver::driver(&env, config.transport.unwrap_or(Transport::Loop))?;
         let pool = Pool::new(config, source, events, driver.clone())
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
-        Ok(NativePool {
+        let core = Arc::new(PoolCore {
             driver,
             pool: Arc::new(pool),
             leases: Arc::default(),
             reaper: AtomicBool::new(false),
-        })
+        });
+        let handle = POOLS.with(|t| t.add(core.clone()));
+        Ok(NativePool { core, handle })
+    }
+
+    /// This pool's number, for `poolSubmitQuery`.
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
     }
 
     fn touch(&self) {
-        if !self.reaper.swap(true, Ordering::Relaxed) {
-            self.pool.start_reaper();
+        if !self.core.reaper.swap(true, Ordering::Relaxed) {
+            self.core.pool.start_reaper();
         }
-    }
-
-    /// Runs one query on a pooled connection; the response goes to `inbox` under `id`.
-    #[napi(js_name = "submitQuery")]
-    pub fn query(
-        &self,
-        env: &Env,
-        sql: String,
-        params: BufferSlice,
-        id: u32,
-        inbox: &Completions,
-    ) -> napi::Result<()> {
-        let params = super::params(env, params)?;
-        let reply = inbox.reply(id);
-        local::submit(|| {
-            // Riding a busy connection needs no task; borrowing one does.
-            if let Some(borrow) = self.leases.query(&self.pool, sql, params, reply) {
-                let pool = self.pool.clone();
-                let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
-                self.driver.spawn(Box::pin(async move {
-                    // The reaper needs the runtime: started from inside the task.
-                    if start_reaper {
-                        pool.start_reaper();
-                    }
-                    borrow.await
-                }))
-            }
-        });
-        Ok(())
     }
 
     /// Borrows a connection until `release()`.
     #[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
     pub async fn connect(&self) -> Either<NativeClient, Buffer> {
         self.touch();
-        match self.pool.get().await {
+        match self.core.pool.get().await {
             Ok(o) => Either::A(NativeClient::pooled(o)),
             Err(e) => Either::B(error_response(&e)),
         }
@@ -113,7 +152,7 @@ impl NativePool {
 
     #[napi]
     pub fn stats(&self) -> PoolStats {
-        let s = self.pool.stats();
+        let s = self.core.pool.stats();
         PoolStats {
             size: s.size as u32,
             idle: s.idle as u32,
@@ -125,6 +164,6 @@ impl NativePool {
     /// Closes idle connections now and the others when they are released.
     #[napi]
     pub fn close(&self) {
-        self.pool.close();
+        self.core.pool.close();
     }
 }
