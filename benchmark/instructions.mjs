@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Instructions per query (`npm run bench:instructions`): W1 (one caller, a pool of one) and W2
-// (64 callers, a pool of 8) for ferropg, pg and postgres.js, each through its pool with default
+// (64 callers, a pool of 8) for ferropg (and W1 on a ferropg Client), pg and postgres.js, each through its pool with default
 // settings, counted by `valgrind --tool=callgrind` over the whole client process (every thread,
 // user space only: the kernel's share of a syscall is not counted). Each driver x workload runs
 // at two sizes after the same warm-up; the difference divided by the extra queries is the
@@ -37,6 +37,12 @@ const drivers = {
     const { Pool } = await import('../index.mjs')
     const p = new Pool({ ...conn(), max: POOL[w] })
     return { one: (i) => p.query(SQL[w], PARAMS[w](i)), close: () => p.close() }
+  },
+  // W1 on a single Client (Client.connect), beside the Pool.
+  async 'ferropg-client'(w) {
+    const { Client } = await import('../index.mjs')
+    const c = await Client.connect(conn())
+    return { one: (i) => c.query(SQL[w], PARAMS[w](i)), close: () => c.close() }
   },
   async pg(w) {
     const { default: pg } = await import('pg')
@@ -91,7 +97,8 @@ function count(driver, w, n) {
 let md = `| workload | driver | instructions per query | vs pg |\n|---|---|---|---|\n`
 for (const w of (process.env.ONLY || 'W1,W2').split(',')) {
   const per = {}
-  for (const driver of (process.env.DRIVERS || 'ferropg,pg,postgresjs').split(',')) {
+  for (const driver of (process.env.DRIVERS || 'ferropg,ferropg-client,pg,postgresjs').split(',')) {
+    if (driver === 'ferropg-client' && w !== 'W1') continue
     per[driver] = (count(driver, w, LARGE) - count(driver, w, SMALL)) / (LARGE - SMALL)
     process.stderr.write(`${w} ${driver}: ${Math.round(per[driver])} instructions per query\n`)
   }

@@ -147,6 +147,7 @@ const METHOD = {
   W1: { ferropg: 'Pool (max 1), pool.query', 'ferropg Client': 'Client.connect, client.query', pg: 'pg.Pool (max 1), pool.query', postgresjs: 'max 1', bun: 'max 1', asyncpg: 'pool of 1, pool.fetchval', 'pg-native': 'one client' },
   W2: { ferropg: 'Pool (max 8), pool.query', pg: 'pg.Pool, pool.query', asyncpg: 'pool, pool.fetchrow' },
   W3: { ferropg: 'Pool, pool.query' },
+  W6: { ferropg: 'Pool, pool.copyOut' },
   W4: { ferropg: 'Pool, pool.copyFrom (binary COPY)', pg: 'pg-copy-streams, CSV', postgresjs: 'COPY writable(), CSV', bun: 'multi-row INSERT helper, 10k rows each', asyncpg: 'copy_records_to_table (binary)', 'pure Rust (tokio-postgres)': 'BinaryCopyInWriter' },
   W5: { ferropg: 'Pool, executeMany({ returning })', 'ferropg pipeline()': 'Pool, pipeline()', pg: 'pipeline: true client', postgresjs: 'sql.begin + Promise.all', bun: 'sql.begin + Promise.all', asyncpg: 'fetchmany (one Sync)', 'pg-native': 'sequential (no pipelining)', 'pure Rust (tokio-postgres)': 'join_all in a transaction', 'pgbench -M prepared': '\\startpipeline (one Sync)' },
 }
