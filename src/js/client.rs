@@ -73,9 +73,7 @@ pub fn client_submit_query(
     id: u32,
     inbox: u32,
 ) -> napi::Result<()> {
-    let holder = CLIENTS
-        .with(|t| t.get(client))
-        .ok_or_else(|| handles::gone("client"))?;
+    let holder = handles::find(&CLIENTS, client, "client")?;
     let params = super::params(env, params)?;
     let reply = completions::reply(inbox, id)?;
     match conn_of(&holder) {

@@ -135,19 +135,13 @@ thread_local! {
 
 /// A reply slot that delivers to the inbox numbered `inbox` under `id`.
 pub fn reply(inbox: u32, id: u32) -> napi::Result<Reply> {
-    let inbox = INBOXES
-        .with(|t| t.get(inbox))
-        .ok_or_else(|| handles::gone("inbox"))?;
-    Ok(Reply::sink(id, inbox))
+    Ok(Reply::sink(id, handles::find(&INBOXES, inbox, "inbox")?))
 }
 
 /// Takes every response queued in the inbox numbered `inbox` (see `Inbox::drain`).
 #[napi(js_name = "drainInbox")]
 pub fn drain_inbox(env: &Env, inbox: u32) -> napi::Result<BufferSlice<'_>> {
-    INBOXES
-        .with(|t| t.get(inbox))
-        .ok_or_else(|| handles::gone("inbox"))?
-        .drain(env)
+    handles::find(&INBOXES, inbox, "inbox")?.drain(env)
 }
 
 impl Drop for Completions {

@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::thread::LocalKey;
 
 /// The live objects of one kind made on this thread, by number (slots are reused).
 pub struct Table<T>(RefCell<Vec<Option<Arc<T>>>>);
@@ -43,9 +44,12 @@ impl<T> Table<T> {
     }
 }
 
-/// An error for a number that names no live object (a bug in lib/, not a user error).
-pub fn gone(what: &str) -> napi::Error {
-    napi::Error::from_reason(format!(
-        "ferropg: no {what} with this handle on this thread"
-    ))
+/// The object numbered `n` in this thread's `table`; an error names `what` if there is none
+/// (a bug in lib/, not a user error).
+pub fn find<T>(table: &'static LocalKey<Table<T>>, n: u32, what: &str) -> napi::Result<Arc<T>> {
+    table.with(|t| t.get(n)).ok_or_else(|| {
+        napi::Error::from_reason(format!(
+            "ferropg: no {what} with this handle on this thread"
+        ))
+    })
 }

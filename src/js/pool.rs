@@ -78,9 +78,7 @@ pub fn pool_submit_query(
     id: u32,
     inbox: u32,
 ) -> napi::Result<()> {
-    let core = POOLS
-        .with(|t| t.get(pool))
-        .ok_or_else(|| handles::gone("pool"))?;
+    let core = handles::find(&POOLS, pool, "pool")?;
     core.query(env, sql, params, completions::reply(inbox, id)?)
 }
 

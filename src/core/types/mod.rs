@@ -13,6 +13,7 @@ pub mod numeric;
 pub mod other;
 pub mod parse_datetime;
 pub mod text;
+mod text_container;
 mod text_scalar;
 pub mod value;
 
