@@ -7,7 +7,57 @@ const { FerroError } = require('./errors')
 const SETTING_KEYS = new Set([
   'host', 'port', 'user', 'password', 'database', 'applicationName', 'connectTimeoutMillis',
   'statementCacheSize', 'transport', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis',
+  // libpq's TLS and authentication keys, under their libpq names (see README, "Connecting").
+  'sslmode', 'sslMode', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'sslsni', 'sslnegotiation',
+  'ssl_min_protocol_version', 'ssl_max_protocol_version', 'channel_binding', 'channelBinding',
+  'require_auth', 'requireAuth',
 ])
+
+const NUMERIC_KEYS = new Set(['port', 'connectTimeoutMillis', 'statementCacheSize', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis'])
+
+// node-postgres's `ssl` object keys ferropg understands (anything else is refused by name
+// rather than ignored: a security setting that silently does nothing is worse than an error).
+const SSL_OBJECT_KEYS = new Set(['ca', 'cert', 'key', 'rejectUnauthorized', 'servername', 'checkServerIdentity', 'minVersion', 'maxVersion'])
+
+// PEM text from a string, a Buffer, or an array of them (several CAs).
+function pemText(value, key) {
+  if (Array.isArray(value)) return value.map((v) => pemText(v, key)).join('\n')
+  if (typeof value === 'string') return value
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('utf8')
+  throw invalid(`'ssl.${key}' must be PEM text: a string, a Buffer, or an array of them`)
+}
+
+/**
+ * node-postgres's `ssl` option in libpq's terms: `true` checks the chain against the system's
+ * trust store and the host name (verify-full, as Node's TLS does); `{ rejectUnauthorized: false }`
+ * encrypts without checking (require); `{ ca }` checks against those CAs and the name
+ * (verify-full), or only the chain when `checkServerIdentity` is a function that accepts every
+ * name (verify-ca: ferropg does not call it).
+ */
+function sslSettings(value) {
+  if (value === false) return { sslmode: 'disable' }
+  if (value === true) return { sslmode: 'verify-full', sslrootcert: 'system' }
+  if (typeof value !== 'object' || value === null) throw invalid("'ssl' must be true, false or an object ({ ca, cert, key, rejectUnauthorized, servername })")
+  for (const k of Object.keys(value)) {
+    if (value[k] !== undefined && !SSL_OBJECT_KEYS.has(k)) throw invalid(`'ssl.${k}' is not supported (ferropg understands ${[...SSL_OBJECT_KEYS].join(', ')})`)
+  }
+  const out = {}
+  const verify = value.rejectUnauthorized !== false
+  if (!verify) out.sslmode = 'require'
+  else {
+    if (value.checkServerIdentity !== undefined && typeof value.checkServerIdentity !== 'function') throw invalid("'ssl.checkServerIdentity' must be a function")
+    out.sslmode = value.checkServerIdentity ? 'verify-ca' : 'verify-full'
+    if (value.ca !== undefined) out['ssl.ca'] = pemText(value.ca, 'ca')
+    else out.sslrootcert = 'system'
+    if (out.sslmode === 'verify-ca' && out.sslrootcert === 'system') throw invalid("'ssl.checkServerIdentity' without 'ssl.ca' would accept any certificate the system trusts for any name; give 'ca'")
+  }
+  if (value.cert !== undefined) out['ssl.cert'] = pemText(value.cert, 'cert')
+  if (value.key !== undefined) out['ssl.key'] = pemText(value.key, 'key')
+  if (value.servername !== undefined) out['ssl.servername'] = String(value.servername)
+  if (value.minVersion !== undefined) out.ssl_min_protocol_version = String(value.minVersion)
+  if (value.maxVersion !== undefined) out.ssl_max_protocol_version = String(value.maxVersion)
+  return out
+}
 
 // libpq's `options` syntax: -c name=value, with spaces and backslashes escaped.
 function serverOptions(o) {
@@ -32,6 +82,7 @@ function toNative(config) {
   let connectionString = null
   let passwordFn = null
   let onNotice = null
+  let ssl = null
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue
     if (key === 'onNotice') {
@@ -59,15 +110,22 @@ function toNative(config) {
         settings[`types.${t}`] = String(mode)
       }
     } else if (key === 'ssl') {
-      if (value === false) settings.sslmode = 'disable'
-      else throw invalid("'ssl' is not supported by this version of ferropg yet (TLS); use ssl: false or omit it")
+      ssl = sslSettings(value)
     } else if (SETTING_KEYS.has(key)) {
       if (typeof value !== 'string' && typeof value !== 'number') {
-        throw invalid(`'${key}' must be a ${key === 'host' || key === 'user' || key === 'database' || key === 'applicationName' ? 'string' : 'number'}, got ${typeof value}`)
+        throw invalid(`'${key}' must be a ${NUMERIC_KEYS.has(key) ? 'number' : 'string'}, got ${typeof value}`)
       }
       settings[key] = String(value)
     } else {
       throw invalid(`unknown configuration key '${key}'`)
+    }
+  }
+  // Explicit libpq keys (e.g. `sslmode`) win over what `ssl` implies.
+  if (ssl) {
+    const explicitMode = settings.sslmode !== undefined || settings.sslMode !== undefined
+    for (const [k, v] of Object.entries(ssl)) {
+      if (k === 'sslmode' && explicitMode) continue
+      if (settings[k] === undefined) settings[k] = v
     }
   }
   return [settings, connectionString, passwordFn, onNotice]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use crate::core::connstring::parse_conn_string;
 use crate::core::error::{Error, Result};
 use crate::core::keys::canonical;
+use crate::core::tls_settings::{ChannelBinding, TlsSettings};
 use crate::core::types::TypeOptions;
 
 /// Where to reach one server.
@@ -64,7 +65,8 @@ pub struct Config {
     pub connect_timeout: Option<Duration>,
     /// libpq `options` (e.g. `-c statement_timeout=1000`), sent in the startup packet.
     pub options: Option<String>,
-    pub ssl_mode: SslMode,
+    /// TLS and authentication policy (`sslmode`, `sslrootcert`, `channel_binding`, ...).
+    pub tls: TlsSettings,
     pub statement_cache_size: usize,
     /// None: the default of what is opened (a client: Loop; a pool: Runtime).
     pub transport: Option<Transport>,
@@ -88,9 +90,10 @@ impl std::fmt::Debug for Config {
 
 /// One setting and where it came from (for error messages).
 #[derive(Debug, Clone)]
-struct Setting {
-    key: String,
-    value: String,
+pub(crate) struct Setting {
+    /// The name the user gave it (or the environment variable).
+    pub key: String,
+    pub value: String,
 }
 
 const ENV_KEYS: &[(&str, &str)] = &[
@@ -104,6 +107,16 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("PGCONNECT_TIMEOUT", "connect_timeout"),
     ("PGOPTIONS", "options"),
     ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGSSLCRL", "sslcrl"),
+    ("PGSSLSNI", "sslsni"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
+    ("PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"),
+    ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
+    ("PGCHANNELBINDING", "channel_binding"),
+    ("PGREQUIREAUTH", "require_auth"),
     ("PGCLIENTENCODING", "client_encoding"),
 ];
 
@@ -225,32 +238,7 @@ impl Config {
             (None, None) => None,
         }
         .filter(|d| !d.is_zero());
-        let ssl_mode = match l.get("sslmode") {
-            None => SslMode::Prefer,
-            Some(s) => match s.value.as_str() {
-                "disable" => SslMode::Disable,
-                "allow" => SslMode::Allow,
-                "prefer" => SslMode::Prefer,
-                "require" => SslMode::Require,
-                "verify-ca" => SslMode::VerifyCa,
-                "verify-full" => SslMode::VerifyFull,
-                other => {
-                    return Err(Error::config(format!(
-                        "'{}' must be one of disable, allow, prefer, require, verify-ca, verify-full (got '{other}')",
-                        s.key
-                    )))
-                }
-            },
-        };
-        if matches!(
-            ssl_mode,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull
-        ) {
-            return Err(Error::config(format!(
-                "sslmode={} needs TLS, which this version of ferropg does not provide yet; use disable or prefer",
-                l.get("sslmode").map(|s| s.value.as_str()).unwrap_or("")
-            )));
-        }
+        let tls = TlsSettings::resolve(&|key| l.get(key).cloned(), env)?;
         if let Some(s) = l.get("client_encoding") {
             if !s.value.eq_ignore_ascii_case("utf8") && !s.value.eq_ignore_ascii_case("utf-8") {
                 return Err(Error::config(format!(
@@ -327,7 +315,7 @@ impl Config {
                 .get("options")
                 .map(|s| s.value.clone())
                 .filter(|s| !s.is_empty()),
-            ssl_mode,
+            tls,
             statement_cache_size,
             transport,
             types,
@@ -361,7 +349,12 @@ impl Config {
         if let Some(o) = &self.options {
             c.options(o);
         }
-        c.ssl_mode(tokio_postgres::config::SslMode::Disable);
+        c.channel_binding(match self.tls.channel_binding {
+            ChannelBinding::Disable => tokio_postgres::config::ChannelBinding::Disable,
+            ChannelBinding::Prefer => tokio_postgres::config::ChannelBinding::Prefer,
+            ChannelBinding::Require => tokio_postgres::config::ChannelBinding::Require,
+        });
+        c.allowed_auth(self.tls.allowed_auth);
         c
     }
 }

@@ -10,16 +10,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::NoTls;
 
 use crate::core::cancel::Canceller;
 use crate::core::cancel_handle::{CancelHandle, Cancelled};
-use crate::core::config::{Config, Host};
+use crate::core::config::Config;
+use crate::core::connect::{establish, Established};
 use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
-use crate::core::driver::{open, Driver, Roam};
-use crate::core::error::{Code, Error, Result};
-use crate::core::events::{drive, Events};
+use crate::core::driver::Driver;
+use crate::core::error::Result;
+use crate::core::events::Events;
 use crate::core::reply::{gone, Reply};
 use crate::core::session::{Session, TxStatus};
 use crate::core::worker::{submission_worker, Job};
@@ -46,74 +46,33 @@ pub use crate::core::session::Params;
 
 impl Conn {
     /// Opens a connection; `password` (from a password function) overrides the configured one.
-    /// Hosts are tried in order; `connectTimeoutMillis` bounds each attempt (socket and
-    /// handshake), as in libpq.
+    /// Hosts are tried in order; `connectTimeoutMillis` bounds each attempt (socket, TLS and
+    /// handshake), as in libpq (see `core::connect`).
     pub async fn connect(
         config: &Config,
         password: Option<&str>,
         events: Option<Arc<dyn Events>>,
         driver: &Arc<dyn Driver>,
     ) -> Result<Conn> {
-        let settings = config.to_tokio(password);
-        let mut last = None;
-        for (i, host) in config.hosts.iter().enumerate() {
-            let port = config
-                .ports
-                .get(i)
-                .or(config.ports.first())
-                .copied()
-                .unwrap_or(5432);
-            let attempt = handshake(&settings, host, port, events.clone(), driver);
-            let r = match config.connect_timeout {
-                Some(t) => tokio::time::timeout(t, attempt).await.unwrap_or_else(|_| {
-                    Err(Error::driver(
-                        Code::Connection,
-                        format!(
-                            "timed out connecting to {} after {} ms",
-                            describe(host, port),
-                            t.as_millis()
-                        ),
-                    ))
-                }),
-                None => attempt.await,
-            };
-            match r {
-                Ok((client, server_version, roam)) => {
-                    return Ok(Conn::start(
-                        config,
-                        client,
-                        server_version,
-                        (host, port),
-                        driver,
-                        roam,
-                    ))
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| Error::config("no host to connect to")))
+        let e = establish(config, password, events, driver).await?;
+        Ok(Conn::start(config, e, driver))
     }
 
-    fn start(
-        config: &Config,
-        client: tokio_postgres::Client,
-        server_version: String,
-        (host, port): (&Host, u16),
-        driver: &Arc<dyn Driver>,
-        roam: Arc<Roam>,
-    ) -> Conn {
-        let process_id = client.backend_pid();
+    fn start(config: &Config, e: Established, driver: &Arc<dyn Driver>) -> Conn {
+        let process_id = e.client.backend_pid();
         let canceller = Canceller {
-            token: client.cancel_token(),
-            host: host.clone(),
-            port,
+            token: e.client.cancel_token(),
+            host: e.host,
+            port: e.port,
+            tls: e.tls,
+            direct: e.direct,
         };
         let shared = Arc::new(Session::new(
-            client,
+            e.client,
             canceller,
             config.statement_cache_size,
             config.types,
-            (!driver.on_runtime()).then_some(roam),
+            (!driver.on_runtime()).then_some(e.roam),
         ));
         let (queue, jobs) = mpsc::unbounded_channel();
         driver.spawn(Box::pin(submission_worker(shared.clone(), jobs)));
@@ -123,7 +82,7 @@ impl Conn {
             cancels: Default::default(),
             copy_targets: Default::default(),
             process_id,
-            server_version,
+            server_version: e.server_version,
             created: Instant::now(),
         }
     }
@@ -372,71 +331,6 @@ impl Conn {
         self.submit_query(sql, params, reply);
         closed_if_dropped(rx.await)
     }
-}
-
-fn describe(host: &Host, port: u16) -> String {
-    match host {
-        Host::Tcp(name) => format!("{name}:{port}"),
-        Host::Unix(dir) => format!("{}", dir.join(format!(".s.PGSQL.{port}")).display()),
-    }
-}
-
-/// One connection attempt: the socket is opened here (on the runtime), the PostgreSQL
-/// handshake and then the protocol task run on the driver. Returns the client and the
-/// server's version.
-async fn handshake(
-    settings: &tokio_postgres::Config,
-    host: &Host,
-    port: u16,
-    events: Option<Arc<dyn Events>>,
-    driver: &Arc<dyn Driver>,
-) -> Result<(tokio_postgres::Client, String, Arc<Roam>)> {
-    let refused = |e: std::io::Error| {
-        Error::driver(
-            Code::Connection,
-            format!(
-                "error connecting to server at {}: {e}",
-                describe(host, port)
-            ),
-        )
-    };
-    let stream = driver
-        .stream(open(host, port).await.map_err(refused)?)
-        .map_err(refused)?;
-    let (tx, rx) = oneshot::channel();
-    let settings = settings.clone();
-    let roam = Arc::new(Roam::default());
-    driver.spawn_roaming(
-        Box::pin(async move {
-            let mut tx = tx;
-            let r = tokio::select! {
-                biased;
-                r = settings.connect_raw(stream, NoTls) => r,
-                // The caller gave up (connect timeout): drop the half-open connection.
-                () = tx.closed() => return,
-            };
-            match r {
-                Ok((client, connection)) => {
-                    let version = connection
-                        .parameter("server_version")
-                        .unwrap_or_default()
-                        .to_string();
-                    // The protocol task ends when the socket closes; the client then reports
-                    // is_closed() and the pool discards it. Statements in flight see
-                    // ERR_CONNECTION_CLOSED.
-                    if tx.send(Ok((client, version))).is_ok() {
-                        drive(connection, events).await;
-                    }
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(Error::from_connect(e)));
-                }
-            }
-        }),
-        roam.clone(),
-    );
-    let (client, version) = rx.await.unwrap_or_else(|_| Err(gone()))?;
-    Ok((client, version, roam))
 }
 
 /// The handle of a started COPY; a dropped reply means the connection went away.

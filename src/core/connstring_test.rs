@@ -51,5 +51,5 @@ fn key_value_strings() {
     assert_eq!(c.ports, vec![5000]);
     assert_eq!(c.password.as_deref(), Some("it's"));
     assert_eq!(c.dbname, "a b");
-    assert_eq!(c.ssl_mode, SslMode::Disable);
+    assert_eq!(c.tls.mode, SslMode::Disable);
 }

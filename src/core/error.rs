@@ -45,6 +45,7 @@ pub enum Code {
     PoolClosed,
     PoolTimeout,
     Protocol,
+    Tls,
     UnsupportedType,
 }
 
@@ -64,6 +65,7 @@ impl Code {
         Code::PoolClosed,
         Code::PoolTimeout,
         Code::Protocol,
+        Code::Tls,
         Code::UnsupportedType,
     ];
 
@@ -83,6 +85,7 @@ impl Code {
             Code::PoolClosed => "ERR_POOL_CLOSED",
             Code::PoolTimeout => "ERR_POOL_TIMEOUT",
             Code::Protocol => "ERR_PROTOCOL",
+            Code::Tls => "ERR_TLS",
             Code::UnsupportedType => "ERR_UNSUPPORTED_TYPE",
         }
     }

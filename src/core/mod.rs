@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod cancel_handle;
 pub mod config;
 pub mod conn;
+pub mod connect;
 pub mod connstring;
 #[cfg(test)]
 mod connstring_test;
@@ -25,6 +26,10 @@ pub mod script;
 pub mod session;
 pub mod sql_text;
 pub mod stmt_cache;
+pub mod tls;
+pub mod tls_files;
+pub mod tls_settings;
+pub mod tls_verify;
 pub mod types;
 pub mod wire;
 pub mod worker;

@@ -66,6 +66,19 @@ pub enum SslNegotiation {
     Direct,
 }
 
+/// ferropg: `allowed_auth` bit for a server that authenticates without asking anything.
+pub const AUTH_NONE: u8 = 1;
+/// ferropg: `allowed_auth` bit for a cleartext password request.
+pub const AUTH_PASSWORD: u8 = 2;
+/// ferropg: `allowed_auth` bit for an MD5 password request.
+pub const AUTH_MD5: u8 = 4;
+/// ferropg: `allowed_auth` bit for SCRAM-SHA-256 (with or without channel binding).
+pub const AUTH_SCRAM: u8 = 8;
+/// ferropg: `allowed_auth` bit for GSSAPI (Kerberos).
+pub const AUTH_GSS: u8 = 16;
+/// ferropg: `allowed_auth` bit for SSPI.
+pub const AUTH_SSPI: u8 = 32;
+
 /// Channel binding configuration.
 #[derive(Debug, Copy, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -235,6 +248,7 @@ pub struct Config {
     pub(crate) target_session_attrs: TargetSessionAttrs,
     pub(crate) channel_binding: ChannelBinding,
     pub(crate) load_balance_hosts: LoadBalanceHosts,
+    pub(crate) allowed_auth: Option<u8>,
 }
 
 impl Default for Config {
@@ -269,6 +283,7 @@ impl Config {
             target_session_attrs: TargetSessionAttrs::Any,
             channel_binding: ChannelBinding::Prefer,
             load_balance_hosts: LoadBalanceHosts::Disable,
+            allowed_auth: None,
         }
     }
 
@@ -549,6 +564,14 @@ impl Config {
     /// Gets the channel binding behavior.
     pub fn get_channel_binding(&self) -> ChannelBinding {
         self.channel_binding
+    }
+
+    /// ferropg: restricts the authentication requests the server may make (libpq's
+    /// `require_auth`), as a set of the `AUTH_*` bits; `None` allows any. A request outside the
+    /// set fails the connection before anything is sent in answer to it.
+    pub fn allowed_auth(&mut self, allowed: Option<u8>) -> &mut Config {
+        self.allowed_auth = allowed;
+        self
     }
 
     /// Sets the host load balancing behavior.

@@ -166,7 +166,9 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     T: TlsStream + Unpin,
 {
-    match stream.try_next().await.map_err(Error::io)? {
+    let first = stream.try_next().await.map_err(Error::io)?;
+    check_allowed_auth(config, first.as_ref())?;
+    match first {
         Some(Message::AuthenticationOk) => {
             can_skip_channel_binding(config)?;
             return Ok(());
@@ -214,6 +216,39 @@ where
         Some(_) => Err(Error::unexpected_message()),
         None => Err(Error::closed()),
     }
+}
+
+/// ferropg: libpq's `require_auth`, checked on the server's first authentication request.
+fn check_allowed_auth(config: &Config, message: Option<&Message>) -> Result<(), Error> {
+    let Some(allowed) = config.allowed_auth else {
+        return Ok(());
+    };
+    let (bit, what) = match message {
+        Some(Message::AuthenticationOk) => (
+            config::AUTH_NONE,
+            "the server authenticated the client without asking for credentials",
+        ),
+        Some(Message::AuthenticationCleartextPassword) => {
+            (config::AUTH_PASSWORD, "the server asked for a cleartext password")
+        }
+        Some(Message::AuthenticationMd5Password(_)) => {
+            (config::AUTH_MD5, "the server asked for an MD5 password")
+        }
+        Some(Message::AuthenticationSasl(_)) => {
+            (config::AUTH_SCRAM, "the server asked for SCRAM-SHA-256")
+        }
+        Some(Message::AuthenticationKerberosV5) | Some(Message::AuthenticationGss) => {
+            (config::AUTH_GSS, "the server asked for GSSAPI")
+        }
+        Some(Message::AuthenticationSspi) => (config::AUTH_SSPI, "the server asked for SSPI"),
+        _ => return Ok(()),
+    };
+    if allowed & bit == 0 {
+        return Err(Error::authentication(
+            format!("require_auth refused the connection: {what}").into(),
+        ));
+    }
+    Ok(())
 }
 
 fn can_skip_channel_binding(config: &Config) -> Result<(), Error> {
