@@ -43,10 +43,57 @@ export interface ClientConfig {
   types?: TypeOverrides
   /** Server settings sent at startup (`{ statement_timeout: '5s' }`), or a libpq options string. */
   options?: string | Record<string, string | number | boolean>
-  /** Only `false` (no TLS) is supported in this version. */
-  ssl?: false
+  /**
+   * libpq's `sslmode` (default `'prefer'`): `'disable'` never TLS; `'allow'` plain first, TLS if
+   * the server refuses; `'prefer'` TLS when the server offers it; `'require'` TLS, certificate
+   * unchecked (checked as `'verify-ca'` when a root certificate is present); `'verify-ca'` the
+   * chain leads to `sslrootcert`; `'verify-full'` the chain and the host name. Unix sockets
+   * never use TLS.
+   */
+  sslmode?: 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full'
+  sslMode?: ClientConfig['sslmode']
+  /** A PEM file of trusted CAs, or `'system'` (the platform's trust store; implies verify-full). Default `~/.postgresql/root.crt` when it exists. */
+  sslrootcert?: string
+  /** A PEM client certificate file (default `~/.postgresql/postgresql.crt` when it exists). */
+  sslcert?: string
+  /** Its unencrypted PEM key file, 0600 or stricter (default `~/.postgresql/postgresql.key`). */
+  sslkey?: string
+  /** A PEM certificate revocation list file (default `~/.postgresql/root.crl` when it exists). */
+  sslcrl?: string
+  /** `'1'` (default) sends the host name in the TLS handshake (SNI); `'0'` does not. */
+  sslsni?: '0' | '1'
+  /** `'direct'` starts TLS at once (PostgreSQL 17+; needs sslmode require or stricter); default `'postgres'`. */
+  sslnegotiation?: 'postgres' | 'direct'
+  ssl_min_protocol_version?: 'TLSv1.2' | 'TLSv1.3'
+  ssl_max_protocol_version?: 'TLSv1.2' | 'TLSv1.3'
+  /** SCRAM-SHA-256-PLUS: `'require'` refuses a server or connection without it, before sending the password. */
+  channel_binding?: 'disable' | 'prefer' | 'require'
+  channelBinding?: ClientConfig['channel_binding']
+  /** libpq's `require_auth`: methods the server may use (`'scram-sha-256'`, `'md5,password'`, `'!password'`, `'none'`, ...). */
+  require_auth?: string
+  requireAuth?: string
+  /**
+   * node-postgres's shape: `false` = sslmode disable; `true` = verify-full against the system's
+   * trust store; `{ rejectUnauthorized: false }` = require; `{ ca }` = verify-full against `ca`
+   * (verify-ca when `checkServerIdentity` is a function); `cert`/`key` a client certificate;
+   * `servername` the name sent and checked. Explicit libpq keys win.
+   */
+  ssl?: boolean | SslOptions
   /** Receives server notices (RAISE NOTICE, warnings) instead of dropping them. */
   onNotice?: (notice: DatabaseError) => void
+}
+
+/** node-postgres's `ssl` object (PEM as strings or Buffers). */
+export interface SslOptions {
+  ca?: string | Buffer | Array<string | Buffer>
+  cert?: string | Buffer
+  key?: string | Buffer
+  rejectUnauthorized?: boolean
+  servername?: string
+  /** Any function: ferropg does not call it; its presence means "do not check the name" (verify-ca). */
+  checkServerIdentity?: (...args: any[]) => any
+  minVersion?: 'TLSv1.2' | 'TLSv1.3'
+  maxVersion?: 'TLSv1.2' | 'TLSv1.3'
 }
 
 export interface Notification {
@@ -342,6 +389,7 @@ export type DriverErrorCode =
   | 'ERR_PROTOCOL'
   | 'ERR_QUERY_CANCELLED'
   | 'ERR_QUERY_TIMEOUT'
+  | 'ERR_TLS'
   | 'ERR_TRANSACTION_CLOSED'
   | 'ERR_UNSUPPORTED_TYPE'
 

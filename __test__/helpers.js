@@ -39,11 +39,13 @@ async function countingProxy({ delayMillis = 0 } = {}) {
       buf = Buffer.concat([buf, d])
       for (;;) {
         if (!started) {
-          if (buf.length < 4) break
+          if (buf.length < 8) break
           const n = buf.readInt32BE(0)
           if (buf.length < n) break
+          // An SSLRequest (sslmode prefer, the default) comes before the startup message.
+          const sslRequest = n === 8 && buf.readInt32BE(4) === 80877103
           buf = buf.subarray(n)
-          started = true
+          started = !sslRequest
           continue
         }
         if (buf.length < 5) break

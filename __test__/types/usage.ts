@@ -20,6 +20,9 @@ async function main(): Promise<void> {
   const scripted: QueryResult[] = await pool.simpleQuery('SELECT 1', { rowMode: 'array' })
   void status, command, scripted
   c.release()
+  const tls: PoolConfig = { host: 'db.example.com', sslmode: 'verify-full', sslrootcert: 'system', channel_binding: 'require', require_auth: 'scram-sha-256' }
+  const pgShaped: PoolConfig = { ssl: { ca: [Buffer.from('pem'), 'pem'], cert: 'c', key: Buffer.from('k'), servername: 'db' } }
+  void tls, pgShaped
   const client = await Client.connect('postgres://localhost/db')
   const pid: number = client.processId
   try {

@@ -193,8 +193,11 @@ impl From<tokio_postgres::Error> for Error {
             );
         }
         // tokio-postgres never puts the password into its messages; they name the failing step
-        // ("error connecting to server: Connection refused", "timeout", ...).
-        Error::driver(Code::Connection, e.to_string())
+        // ("authentication error", ...) and the cause says why.
+        match std::error::Error::source(&e) {
+            Some(cause) => Error::driver(Code::Connection, format!("{e}: {cause}")),
+            None => Error::driver(Code::Connection, e.to_string()),
+        }
     }
 }
 

@@ -29,6 +29,8 @@ pub mod stmt_cache;
 pub mod tls;
 pub mod tls_files;
 pub mod tls_settings;
+#[cfg(test)]
+mod tls_settings_test;
 pub mod tls_verify;
 pub mod types;
 pub mod wire;

