@@ -157,6 +157,15 @@ export declare function connectClient(settings: Record<string, string>, connStri
 /** Takes every response queued in the inbox numbered `inbox` (see `Inbox::drain`). */
 export declare function drainInbox(inbox: number): Buffer
 
+/** What the password function receives: `{ host, port, user, database }`. */
+export interface PasswordRequest {
+  /** The host as configured (a name, an address or a socket directory). */
+  host: string
+  port: number
+  user: string
+  database: string
+}
+
 /** `pool.stats()`. */
 export interface PoolStats {
   size: number

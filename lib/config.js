@@ -92,8 +92,8 @@ function toNative(config) {
       if (typeof value !== 'string') throw invalid("'connectionString' must be a string")
       connectionString = value
     } else if (key === 'password' && typeof value === 'function') {
-      passwordFn = async () => {
-        const pw = await value()
+      passwordFn = async (target) => {
+        const pw = await value(target)
         if (typeof pw !== 'string') throw new TypeError(`the password function returned ${typeof pw}, not a string`)
         return pw
       }

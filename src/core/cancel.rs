@@ -6,6 +6,7 @@ use tokio_postgres::CancelToken;
 use crate::core::config::Host;
 use crate::core::driver::{open, tokio_stream, Stream};
 use crate::core::error::{Code, Error, Result};
+use crate::core::hosts::Network;
 use crate::core::tls::{negotiate, Answer, Connector, MaybeConnector};
 
 /// What a CancelRequest for one connection needs: its key and the address it was opened on.
@@ -15,6 +16,7 @@ pub struct Canceller {
     pub token: CancelToken,
     pub host: Host,
     pub port: u16,
+    pub network: Network,
     /// The session's TLS; its token then says "TLS already agreed on" (see `core::connect`).
     pub tls: Option<Connector>,
     pub direct: bool,
@@ -29,7 +31,7 @@ impl Canceller {
                 format!("could not send a cancel request: {e}"),
             )
         };
-        let socket = open(&self.host, self.port)
+        let socket = open(&self.host, self.port, &self.network, false)
             .await
             .map_err(|e| failed(e.to_string()))?;
         let mut stream = Stream(tokio_stream(socket).map_err(|e| failed(e.to_string()))?);

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use crate::core::connstring::parse_conn_string;
 use crate::core::error::{Error, Result};
+use crate::core::hosts::{self, Endpoint, Network, SessionAttrs};
 use crate::core::keys::canonical;
+use crate::core::service;
 use crate::core::tls_settings::{ChannelBinding, TlsSettings};
 use crate::core::types::TypeOptions;
 
@@ -56,8 +58,14 @@ pub enum Transport {
 /// A fully resolved configuration.
 #[derive(Clone, PartialEq)]
 pub struct Config {
-    pub hosts: Vec<Host>,
-    pub ports: Vec<u16>,
+    /// The servers to try, in order (see `core::hosts`).
+    pub endpoints: Vec<Endpoint>,
+    pub target_session_attrs: SessionAttrs,
+    /// `load_balance_hosts=random`: try the servers in a random order.
+    pub load_balance: bool,
+    pub network: Network,
+    /// The password file (`passfile`, `PGPASSFILE`, default `~/.pgpass`).
+    pub passfile: Option<PathBuf>,
     pub user: String,
     pub password: Option<String>,
     pub dbname: String,
@@ -77,8 +85,7 @@ pub struct Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("hosts", &self.hosts)
-            .field("ports", &self.ports)
+            .field("endpoints", &self.endpoints)
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("dbname", &self.dbname)
@@ -98,7 +105,7 @@ pub(crate) struct Setting {
 
 const ENV_KEYS: &[(&str, &str)] = &[
     ("PGHOST", "host"),
-    ("PGHOSTADDR", "host"),
+    ("PGHOSTADDR", "hostaddr"),
     ("PGPORT", "port"),
     ("PGUSER", "user"),
     ("PGPASSWORD", "password"),
@@ -117,6 +124,9 @@ const ENV_KEYS: &[(&str, &str)] = &[
     ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
     ("PGCHANNELBINDING", "channel_binding"),
     ("PGREQUIREAUTH", "require_auth"),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+    ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+    ("PGPASSFILE", "passfile"),
     ("PGCLIENTENCODING", "client_encoding"),
 ];
 
@@ -167,6 +177,25 @@ impl Config {
                 layers.add(&k, v)?;
             }
         }
+        // A service's settings rank below the string's and above the environment's.
+        let service = layers
+            .get("service")
+            .map(|s| s.value.clone())
+            .or_else(|| env("PGSERVICE").filter(|v| !v.is_empty()));
+        if let Some(name) = service {
+            let (settings, file) = service::settings(&name, env)?;
+            for (k, v) in settings {
+                if layers.get(canonical(&k).unwrap_or_default()).is_none() {
+                    layers.settings.push((
+                        canonical(&k).unwrap_or_default(),
+                        Setting {
+                            key: format!("{k} (service {name} in {})", file.display()),
+                            value: v,
+                        },
+                    ));
+                }
+            }
+        }
         for (var, key) in ENV_KEYS {
             if let Some(v) = env(var).filter(|v| !v.is_empty()) {
                 // An environment value is checked like any other but reported by variable name.
@@ -185,39 +214,7 @@ impl Config {
     }
 
     fn from_layers(l: &Layers, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
-        let ports = match l.get("port") {
-            Some(s) => s
-                .value
-                .split(',')
-                .map(|p| parse_port(&s.key, p.trim()))
-                .collect::<Result<Vec<_>>>()?,
-            None => vec![5432],
-        };
-        let hosts = match l.get("host") {
-            Some(s) => s
-                .value
-                .split(',')
-                .map(|h| {
-                    let h = h.trim();
-                    if h.is_empty() {
-                        return Err(Error::config(format!("'{}' has an empty host name", s.key)));
-                    }
-                    Ok(if h.starts_with('/') {
-                        Host::Unix(PathBuf::from(h))
-                    } else {
-                        Host::Tcp(h.to_string())
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            None => vec![default_host(ports[0])],
-        };
-        if ports.len() != 1 && ports.len() != hosts.len() {
-            return Err(Error::config(format!(
-                "'port' lists {} ports for {} hosts: give one port, or one per host",
-                ports.len(),
-                hosts.len()
-            )));
-        }
+        let endpoints = hosts::endpoints(l.get("host"), l.get("hostaddr"), l.get("port"))?;
         let user = match l.get("user") {
             Some(s) => s.value.clone(),
             None => env("USER")
@@ -303,9 +300,16 @@ impl Config {
                 })?;
             }
         }
+        let passfile = l
+            .get("passfile")
+            .map(|s| PathBuf::from(&s.value))
+            .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".pgpass")));
         Ok(Config {
-            hosts,
-            ports,
+            endpoints,
+            target_session_attrs: hosts::session_attrs(l.get("target_session_attrs"))?,
+            load_balance: hosts::load_balance(l.get("load_balance_hosts"))?,
+            network: hosts::network(&|key| l.get(key).cloned())?,
+            passfile,
             user,
             password: l.get("password").map(|s| s.value.clone()),
             dbname,
@@ -327,24 +331,12 @@ impl Config {
     /// from a user's password function).
     pub fn to_tokio(&self, password: Option<&str>) -> tokio_postgres::Config {
         let mut c = tokio_postgres::Config::new();
-        for h in &self.hosts {
-            match h {
-                Host::Tcp(name) => c.host(name),
-                Host::Unix(dir) => c.host_path(dir),
-            };
-        }
-        for p in &self.ports {
-            c.port(*p);
-        }
         c.user(&self.user).dbname(&self.dbname);
         if let Some(pw) = password.or(self.password.as_deref()) {
             c.password(pw);
         }
         if let Some(a) = &self.application_name {
             c.application_name(a);
-        }
-        if let Some(t) = self.connect_timeout {
-            c.connect_timeout(t);
         }
         if let Some(o) = &self.options {
             c.options(o);
@@ -359,15 +351,6 @@ impl Config {
     }
 }
 
-fn parse_port(key: &str, v: &str) -> Result<u16> {
-    match v.parse::<u16>() {
-        Ok(p) if p > 0 => Ok(p),
-        _ => Err(Error::config(format!(
-            "'{key}' must be a port number between 1 and 65535 (got '{v}')"
-        ))),
-    }
-}
-
 fn parse_uint(s: &Setting, max: u64) -> Result<u64> {
     match s.value.trim().parse::<u64>() {
         Ok(n) if n <= max => Ok(n),
@@ -376,19 +359,6 @@ fn parse_uint(s: &Setting, max: u64) -> Result<u64> {
             s.key, s.value
         ))),
     }
-}
-
-/// libpq's default: the local socket directory when a server listens there, else localhost.
-fn default_host(port: u16) -> Host {
-    for dir in ["/var/run/postgresql", "/tmp"] {
-        if std::path::Path::new(dir)
-            .join(format!(".s.PGSQL.{port}"))
-            .exists()
-        {
-            return Host::Unix(PathBuf::from(dir));
-        }
-    }
-    Host::Tcp("localhost".to_string())
 }
 
 #[cfg(test)]
@@ -415,8 +385,8 @@ mod tests {
             _ => None,
         };
         let c = Config::resolve(&[], None, &env).unwrap();
-        assert_eq!(c.hosts, vec![Host::Tcp("envhost".into())]);
-        assert_eq!(c.ports, vec![7777]);
+        assert_eq!(c.endpoints[0].host, Host::Tcp("envhost".into()));
+        assert_eq!(c.endpoints[0].port, 7777);
         assert_eq!(c.user, "envuser");
         assert_eq!(c.dbname, "envuser");
         assert_eq!(c.password.as_deref(), Some("envpw"));
@@ -424,9 +394,9 @@ mod tests {
         assert_eq!(c.connect_timeout, Some(Duration::from_secs(3)));
         let explicit = vec![("port".to_string(), "9".to_string())];
         let c = Config::resolve(&explicit, Some("postgres://urluser@urlhost:8/x"), &env).unwrap();
-        assert_eq!(c.ports, vec![9]);
+        assert_eq!(c.endpoints[0].port, 9);
         assert_eq!(c.user, "urluser");
-        assert_eq!(c.hosts, vec![Host::Tcp("urlhost".into())]);
+        assert_eq!(c.endpoints[0].host, Host::Tcp("urlhost".into()));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::core::cancel::Canceller;
 use crate::core::cancel_handle::{CancelHandle, Cancelled};
-use crate::core::config::Config;
-use crate::core::connect::{establish, Established};
+use crate::core::config::{Config, Host};
+use crate::core::connect::{establish, Established, PasswordSource};
 use crate::core::copy::{CopyIn, CopyOut, CopyOutRows};
 use crate::core::copy_from::{lookup_sql, CopyFrom, CopyTarget};
 use crate::core::driver::Driver;
@@ -45,12 +45,12 @@ impl std::fmt::Debug for Conn {
 pub use crate::core::session::Params;
 
 impl Conn {
-    /// Opens a connection; `password` (from a password function) overrides the configured one.
+    /// Opens a connection; `password` (a password function) overrides the configured one.
     /// Hosts are tried in order; `connectTimeoutMillis` bounds each attempt (socket, TLS and
     /// handshake), as in libpq (see `core::connect`).
     pub async fn connect(
         config: &Config,
-        password: Option<&str>,
+        password: Option<&dyn PasswordSource>,
         events: Option<Arc<dyn Events>>,
         driver: &Arc<dyn Driver>,
     ) -> Result<Conn> {
@@ -62,8 +62,12 @@ impl Conn {
         let process_id = e.client.backend_pid();
         let canceller = Canceller {
             token: e.client.cancel_token(),
-            host: e.host,
-            port: e.port,
+            // The address this session reached, not the name again (it may resolve elsewhere).
+            host: e
+                .peer
+                .map_or(e.endpoint.host, |a| Host::Tcp(a.ip().to_string())),
+            port: e.endpoint.port,
+            network: config.network,
             tls: e.tls,
             direct: e.direct,
         };

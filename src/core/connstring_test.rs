@@ -13,8 +13,8 @@ fn url_with_everything() {
     let c = resolve("postgresql://al%40ice:p%3Ass@db.example:6543/my%20db?application_name=app&connect_timeout=7&options=-c%20statement_timeout%3D5").unwrap();
     assert_eq!(c.user, "al@ice");
     assert_eq!(c.password.as_deref(), Some("p:ss"));
-    assert_eq!(c.hosts, vec![Host::Tcp("db.example".into())]);
-    assert_eq!(c.ports, vec![6543]);
+    assert_eq!(c.endpoints[0].host, Host::Tcp("db.example".into()));
+    assert_eq!(c.endpoints[0].port, 6543);
     assert_eq!(c.dbname, "my db");
     assert_eq!(c.application_name.as_deref(), Some("app"));
     assert_eq!(c.connect_timeout, Some(Duration::from_secs(7)));
@@ -24,15 +24,18 @@ fn url_with_everything() {
 #[test]
 fn url_socket_ipv6_and_multi_host() {
     let c = resolve("postgres://u@%2Fvar%2Frun%2Fpostgresql/db").unwrap();
-    assert_eq!(c.hosts, vec![Host::Unix("/var/run/postgresql".into())]);
+    assert_eq!(
+        c.endpoints[0].host,
+        Host::Unix("/var/run/postgresql".into())
+    );
     let c = resolve("postgres://u@[::1]:5433/db").unwrap();
-    assert_eq!(c.hosts, vec![Host::Tcp("::1".into())]);
-    assert_eq!(c.ports, vec![5433]);
+    assert_eq!(c.endpoints[0].host, Host::Tcp("::1".into()));
+    assert_eq!(c.endpoints[0].port, 5433);
     let c = resolve("postgres://u@a:1,b:2/db").unwrap();
-    assert_eq!(c.hosts.len(), 2);
-    assert_eq!(c.ports, vec![1, 2]);
+    let ports: Vec<u16> = c.endpoints.iter().map(|e| e.port).collect();
+    assert_eq!(ports, vec![1, 2]);
     let c = resolve("postgres:///db?host=/tmp&user=x").unwrap();
-    assert_eq!(c.hosts, vec![Host::Unix("/tmp".into())]);
+    assert_eq!(c.endpoints[0].host, Host::Unix("/tmp".into()));
     assert_eq!(c.user, "x");
 }
 
@@ -48,7 +51,7 @@ fn key_value_strings() {
         "host=localhost port = 5000 user=bob password='it\\'s' dbname='a b' sslmode=disable",
     )
     .unwrap();
-    assert_eq!(c.ports, vec![5000]);
+    assert_eq!(c.endpoints[0].port, 5000);
     assert_eq!(c.password.as_deref(), Some("it's"));
     assert_eq!(c.dbname, "a b");
     assert_eq!(c.tls.mode, SslMode::Disable);

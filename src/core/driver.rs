@@ -22,6 +22,7 @@ use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::core::config::Host;
+use crate::core::hosts::Network;
 
 /// A task run to completion by a driver.
 pub type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -98,6 +99,14 @@ impl Socket {
         match r {
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
             r => r,
+        }
+    }
+
+    /// The server's address, for a TCP socket (a CancelRequest goes to the same one).
+    pub fn peer(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            Socket::Tcp(s) => s.peer_addr().ok(),
+            Socket::Unix(_) => None,
         }
     }
 
@@ -197,21 +206,28 @@ pub fn tokio_stream(socket: Socket) -> io::Result<Box<dyn Io>> {
 }
 
 /// Connects to one server address (a unix socket directory holds `.s.PGSQL.<port>`); TCP
-/// sockets get TCP_NODELAY and keepalive, as libpq and tokio-postgres set them.
-pub async fn open(host: &Host, port: u16) -> io::Result<Socket> {
+/// sockets get TCP_NODELAY, keepalive probes and the user timeout of `network`. The addresses
+/// a name resolves to are tried in order (shuffled with `shuffle`: `load_balance_hosts`).
+pub async fn open(host: &Host, port: u16, network: &Network, shuffle: bool) -> io::Result<Socket> {
     match host {
         Host::Unix(dir) => {
             let s = tokio::net::UnixStream::connect(dir.join(format!(".s.PGSQL.{port}"))).await?;
             Ok(Socket::Unix(s.into_std()?))
         }
         Host::Tcp(name) => {
+            let mut addrs: Vec<_> = tokio::net::lookup_host((name.as_str(), port))
+                .await?
+                .collect();
+            if shuffle {
+                crate::core::hosts::shuffle(&mut addrs);
+            }
             let mut last = None;
-            for addr in tokio::net::lookup_host((name.as_str(), port)).await? {
+            for addr in addrs {
                 match tokio::net::TcpStream::connect(addr).await {
                     Ok(s) => {
                         s.set_nodelay(true)?;
                         let s = s.into_std()?;
-                        socket2::SockRef::from(&s).set_keepalive(true)?;
+                        tune(&s, network)?;
                         return Ok(Socket::Tcp(s));
                     }
                     Err(e) => last = Some(e),
@@ -222,4 +238,23 @@ pub async fn open(host: &Host, port: u16) -> io::Result<Socket> {
             }))
         }
     }
+}
+
+/// libpq's `keepalives*` and `tcp_user_timeout` on a TCP socket.
+fn tune(s: &std::net::TcpStream, network: &Network) -> io::Result<()> {
+    let sock = socket2::SockRef::from(s);
+    match network.keepalive {
+        Some(k) => {
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(k.idle)
+                .with_interval(k.interval)
+                .with_retries(k.count);
+            sock.set_tcp_keepalive(&ka)?;
+        }
+        None => sock.set_keepalive(false)?,
+    }
+    if let Some(t) = network.user_timeout {
+        sock.set_tcp_user_timeout(Some(t))?;
+    }
+    Ok(())
 }

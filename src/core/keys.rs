@@ -4,7 +4,8 @@
 /// The canonical key for every name we accept (libpq's and ferropg's camelCase ones).
 pub fn canonical(key: &str) -> Option<&'static str> {
     Some(match key {
-        "host" | "hostaddr" => "host",
+        "host" => "host",
+        "hostaddr" => "hostaddr",
         "port" => "port",
         "user" | "username" => "user",
         "password" => "password",
@@ -14,6 +15,15 @@ pub fn canonical(key: &str) -> Option<&'static str> {
         "connect_timeout" => "connect_timeout",
         "connectTimeoutMillis" => "connect_timeout_millis",
         "options" => "options",
+        "service" => "service",
+        "passfile" => "passfile",
+        "target_session_attrs" | "targetSessionAttrs" => "target_session_attrs",
+        "load_balance_hosts" | "loadBalanceHosts" => "load_balance_hosts",
+        "keepalives" => "keepalives",
+        "keepalives_idle" => "keepalives_idle",
+        "keepalives_interval" => "keepalives_interval",
+        "keepalives_count" => "keepalives_count",
+        "tcp_user_timeout" => "tcp_user_timeout",
         "sslmode" | "sslMode" => "sslmode",
         "sslrootcert" => "sslrootcert",
         "sslcert" => "sslcert",

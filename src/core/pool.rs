@@ -4,8 +4,6 @@
 //! connection task; ours creates `Conn`s (bounded LRU, server facts) and discards a connection
 //! on return when it is closed, broken or past `maxLifetimeSeconds`.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,26 +17,7 @@ use crate::core::driver::Driver;
 use crate::core::error::{Code, Error, Result};
 use crate::core::events::Events;
 
-/// Supplies a password per connection attempt (the user's password function).
-pub trait PasswordSource: Send + Sync {
-    fn password(&self) -> Pin<Box<dyn Future<Output = Result<String>> + Send + '_>>;
-}
-
-/// Opens a connection with the configured or supplied password.
-pub async fn open(
-    config: &Config,
-    source: Option<&dyn PasswordSource>,
-    events: Option<Arc<dyn Events>>,
-    driver: &Arc<dyn Driver>,
-) -> Result<Conn> {
-    match source {
-        Some(s) => {
-            let pw = s.password().await?;
-            Conn::connect(config, Some(&pw), events, driver).await
-        }
-        None => Conn::connect(config, None, events, driver).await,
-    }
-}
+pub use crate::core::connect::{PasswordSource, PasswordTarget};
 
 pub struct Manager {
     config: Arc<Config>,
@@ -52,7 +31,7 @@ impl managed::Manager for Manager {
     type Error = Error;
 
     async fn create(&self) -> Result<Arc<Conn>> {
-        open(
+        Conn::connect(
             &self.config,
             self.password.as_deref(),
             self.events.clone(),

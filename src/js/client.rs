@@ -19,9 +19,10 @@ use super::resolve_config;
 use crate::core::cancel_handle::Cancelled;
 use crate::core::config::Transport;
 use crate::core::conn::{started, Conn};
+use crate::core::connect::PasswordSource;
 use crate::core::error::{Code, Error};
 use crate::core::events::Events;
-use crate::core::pool::{self, Object, Pool};
+use crate::core::pool::{Object, Pool};
 use crate::core::reply::Reply;
 use crate::core::session::TxStatus;
 
@@ -159,9 +160,9 @@ pub fn connect_client<'env>(
         let source = password.map(JsPassword);
         let events = events.map(|f| Arc::new(JsEvents(f)) as Arc<dyn Events>);
         Ok(
-            match pool::open(
+            match Conn::connect(
                 &config,
-                source.as_ref().map(|s| s as &dyn pool::PasswordSource),
+                source.as_ref().map(|s| s as &dyn PasswordSource),
                 events,
                 &driver,
             )
