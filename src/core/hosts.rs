@@ -219,10 +219,7 @@ pub(crate) fn network(get: &dyn Fn(&str) -> Option<Setting>) -> Result<Network> 
             })
             .transpose()
     };
-    let on = match number("keepalives", 1)? {
-        Some(0) => false,
-        _ => true,
-    };
+    let on = number("keepalives", 1)? != Some(0);
     let secs = |key: &str, default: Duration| -> Result<Duration> {
         Ok(match number(key, 1 << 20)? {
             Some(0) | None => default,
