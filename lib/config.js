@@ -11,9 +11,15 @@ const SETTING_KEYS = new Set([
   'sslmode', 'sslMode', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'sslsni', 'sslnegotiation',
   'ssl_min_protocol_version', 'ssl_max_protocol_version', 'channel_binding', 'channelBinding',
   'require_auth', 'requireAuth',
+  // Where the server and the password come from (libpq's names).
+  'hostaddr', 'service', 'passfile', 'target_session_attrs', 'targetSessionAttrs', 'load_balance_hosts', 'loadBalanceHosts',
+  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
 ])
 
-const NUMERIC_KEYS = new Set(['port', 'connectTimeoutMillis', 'statementCacheSize', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis'])
+const NUMERIC_KEYS = new Set([
+  'port', 'connectTimeoutMillis', 'statementCacheSize', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis',
+  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
+])
 
 // node-postgres's `ssl` object keys ferropg understands (anything else is refused by name
 // rather than ignored: a security setting that silently does nothing is worse than an error).

@@ -126,6 +126,23 @@ async function startIn(base, binDir, { conf = {}, hba = null, files = {}, authHo
   // In postgresql.conf rather than on the command line, so that ALTER SYSTEM can change them.
   const lines = Object.entries(conf).map(([k, v]) => `${k} = '${String(v).replace(/'/g, "''")}'`)
   if (lines.length) fs.appendFileSync(path.join(data, 'postgresql.conf'), '\n' + lines.join('\n') + '\n')
+  const started = await launch(binDir, data, sock, as, quiet)
+  const stop = () => started.stop().then(() => fs.rmSync(base, { recursive: true, force: true }))
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${started.port}/postgres`,
+    port: started.port,
+    sock,
+    binDir,
+    data,
+    password,
+    version: started.version,
+    as,
+    stop,
+  }
+}
+
+/** Runs the server of data directory `data`, on a free port, until `stop()`. */
+async function launch(binDir, data, sock, as, quiet) {
   const port = await freePort()
   const server = spawn(
     path.join(binDir, 'postgres'),
@@ -143,7 +160,7 @@ async function startIn(base, binDir, { conf = {}, hba = null, files = {}, authHo
     const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start within 30 s:\n${log}`)), 30_000)
     server.stderr.on('data', (d) => {
       log += d
-      if (log.includes('ready to accept connections')) {
+      if (/ready to accept (read-only )?connections/.test(log)) {
         clearTimeout(timer)
         resolve()
       }
@@ -162,15 +179,60 @@ async function startIn(base, binDir, { conf = {}, hba = null, files = {}, authHo
       server.once('exit', resolve)
       server.kill('SIGINT') // fast shutdown
       setTimeout(() => server.kill('SIGKILL'), 10_000).unref()
-    }).then(() => fs.rmSync(base, { recursive: true, force: true }))
-  return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    port,
-    sock,
-    binDir,
-    data,
-    password,
-    version,
-    stop,
+    })
+  return { port, version, stop }
+}
+
+/** chown -R, for what root copied into a directory the server (as `postgres`) owns. */
+function chownTree(p, { uid, gid }) {
+  if (uid === undefined) return
+  fs.chownSync(p, uid, gid)
+  if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chownTree(path.join(p, e), { uid, gid })
+}
+
+/**
+ * A streaming standby of `primary` (a cluster from startCluster, PostgreSQL 15+), made with
+ * the low-level base backup API so that only `postgres` and `pg_ctl` are needed (the embedded
+ * binaries have no pg_basebackup): `sql(text)` runs a statement on one session of the primary
+ * and resolves to its rows. The standby streams from the primary's unix socket and runs on its
+ * own port; `promote()` makes it a primary (pg_ctl promote -w).
+ */
+export async function startStandby(primary, sql, { quiet = true } = {}) {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ferropg-standby-'))
+  fs.chmodSync(base, 0o755)
+  const data = path.join(base, 'data')
+  const sock = path.join(base, 'sock')
+  fs.mkdirSync(sock, { mode: 0o755 })
+  try {
+    await sql("SELECT pg_backup_start('ferropg-standby', true)")
+    // What the documentation says a base backup may leave out: the server's pid file and WAL.
+    const skip = new Set(['postmaster.pid', 'postmaster.opts'])
+    fs.cpSync(primary.data, data, {
+      recursive: true,
+      filter: (src) => !skip.has(path.basename(src)) && !path.relative(primary.data, src).startsWith(`pg_wal${path.sep}`),
+    })
+    const [stopped] = await sql('SELECT labelfile, spcmapfile FROM pg_backup_stop(false)')
+    fs.writeFileSync(path.join(data, 'backup_label'), stopped.labelfile)
+    if (stopped.spcmapfile) fs.writeFileSync(path.join(data, 'tablespace_map'), stopped.spcmapfile)
+    fs.mkdirSync(path.join(data, 'pg_wal', 'archive_status'), { recursive: true })
+    fs.writeFileSync(path.join(data, 'standby.signal'), '')
+    fs.appendFileSync(path.join(data, 'postgresql.auto.conf'), `primary_conninfo = 'host=${primary.sock} port=${primary.port} user=postgres'\n`)
+    fs.chmodSync(data, 0o700)
+    chownTree(base, primary.as)
+    const started = await launch(primary.binDir, data, sock, primary.as, quiet)
+    const promote = () => {
+      const r = spawnSync(path.join(primary.binDir, 'pg_ctl'), ['promote', '-w', '-D', data], { ...primary.as, encoding: 'utf8' })
+      if (r.status !== 0) throw new Error(`pg_ctl promote failed:\n${r.stdout}\n${r.stderr}`)
+    }
+    return {
+      port: started.port,
+      sock,
+      data,
+      promote,
+      stop: () => started.stop().then(() => fs.rmSync(base, { recursive: true, force: true })),
+    }
+  } catch (e) {
+    fs.rmSync(base, { recursive: true, force: true })
+    throw e
   }
 }
