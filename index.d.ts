@@ -33,6 +33,13 @@ export interface ClientConfig {
   /** Prepared statements kept per connection (LRU; default 256; 0 disables). */
   statementCacheSize?: number
   /**
+   * `false`: never prepare a statement by name, for PgBouncer or Supavisor in transaction mode
+   * (where the next request may reach another server connection). Each statement is described
+   * once (cached as `statementCacheSize` says) and then sent as the unnamed statement,
+   * Parse/Bind/Describe/Execute/Sync in one round trip. Default `true`.
+   */
+  prepare?: boolean
+  /**
    * Where the connection's protocol runs. `'loop'` (the default): on the JS thread, driven by
    * Node's event loop, so a round trip costs no thread hop; while a large result streams, the
    * protocol work moves to ferropg's own thread and comes back afterwards. The fastest on every

@@ -115,6 +115,9 @@ function toNative(config) {
         }
         settings[`types.${t}`] = String(mode)
       }
+    } else if (key === 'prepare') {
+      if (typeof value !== 'boolean') throw invalid("'prepare' must be true or false")
+      settings.prepare = String(value)
     } else if (key === 'ssl') {
       ssl = sslSettings(value)
     } else if (SETTING_KEYS.has(key)) {

@@ -236,3 +236,64 @@ export async function startStandby(primary, sql, { quiet = true } = {}) {
     throw e
   }
 }
+
+/**
+ * A PgBouncer (the system's, Debian package `pgbouncer`) in front of the server at
+ * `target` ({ host, port, user, password, database }), in `mode` (transaction by default),
+ * with `poolSize` server connections; it authenticates clients with SCRAM against the same
+ * user and password. Resolves to { port, version, stop }.
+ */
+export async function startPgBouncer(target, { mode = 'transaction', poolSize = 2, quiet = true } = {}) {
+  const bin = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => fs.existsSync(p))
+  if (!bin) throw new Error('pgbouncer is not installed (Debian package pgbouncer; .ci/run installs it)')
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferropg-pgbouncer-'))
+  fs.chmodSync(dir, 0o755)
+  const isRoot = process.getuid?.() === 0
+  const ids = isRoot ? postgresUser() : {}
+  const port = await freePort()
+  const q = (s) => `"${String(s).replace(/"/g, '""')}"`
+  fs.writeFileSync(path.join(dir, 'users.txt'), `${q(target.user)} ${q(target.password)}\n`, { mode: 0o600 })
+  fs.writeFileSync(path.join(dir, 'pgbouncer.ini'), [
+    '[databases]',
+    `${target.database} = host=${target.host} port=${target.port} dbname=${target.database}`,
+    '[pgbouncer]',
+    'listen_addr = 127.0.0.1',
+    `listen_port = ${port}`,
+    `unix_socket_dir = ${dir}`,
+    'auth_type = scram-sha-256',
+    `auth_file = ${path.join(dir, 'users.txt')}`,
+    `pool_mode = ${mode}`,
+    `default_pool_size = ${poolSize}`,
+    'max_client_conn = 200',
+    'server_reset_query =',
+    `logfile = ${path.join(dir, 'pgbouncer.log')}`,
+    '',
+  ].join('\n'))
+  if (isRoot) for (const f of ['', 'users.txt', 'pgbouncer.ini']) fs.chownSync(path.join(dir, f), ids.uid, ids.gid)
+  const as = isRoot ? { uid: ids.uid, gid: ids.gid } : {}
+  const proc = spawn(bin, [path.join(dir, 'pgbouncer.ini')], { ...as, stdio: ['ignore', 'ignore', 'pipe'] })
+  let log = ''
+  proc.stderr.on('data', (d) => { log += d })
+  // Ready once it accepts connections.
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`pgbouncer exited with ${proc.exitCode}:\n${log}`)
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true) })
+      s.on('error', () => resolve(false))
+    })
+    if (ok) break
+    if (Date.now() > deadline) throw new Error(`pgbouncer did not start within 10 s:\n${log}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].trim()
+  if (!quiet) console.error(`started ${version} on 127.0.0.1:${port}`)
+  const stop = () =>
+    new Promise((resolve) => {
+      if (proc.exitCode !== null) return resolve()
+      proc.once('exit', resolve)
+      proc.kill('SIGINT')
+      setTimeout(() => proc.kill('SIGKILL'), 5_000).unref()
+    }).then(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return { port, version, stop }
+}

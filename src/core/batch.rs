@@ -22,7 +22,9 @@ use bytes::BytesMut;
 use tokio_postgres::Statement;
 
 use crate::core::error::{Code, Error, Result};
-use crate::core::exec::{bind_execute, decode_row, encode_params, is_stale_statement};
+use crate::core::exec::{
+    bind_execute, check_columns, decode_row, encode_params, is_stale_statement, parse_unnamed,
+};
 use crate::core::reply::Reply;
 use crate::core::response::{Event, Response};
 use crate::core::result::Rows;
@@ -106,7 +108,10 @@ pub async fn send(
                 }
             }
         };
-        let bound = encode_params(&stmt, &values).and_then(|p| bind_execute(&stmt, &p, &mut out));
+        let bound = encode_params(&stmt, &values).and_then(|p| {
+            parse_unnamed(&stmt, sql, &mut out)?;
+            bind_execute(&stmt, &p, &mut out)
+        });
         if let Err(e) = bound {
             reply.send(Err(e));
             failed = true;
@@ -187,6 +192,15 @@ pub async fn finish(session: &Session, sent: Option<Sent>) -> bool {
             Event::Done(tag) => {
                 if let Some(run) = running.get_mut(i).and_then(Option::take) {
                     run.done(&tag);
+                }
+            }
+            Event::Columns(body) => {
+                if let Some(Some(run)) = running.get_mut(i) {
+                    if let Err(e) = check_columns(&body, run.stmt.columns()) {
+                        // Described again on its next use.
+                        session.cache.remove(&run.sql);
+                        run.error.get_or_insert(e);
+                    }
                 }
             }
             Event::Failed(e) => {

@@ -76,6 +76,9 @@ pub struct Config {
     /// TLS and authentication policy (`sslmode`, `sslrootcert`, `channel_binding`, ...).
     pub tls: TlsSettings,
     pub statement_cache_size: usize,
+    /// `prepare: false`: no named statements (for PgBouncer/Supavisor in transaction mode);
+    /// every statement is the unnamed one, parsed in the request that runs it.
+    pub prepare: bool,
     /// None: the default of what is opened (a client: Loop; a pool: Runtime).
     pub transport: Option<Transport>,
     pub types: TypeOptions,
@@ -321,6 +324,19 @@ impl Config {
                 .filter(|s| !s.is_empty()),
             tls,
             statement_cache_size,
+            prepare: match l.get("prepare") {
+                None => true,
+                Some(s) => match s.value.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    other => {
+                        return Err(Error::config(format!(
+                            "'{}' must be true or false (got '{other}')",
+                            s.key
+                        )))
+                    }
+                },
+            },
             transport,
             types,
             pool,

@@ -77,6 +77,7 @@ impl Conn {
             config.statement_cache_size,
             config.types,
             (!driver.on_runtime()).then_some(e.roam),
+            config.prepare,
         ));
         let (queue, jobs) = mpsc::unbounded_channel();
         driver.spawn(Box::pin(submission_worker(shared.clone(), jobs)));

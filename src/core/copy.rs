@@ -8,7 +8,7 @@ use tokio::sync::Mutex;
 use tokio_postgres::{RawCopyIn, Statement};
 
 use crate::core::cancel::Canceller;
-use crate::core::exec::bind_execute;
+use crate::core::exec::{bind_execute, parse_unnamed};
 use crate::core::progress::Sent;
 use crate::core::reply::gone;
 use crate::core::response::{tag_rows, Event, Response};
@@ -39,8 +39,14 @@ struct OpenCopyIn {
 
 impl CopyIn {
     /// Executes `stmt` (a `COPY ... FROM STDIN`) and waits for the server to ask for data.
-    pub async fn start(session: &Session, stmt: &Statement, sent: Sent) -> Result<CopyIn> {
+    pub async fn start(
+        session: &Session,
+        stmt: &Statement,
+        sql: &str,
+        sent: Sent,
+    ) -> Result<CopyIn> {
         let mut out = BytesMut::with_capacity(32);
+        parse_unnamed(stmt, sql, &mut out)?;
         bind_execute(stmt, &[], &mut out)?;
         // Without a Sync the server keeps the answer of a statement that is not a COPY in its
         // output buffer: Flush sends it (a COPY ignores it).
@@ -122,8 +128,14 @@ pub struct CopyOut {
 
 impl CopyOut {
     /// Executes `stmt` (a `COPY ... TO STDOUT`) and waits for the server to start sending.
-    pub async fn start(session: &Session, stmt: &Statement, sent: Sent) -> Result<CopyOut> {
+    pub async fn start(
+        session: &Session,
+        stmt: &Statement,
+        sql: &str,
+        sent: Sent,
+    ) -> Result<CopyOut> {
         let mut out = BytesMut::with_capacity(32);
+        parse_unnamed(stmt, sql, &mut out)?;
         bind_execute(stmt, &[], &mut out)?;
         let mut response = Response::send(session, out)?;
         loop {

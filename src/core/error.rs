@@ -243,8 +243,28 @@ impl Error {
                 ),
             );
         }
-        Error::Db(Box::new(d))
+        Error::Db(Box::new(advise(d)))
     }
+}
+
+/// A statement ferropg prepared by name (tokio-postgres names them `s0`, `s1`, ...) that the
+/// server does not have, or has twice: what a transaction-mode pooler in front of the server
+/// does to named statements. The server's message is kept; the advice is added to it and to
+/// the hint (the server gives none for these).
+fn advise(mut d: DbFields) -> DbFields {
+    let ours = d
+        .message
+        .strip_prefix("prepared statement \"s")
+        .and_then(|rest| rest.split_once('"'))
+        .is_some_and(|(digits, _)| {
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    if ours && (d.code == "26000" || d.code == "42P05") && d.hint.is_none() {
+        let advice = "ferropg prepares statements by name on each connection; behind a pooler in transaction mode (PgBouncer, Supavisor) that name may not be there: set prepare: false";
+        d.message = format!("{} ({advice})", d.message);
+        d.hint = Some(advice.to_string());
+    }
+    d
 }
 
 fn db_error(db: &tokio_postgres::error::DbError) -> Error {
@@ -256,7 +276,7 @@ fn db_error(db: &tokio_postgres::error::DbError) -> Error {
         }
         None => (None, None, None),
     };
-    Error::Db(Box::new(DbFields {
+    Error::Db(Box::new(advise(DbFields {
         message: db.message().to_string(),
         severity: db.severity().to_string(),
         code: db.code().code().to_string(),
@@ -274,7 +294,7 @@ fn db_error(db: &tokio_postgres::error::DbError) -> Error {
         file: db.file().map(str::to_string),
         line: db.line(),
         routine: db.routine().map(str::to_string),
-    }))
+    })))
 }
 
 #[cfg(test)]

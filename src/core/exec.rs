@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
-use postgres_protocol::message::backend::DataRowBody;
+use postgres_protocol::message::backend::{DataRowBody, RowDescriptionBody};
 use postgres_protocol::message::frontend;
 use postgres_protocol::IsNull as WireNull;
 use tokio_postgres::types::Type;
@@ -33,7 +33,41 @@ pub(crate) fn is_stale_statement(e: &Error) -> bool {
                     && d.message
                         .contains("cached plan must not change result type"))
         }
-        _ => false,
+        Error::Driver { code, message } => *code == Code::Protocol && message == STALE_COLUMNS,
+    }
+}
+
+/// The unnamed-statement counterpart of the server's "cached plan must not change result
+/// type": what a statement was described with no longer holds (see [`check_columns`]).
+const STALE_COLUMNS: &str = "the statement's result columns changed since it was described (a schema change); it is described again on its next use";
+
+/// With `prepare: false` (a transaction-mode pooler in front of the server) a statement is the
+/// unnamed one: parsed again, with the parameter types it was described with, in each request
+/// that binds it, and described there too, so that a result whose columns changed since is
+/// noticed ([`check_columns`]) rather than decoded with the old types. Named statements need
+/// nothing here.
+pub(crate) fn parse_unnamed(stmt: &Statement, sql: &str, out: &mut BytesMut) -> Result<()> {
+    if !stmt.name().is_empty() {
+        return Ok(());
+    }
+    frontend::parse("", sql, stmt.params().iter().map(Type::oid), out).map_err(param_io)?;
+    frontend::describe(b'S', "", out).map_err(param_io)
+}
+
+/// Whether a RowDescription (the Describe of [`parse_unnamed`]) names the types `columns`
+/// were described with.
+pub(crate) fn check_columns<C: ColumnInfo>(body: &RowDescriptionBody, columns: &[C]) -> Result<()> {
+    let oids: Vec<u32> = body
+        .fields()
+        .map(|f| Ok(f.type_oid()))
+        .collect()
+        .map_err(Error::malformed)?;
+    let same =
+        oids.len() == columns.len() && oids.iter().zip(columns).all(|(o, c)| *o == c.type_().oid());
+    if same {
+        Ok(())
+    } else {
+        Err(Error::driver(Code::Protocol, STALE_COLUMNS))
     }
 }
 
@@ -49,13 +83,13 @@ pub async fn query(
 ) -> Result<Vec<u8>> {
     let values = read_params(params).map_err(Error::param)?;
     let parts = parts.takes_parts().then_some(parts);
-    let (r, status) = execute(session, &stmt, &values, parts).await;
+    let (r, status) = execute(session, &stmt, sql, &values, parts).await;
     match r {
         Err(e) if is_stale_statement(&e) && status == Some(TxStatus::Idle) => {
             // The server dropped or re-planned the statement (DDL, DISCARD ALL).
             session.cache.remove(sql);
             let fresh = session.statement(sql).await?;
-            execute(session, &fresh, &values, parts).await.0
+            execute(session, &fresh, sql, &values, parts).await.0
         }
         Err(e) if is_stale_statement(&e) => {
             // Re-prepared on its next use, once the transaction has ended.
@@ -72,11 +106,13 @@ pub async fn query(
 async fn execute(
     session: &Session,
     stmt: &Statement,
+    sql: &str,
     values: &[JsValue<'_>],
     parts: Option<&Reply>,
 ) -> (Result<Vec<u8>>, Option<TxStatus>) {
     let sent = encode_params(stmt, values).and_then(|p| {
         let mut out = BytesMut::with_capacity(64);
+        parse_unnamed(stmt, sql, &mut out)?;
         bind_execute(stmt, &p, &mut out)?;
         Response::send(session, out)
     });
@@ -105,6 +141,11 @@ async fn read_one<C: ColumnInfo>(
                         Ok(()) => rows.row_done(columns, parts),
                         Err(e) => bad_row = Some(e),
                     }
+                }
+            }
+            Ok(Some((_, Event::Columns(body)))) => {
+                if let Err(e) = check_columns(&body, columns) {
+                    bad_row.get_or_insert(e);
                 }
             }
             Ok(Some((_, Event::Done(tag)))) => outcome = Some(Ok(tag)),
@@ -187,6 +228,7 @@ pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
 pub async fn execute_many(
     session: &Session,
     stmt: &Statement,
+    sql: &str,
     sets: &[u8],
     returning: bool,
     segment: bool,
@@ -194,6 +236,7 @@ pub async fn execute_many(
     let mut r = Reader::new(sets);
     let n = r.u32().map_err(Error::param)? as usize;
     let mut out = BytesMut::with_capacity(sets.len() + 32 * n + 8);
+    parse_unnamed(stmt, sql, &mut out)?;
     for i in 0..n {
         let values = read_list(&mut r).map_err(Error::param)?;
         match encode_params(stmt, &values) {
@@ -250,6 +293,13 @@ pub async fn execute_many(
             }
             Event::Failed(e) => {
                 failed.get_or_insert((i, e));
+            }
+            Event::Columns(body) => {
+                if let Err(e) = check_columns(&body, columns) {
+                    // Described again on its next use.
+                    session.cache.remove(sql);
+                    bad_row.get_or_insert(e);
+                }
             }
             _ => {}
         }

@@ -43,6 +43,7 @@ pub fn canonical(key: &str) -> Option<&'static str> {
         "client_encoding" => "client_encoding",
         "statementCacheSize" | "statement_cache_size" => "statement_cache_size",
         "transport" => "transport",
+        "prepare" => "prepare",
         "max" => "max",
         "idleTimeoutMillis" => "idle_timeout_millis",
         "maxLifetimeSeconds" => "max_lifetime_seconds",

@@ -70,6 +70,10 @@ pub struct Session {
     /// Driven from the JS thread: large results finish on the runtime, and so does the
     /// protocol task while they run (see `worker::Offload`, `driver::Roam`).
     pub roam: Option<Arc<Roam>>,
+    /// Statements are prepared by name (the default); false with `prepare: false`, for a
+    /// transaction-mode pooler: the unnamed statement, parsed again in each request (see
+    /// `exec::parse_unnamed`).
+    pub named: bool,
 }
 
 impl Session {
@@ -79,6 +83,7 @@ impl Session {
         statement_cache_size: usize,
         types: TypeOptions,
         roam: Option<Arc<Roam>>,
+        named: bool,
     ) -> Session {
         Session {
             client,
@@ -89,6 +94,7 @@ impl Session {
             broken: AtomicBool::new(false),
             progress: Arc::default(),
             roam,
+            named,
         }
     }
 
@@ -103,7 +109,11 @@ impl Session {
         if let Some(s) = self.cache.get(sql) {
             return Ok(s);
         }
-        let s = self.client.prepare(sql).await?;
+        let s = if self.named {
+            self.client.prepare(sql).await?
+        } else {
+            self.client.prepare_unnamed(sql).await?
+        };
         self.cache.put(sql, &s);
         Ok(s)
     }

@@ -356,34 +356,34 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
         }
         (
             Job::Many {
+                sql,
                 sets,
                 returning,
                 segment,
                 reply,
-                ..
             },
             Some(stmt),
         ) => {
             let r = match stmt {
                 Ok(stmt) => {
-                    exec::execute_many(s, &stmt, (*sets).as_ref(), returning, segment).await
+                    exec::execute_many(s, &stmt, &sql, (*sets).as_ref(), returning, segment).await
                 }
                 Err(e) => Err(e),
             };
             s.note(&r);
             reply.send(r);
         }
-        (Job::CopyIn { reply, .. }, Some(stmt)) => {
+        (Job::CopyIn { sql, reply }, Some(stmt)) => {
             let r = match stmt {
                 // The COPY stays in flight until it ends.
-                Ok(stmt) => CopyIn::start(s, &stmt, sent).await,
+                Ok(stmt) => CopyIn::start(s, &stmt, &sql, sent).await,
                 Err(e) => Err(e),
             };
             let _ = reply.send(r);
         }
-        (Job::CopyOut { reply, .. }, Some(stmt)) => {
+        (Job::CopyOut { sql, reply }, Some(stmt)) => {
             let r = match stmt {
-                Ok(stmt) => CopyOut::start(s, &stmt, sent).await,
+                Ok(stmt) => CopyOut::start(s, &stmt, &sql, sent).await,
                 Err(e) => Err(e),
             };
             let _ = reply.send(r);

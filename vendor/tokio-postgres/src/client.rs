@@ -316,6 +316,12 @@ impl Client {
         prepare::prepare(&self.inner, query, parameter_types).await
     }
 
+    /// ferropg: describes `query` as the unnamed statement: its parameter and column types,
+    /// and no statement left on the server by name (see `prepare::prepare_unnamed`).
+    pub async fn prepare_unnamed(&self, query: &str) -> Result<Statement, Error> {
+        prepare::prepare_unnamed(&self.inner, query).await
+    }
+
     /// Executes a statement, returning a vector of the resulting rows.
     ///
     /// A statement may contain parameters, specified by `$n`, where `n` is the index of the parameter of the list

@@ -64,6 +64,23 @@ pub async fn prepare(
     types: &[Type],
 ) -> Result<Statement, Error> {
     let name = format!("s{}", NEXT_ID.fetch_add(1, Ordering::SeqCst));
+    describe(client, name, query, types).await
+}
+
+/// ferropg: describes `query` as the unnamed statement (Parse, Describe, Sync) and returns a
+/// statement that names nothing on the server: it must be parsed again in the request that
+/// binds it. For servers reached through a transaction-mode pooler, where a named statement
+/// may not be on the next server connection.
+pub async fn prepare_unnamed(client: &Arc<InnerClient>, query: &str) -> Result<Statement, Error> {
+    describe(client, String::new(), query, &[]).await
+}
+
+async fn describe(
+    client: &Arc<InnerClient>,
+    name: String,
+    query: &str,
+    types: &[Type],
+) -> Result<Statement, Error> {
     let buf = encode(client, &name, query, types)?;
     let mut responses = client.send(RequestMessages::Single(FrontendMessage::Raw(buf)))?;
 
@@ -106,6 +123,9 @@ pub async fn prepare(
         }
     }
 
+    if name.is_empty() {
+        return Ok(Statement::unnamed(parameters, columns));
+    }
     Ok(Statement::new(client, name, parameters, columns))
 }
 
