@@ -7,6 +7,11 @@ import * as W from './workloads.mjs'
 
 const conn = JSON.parse(process.env.BENCH_CONN || '{}')
 const isSocket = (conn.host || '').startsWith('/')
+// benchmark/tls.mjs: `tls: { ca }` checks the server as verify-full (every driver); `plain`
+// turns TLS off (ferropg's default, prefer, would use it on a server that offers it).
+const { readFileSync } = await import('node:fs')
+const caText = conn.tls ? readFileSync(conn.tls.ca, 'utf8') : null
+const nodeTls = caText ? { ca: caText } : false
 
 // ---- shared helpers -------------------------------------------------------------------------
 const csvField = (v) => (typeof v === 'string' && /[",\n]/.test(v) ? '"' + v.replaceAll('"', '""') + '"' : String(v))
@@ -46,7 +51,15 @@ const w2Term = (a, b) => Number(a) + b.length
 const ferroConfig = () => ({
   host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database,
   ...(process.env.BENCH_FERROPG_TRANSPORT ? { transport: process.env.BENCH_FERROPG_TRANSPORT } : {}),
+  ...(conn.tls ? { sslmode: 'verify-full', sslrootcert: conn.tls.ca } : {}),
+  ...(conn.plain ? { sslmode: 'disable' } : {}),
 })
+/** C: a fresh connection, one query and a close, `W.C_N` times in a row. */
+const connectLoop = (once) => () => async () => {
+  let s = 0
+  for (let i = 0; i < W.C_N; i++) s += await once()
+  return s
+}
 
 // ---- drivers: each workload returns { run, check? }: run() is timed and returns the checksum
 // (or check() does, untimed, when it must be read from the server afterwards) ------------------
@@ -84,13 +97,20 @@ const drivers = {
       for await (const chunk of await c.copyOut(W.W6_SQL)) n += chunk.length
       return n
     },
+    C: { opts: { pool: 1 }, fn: connectLoop(async () => {
+      const { Client } = await import('../index.mjs')
+      const c = await Client.connect(ferroConfig())
+      const x = (await c.query('SELECT 1 AS x')).rows[0].x
+      await c.close()
+      return x
+    }) },
     q: async (c, sql) => (await c.query(sql)).rows,
     close: (c) => c.close(),
   },
   pg: {
     async open(opts = {}) {
       const { default: pg } = await import('pg')
-      const cfg = { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database }
+      const cfg = { host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database, ssl: nodeTls }
       if (opts.pool) return new pg.Pool({ ...cfg, max: opts.pool })
       if (opts.pooled) return new pg.Pool({ ...cfg, max: 1 })
       const c = new pg.Client({ ...cfg, ...(opts.pipeline ? { pipeline: true } : {}) })
@@ -138,6 +158,14 @@ const drivers = {
         return n
       }
     },
+    C: { opts: { pool: 1 }, fn: connectLoop(async () => {
+      const { default: pg } = await import('pg')
+      const c = new pg.Client({ host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database, ssl: nodeTls })
+      await c.connect()
+      const x = (await c.query('SELECT 1 AS x')).rows[0].x
+      await c.end()
+      return x
+    }) },
     q: async (c, sql) => (await c.query(sql)).rows,
     close: (c) => c.end(),
   },
@@ -146,9 +174,16 @@ const drivers = {
       const { default: postgres } = await import('postgres')
       return postgres({
         ...(isSocket ? { path: `${conn.host}/.s.PGSQL.${conn.port}` } : { host: conn.host, port: conn.port }),
-        user: conn.user, password: conn.password, database: conn.database, max: opts.pool || 1, onnotice: () => {},
+        user: conn.user, password: conn.password, database: conn.database, max: opts.pool || 1, onnotice: () => {}, ssl: nodeTls,
       })
     },
+    C: { opts: { pool: 1 }, fn: connectLoop(async () => {
+      const { default: postgres } = await import('postgres')
+      const sql = postgres({ host: conn.host, port: conn.port, user: conn.user, password: conn.password, database: conn.database, max: 1, onnotice: () => {}, ssl: nodeTls })
+      const x = (await sql`SELECT 1 AS x`)[0].x
+      await sql.end()
+      return x
+    }) },
     W1: (sql) => async () => {
       let s = 0
       for (let i = 0; i < W.W1_N; i++) s += (await sql`SELECT ${i}::int4 AS x`)[0].x

@@ -5,6 +5,9 @@
 import { createHash } from 'node:crypto'
 
 export const W1_N = 20_000
+
+// benchmark/tls.mjs: connections opened, queried once and closed, one after another.
+export const C_N = 200
 export const W1_SQL = 'SELECT $1::int4 AS x'
 
 export const W2_N = 100_000
