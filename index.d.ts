@@ -25,8 +25,31 @@ export interface ClientConfig {
   host?: string
   port?: number
   user?: string
-  /** The password, or a function (possibly async) called for each new connection. */
-  password?: string | (() => string | Promise<string>)
+  /** Numeric addresses dialled instead of resolving `host` (which TLS still checks); comma-separated like `host`. */
+  hostaddr?: string
+  /**
+   * The password, or a function (possibly async) called for each new connection with the
+   * server and role it is for (an RDS IAM token is signed for the host and user). Unset: the
+   * password file (`passfile`, `PGPASSFILE`, `~/.pgpass`).
+   */
+  password?: string | ((target: PasswordTarget) => string | Promise<string>)
+  /** The password file (lines `host:port:database:user:password`); default `~/.pgpass`. */
+  passfile?: string
+  /** A group of settings in the connection service file (`PGSERVICEFILE`, `~/.pg_service.conf`, `PGSYSCONFDIR/pg_service.conf`). */
+  service?: string
+  /** Which server of the host list a session must be (default `'any'`). */
+  target_session_attrs?: 'any' | 'read-write' | 'read-only' | 'primary' | 'standby' | 'prefer-standby'
+  targetSessionAttrs?: ClientConfig['target_session_attrs']
+  /** `'random'`: try the hosts in a random order (default `'disable'`). */
+  load_balance_hosts?: 'disable' | 'random'
+  loadBalanceHosts?: ClientConfig['load_balance_hosts']
+  /** TCP keepalive probes: `0` turns them off (default on: 15 s idle, 5 s apart, 3 probes). */
+  keepalives?: 0 | 1
+  keepalives_idle?: number
+  keepalives_interval?: number
+  keepalives_count?: number
+  /** Milliseconds unacknowledged data may wait before the connection is dropped (default: the system's). */
+  tcp_user_timeout?: number
   database?: string
   applicationName?: string
   connectTimeoutMillis?: number
@@ -88,6 +111,15 @@ export interface ClientConfig {
   ssl?: boolean | SslOptions
   /** Receives server notices (RAISE NOTICE, warnings) instead of dropping them. */
   onNotice?: (notice: DatabaseError) => void
+}
+
+/** What a password function is told about the connection it is called for. */
+export interface PasswordTarget {
+  /** The host as configured (a name, an address or a socket directory). */
+  host: string
+  port: number
+  user: string
+  database: string
 }
 
 /** node-postgres's `ssl` object (PEM as strings or Buffers). */

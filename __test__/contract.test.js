@@ -38,3 +38,17 @@ test('every driver error code the JS facade raises is in the DriverErrorCode uni
   assert.ok(used.size > 10)
   for (const code of used) assert.ok(declared.has(code), `${code} is missing from DriverErrorCode`)
 })
+
+test('every configuration key lib/config.js accepts is typed in index.d.ts', () => {
+  const { SETTING_KEYS } = require('../lib/config')
+  const dts = fs.readFileSync(path.join(root, 'index.d.ts'), 'utf8')
+  const block = (name) => {
+    const at = dts.indexOf(`export interface ${name} `)
+    return dts.slice(at, dts.indexOf('\n}\n', at))
+  }
+  const typed = block('ClientConfig') + block('PoolConfig')
+  const special = ['connectionString', 'options', 'types', 'ssl', 'prepare', 'onNotice']
+  for (const key of [...SETTING_KEYS, ...special]) {
+    assert.match(typed, new RegExp(`\\n\\s+${key}\\?:`), `${key} is missing from ClientConfig/PoolConfig`)
+  }
+})

@@ -140,4 +140,4 @@ function toNative(config) {
   return [settings, connectionString, passwordFn, onNotice]
 }
 
-module.exports = { toNative }
+module.exports = { toNative, SETTING_KEYS }

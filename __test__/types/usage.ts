@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   c.release()
   const tls: PoolConfig = { host: 'db.example.com', sslmode: 'verify-full', sslrootcert: 'system', channel_binding: 'require', require_auth: 'scram-sha-256' }
   const pgShaped: PoolConfig = { ssl: { ca: [Buffer.from('pem'), 'pem'], cert: 'c', key: Buffer.from('k'), servername: 'db' } }
-  void tls, pgShaped
+  const iam: PoolConfig = { host: 'a,b', target_session_attrs: 'read-write', load_balance_hosts: 'random', keepalives_idle: 30, prepare: false, password: async ({ host, port, user }) => `${host}:${port}:${user}` }
+  void tls, pgShaped, iam
   const client = await Client.connect('postgres://localhost/db')
   const pid: number = client.processId
   try {
