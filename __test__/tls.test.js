@@ -8,6 +8,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const net = require('node:net')
+const tls = require('node:tls')
 const os = require('node:os')
 const path = require('node:path')
 const { Client, Pool } = require('..')
@@ -319,5 +320,44 @@ test('a CancelRequest goes over TLS too, and a pool runs over TLS on both transp
     } finally {
       await pool.close()
     }
+  }
+})
+
+test('SNI (sslsni) and ALPN as a TLS server sees them', async () => {
+  // A TLS server (Node's OpenSSL) that answers the SSLRequest, records the ClientHello's server
+  // name and ALPN protocol, then closes: what the client sends is all this test looks at.
+  const seen = []
+  const server = net.createServer((raw) => {
+    raw.once('data', () => {
+      raw.write('S')
+      const s = new tls.TLSSocket(raw, {
+        isServer: true,
+        cert: certs.read('server.crt'),
+        key: certs.read('server.key'),
+        ALPNProtocols: ['postgresql'],
+        SNICallback: (name, cb) => cb(null, null),
+      })
+      s.on('secure', () => {
+        seen.push({ sni: s.servername || null, alpn: s.alpnProtocol || null })
+        s.destroy()
+      })
+      s.on('error', () => {})
+    })
+  })
+  await new Promise((r) => server.listen(0, '127.0.0.1', r))
+  const port = server.address().port
+  const attempt = (extra) => Client.connect({ ...cfg({ port, sslmode: 'verify-full', sslrootcert: certs.file('ca.crt') }), ...extra }).then((c) => c.close(), () => {})
+  try {
+    await attempt({})
+    await attempt({ sslsni: '0' })
+    await attempt({ host: '127.0.0.1', sslmode: 'require', sslrootcert: undefined })
+    assert.deepEqual(seen, [
+      { sni: 'localhost', alpn: 'postgresql' },
+      { sni: null, alpn: 'postgresql' },
+      // An IP address is never sent as SNI.
+      { sni: null, alpn: 'postgresql' },
+    ])
+  } finally {
+    server.close()
   }
 })

@@ -155,6 +155,14 @@ impl Layers {
         Ok(())
     }
 
+    /// A setting from a source ranked below those added so far (the service file, the
+    /// environment), kept unless one of them set the key; `key` names it in errors.
+    fn fallback(&mut self, canon: &'static str, key: String, value: String) {
+        if self.get(canon).is_none() {
+            self.settings.push((canon, Setting { key, value }));
+        }
+    }
+
     fn get(&self, canon: &str) -> Option<&Setting> {
         self.settings
             .iter()
@@ -188,29 +196,16 @@ impl Config {
         if let Some(name) = service {
             let (settings, file) = service::settings(&name, env)?;
             for (k, v) in settings {
-                if layers.get(canonical(&k).unwrap_or_default()).is_none() {
-                    layers.settings.push((
-                        canonical(&k).unwrap_or_default(),
-                        Setting {
-                            key: format!("{k} (service {name} in {})", file.display()),
-                            value: v,
-                        },
-                    ));
+                if let Some(canon) = canonical(&k) {
+                    let key = format!("{k} (service {name} in {})", file.display());
+                    layers.fallback(canon, key, v);
                 }
             }
         }
         for (var, key) in ENV_KEYS {
             if let Some(v) = env(var).filter(|v| !v.is_empty()) {
                 // An environment value is checked like any other but reported by variable name.
-                if layers.get(key).is_none() {
-                    layers.settings.push((
-                        key,
-                        Setting {
-                            key: (*var).to_string(),
-                            value: v,
-                        },
-                    ));
-                }
+                layers.fallback(key, (*var).to_string(), v);
             }
         }
         Self::from_layers(&layers, env)

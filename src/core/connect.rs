@@ -13,7 +13,7 @@ use crate::core::config::{Config, Host, SslMode};
 use crate::core::driver::{open, Driver, Roam, Stream};
 use crate::core::error::{Code, Error, Result};
 use crate::core::events::{drive, Events};
-use crate::core::hosts::{shuffle, Endpoint, SessionAttrs};
+use crate::core::hosts::{shuffle, Endpoint, SessionAttrs, DEFAULT_SOCKET_DIRS};
 use crate::core::passfile::{self, Miss};
 use crate::core::reply::gone;
 use crate::core::tls::{negotiate, tls_failure, Answer, Connector, MaybeConnector};
@@ -153,7 +153,8 @@ async fn password_for(
     };
     let target = passfile::Target {
         host: &ep.name,
-        localhost_too: matches!(&ep.host, Host::Unix(d) if d.as_os_str() == "/var/run/postgresql" || d.as_os_str() == "/tmp"),
+        // libpq: a socket in the default directory also matches `localhost` lines.
+        localhost_too: matches!(&ep.host, Host::Unix(d) if DEFAULT_SOCKET_DIRS.iter().any(|s| d.as_os_str() == *s)),
         port: ep.port,
         database: &config.dbname,
         user: &config.user,

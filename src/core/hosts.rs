@@ -96,9 +96,12 @@ fn parse_port(key: &str, v: &str) -> Result<u16> {
     }
 }
 
+/// Where libpq builds look for a local server's socket (Debian's, then the upstream default).
+pub const DEFAULT_SOCKET_DIRS: [&str; 2] = ["/var/run/postgresql", "/tmp"];
+
 /// libpq's default: the local socket directory when a server listens there, else localhost.
 fn default_host(port: u16) -> String {
-    for dir in ["/var/run/postgresql", "/tmp"] {
+    for dir in DEFAULT_SOCKET_DIRS {
         if std::path::Path::new(dir)
             .join(format!(".s.PGSQL.{port}"))
             .exists()
