@@ -92,6 +92,9 @@ for (const transport of ['loop', 'runtime']) {
     // prefer (the default): TLS when the server offers it.
     assert.equal((await connected(cfg(t))).ssl, true)
     assert.equal((await connected(cfg({ ...t, sslmode: 'prefer' }))).ssl, true)
+    // prefer with a wrong password: TLS is refused, then plain TCP too (pg_hba.conf); the error
+    // reported is the one that explains (the password), not the plain attempt's.
+    await refused(cfg({ ...t, password: 'wrong' }), '28P01', /password authentication failed/)
     // require: encrypted, nothing checked (no root certificate given, none in ~/.postgresql).
     const home = process.env.HOME
     process.env.HOME = os.tmpdir()

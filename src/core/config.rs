@@ -12,30 +12,13 @@ use std::time::Duration;
 
 use crate::core::connstring::parse_conn_string;
 use crate::core::error::{Error, Result};
+pub use crate::core::hosts::Host;
 use crate::core::hosts::{self, Endpoint, Network, SessionAttrs};
-use crate::core::keys::canonical;
+use crate::core::keys::{canonical, Setting};
 use crate::core::service;
+pub use crate::core::tls_settings::SslMode;
 use crate::core::tls_settings::{ChannelBinding, TlsSettings};
 use crate::core::types::TypeOptions;
-
-/// Where to reach one server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Host {
-    Tcp(String),
-    /// A directory holding the server's `.s.PGSQL.<port>` socket.
-    Unix(PathBuf),
-}
-
-/// TLS policy, as libpq's `sslmode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
-    Disable,
-    Allow,
-    Prefer,
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
 
 /// Pool sizing and lifetimes (ignored by a single `Client`).
 #[derive(Debug, Clone, PartialEq)]
@@ -96,14 +79,6 @@ impl std::fmt::Debug for Config {
             .field("options", &self.options)
             .finish_non_exhaustive()
     }
-}
-
-/// One setting and where it came from (for error messages).
-#[derive(Debug, Clone)]
-pub(crate) struct Setting {
-    /// The name the user gave it (or the environment variable).
-    pub key: String,
-    pub value: String,
 }
 
 const ENV_KEYS: &[(&str, &str)] = &[

@@ -201,8 +201,13 @@ async fn on_endpoint(
             r => r,
         },
         SslMode::Prefer => match go(tls(false)?).await {
-            Err(e) if refused_by_server(&e) || e.code() == Code::Tls.as_str() => {
-                go(Plan::Plain).await
+            Err(first) if refused_by_server(&first) || first.code() == Code::Tls.as_str() => {
+                match go(Plan::Plain).await {
+                    // pg_hba.conf has no entry for a plain session: the TLS attempt's error
+                    // (a wrong password, an untrusted certificate) is the one that explains.
+                    Err(e) if e.sqlstate() == Some("28000") => Err(first),
+                    r => r,
+                }
             }
             r => r,
         },

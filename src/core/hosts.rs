@@ -6,8 +6,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::core::config::{Host, Setting};
 use crate::core::error::{Error, Result};
+use crate::core::keys::Setting;
+
+/// Where to reach one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    Tcp(String),
+    /// A directory holding the server's `.s.PGSQL.<port>` socket.
+    Unix(PathBuf),
+}
 
 /// One server to try.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,3 +55,11 @@ pub fn canonical(key: &str) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+/// One setting and where it came from (for error messages).
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// The name the user gave it (or the environment variable).
+    pub key: String,
+    pub value: String,
+}

@@ -10,21 +10,18 @@
 //! CancelRequest can take the same path.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures_util::future::BoxFuture;
 use rustls::client::WebPkiServerVerifier;
 use rustls::pki_types::ServerName;
 use rustls::{CertificateError, ClientConfig};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::core::config::SslMode;
-use crate::core::driver::Stream;
+use crate::core::driver::{delegate_io, Stream};
 use crate::core::error::{Code, Error, Result};
 use crate::core::tls_files::{load, mode_name, Material};
-use crate::core::tls_settings::{TlsSettings, TlsVersion};
+use crate::core::tls_settings::{SslMode, TlsSettings, TlsVersion};
 use crate::core::tls_verify::{Check, Verifier};
 
 /// What a TLS handshake with one server needs: the rustls configuration and the name.
@@ -190,45 +187,7 @@ impl tokio_postgres::tls::TlsConnect<Stream> for MaybeConnector {
 /// A TLS session over a driver's stream, with what SCRAM-SHA-256-PLUS binds to.
 pub struct TlsStream(Box<tokio_rustls::client::TlsStream<Stream>>);
 
-impl AsyncRead for TlsStream {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for TlsStream {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.0).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.0).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-}
+delegate_io!(TlsStream);
 
 impl tokio_postgres::tls::TlsStream for TlsStream {
     fn channel_binding(&self) -> tokio_postgres::tls::ChannelBinding {

@@ -10,9 +10,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::RootCertStore;
 
-use crate::core::config::SslMode;
 use crate::core::error::{Code, Error, Result};
-use crate::core::tls_settings::{Pem, Roots, TlsSettings};
+use crate::core::tls_settings::{Pem, Roots, SslMode, TlsSettings};
 
 /// What a connection's TLS handshake is configured with.
 pub struct Material {

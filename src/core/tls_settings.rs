@@ -5,8 +5,19 @@
 
 use std::path::PathBuf;
 
-use crate::core::config::{Setting, SslMode};
 use crate::core::error::{Error, Result};
+use crate::core::keys::Setting;
+
+/// TLS policy, as libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    Disable,
+    Allow,
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
 
 /// PEM text: a file to read when connecting, or the text itself (node-postgres's `ssl.ca`,
 /// `ssl.cert`, `ssl.key`).
