@@ -131,6 +131,13 @@ test('a value that does not fit aborts the COPY: row, column and type named, not
     assert.equal(e2.code, '23502')
     assert.equal((await c.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows[0].n, 0)
     await assert.rejects(c.copyFrom(t, [[1]]), { code: 'ERR_INVALID_PARAMETER', message: /row 0: has 1 values for 2 columns/ })
+    // A range given with other keys is refused (it used to be written as an unbounded range).
+    const r = unique('t_cf_range')
+    await c.query(`CREATE TABLE ${r} (v int4range)`)
+    await assert.rejects(c.copyFrom(r, [[{ from: 1, to: 5 }]]), { code: 'ERR_INVALID_PARAMETER', message: /got an object with key 'from'/ })
+    await c.copyFrom(r, [[{ lower: 1, upper: 5 }]])
+    assert.equal((await c.query(`SELECT v::text AS v FROM ${r}`)).rows[0].v, '[1,5)')
+    await c.query(`DROP TABLE ${r}`)
     await assert.rejects(c.copyFrom(t, [42]), /row 0: expected an array or an object/)
     await assert.rejects(c.copyFrom(t, 42), { code: 'ERR_INVALID_ARGUMENT' })
     assert.equal((await c.query('SELECT 1 AS ok')).rows[0].ok, 1)

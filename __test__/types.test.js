@@ -243,6 +243,16 @@ test('values that do not fit are rejected before anything runs, naming $n, type 
     await assert.rejects(c.query('SELECT $1::int4', [() => 1]), /\$1: a function cannot be sent/)
     await assert.rejects(c.query('SELECT $1::jsonb', [{ big: 1n }]), /\$1: expected jsonb/)
     await assert.rejects(c.query('SELECT $1::float4', [1e300]), /float4/)
+    // An object read field by field (interval, range) must have only those fields, however
+    // many keys it has (nine keys used to pass as a zero interval).
+    const many = Object.fromEntries('abcdefghi'.split('').map((k) => [k, 1]))
+    for (const [sql, value, key] of [
+      ['SELECT $1::interval', { months: 1, day: 2 }, 'day'],
+      ['SELECT $1::interval', many, 'a'],
+      ['SELECT $1::int4range', { from: 1, to: 2 }, 'from'],
+    ]) {
+      await assert.rejects(c.query(sql, [value]), (e) => e.code === 'ERR_INVALID_PARAMETER' && e.message.includes(`got an object with key '${key}'`))
+    }
     assert.equal((await c.query('SELECT count(*)::int4 AS n FROM t_fit')).rows[0].n, 0)
   } finally {
     await c.close()

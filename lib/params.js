@@ -5,9 +5,12 @@ const { FerroError } = require('./errors')
 
 const { NULL, FALSE, TRUE, NUMBER, BIGINT, STRING, BYTES, DATE, ARRAY, OBJECT } = require('./wire').inp
 const MAX_DEPTH = 64
-// Objects with few keys also travel field by field, so that { months, days, microseconds }
-// and { lower, upper, ... } can be read as intervals and ranges when the server expects those.
-const MAX_FIELDS = 8
+// An object travels as its JSON text, and field by field when every key is an interval's or a
+// range's ({ months, days, microseconds }, { lower, upper, lowerInc, upperInc, empty }), so
+// that it can be read as one when the server expects that type. Any other object sends only
+// its first other key (with null): all that a target needing fields uses, to say which key it
+// did not expect. Why: a jsonb payload is then encoded once (its JSON text), not twice.
+const FIELD_NAMES = new Set(['months', 'days', 'microseconds', 'lower', 'upper', 'lowerInc', 'upperInc', 'empty'])
 
 let buf = Buffer.allocUnsafe(4096)
 let pos = 0
@@ -113,11 +116,21 @@ function writeValue(v, depth, index) {
     writeString(OBJECT, json)
   }
   const keys = Object.keys(v)
-  const n = keys.length <= MAX_FIELDS ? keys.length : 0
+  for (let i = 0; i < keys.length; i++) {
+    if (!FIELD_NAMES.has(keys[i])) {
+      ensure(4)
+      buf.writeUInt32LE(1, pos)
+      pos += 4
+      writeText(keys[i])
+      ensure(1)
+      buf[pos++] = NULL
+      return
+    }
+  }
   ensure(4)
-  buf.writeUInt32LE(n, pos)
+  buf.writeUInt32LE(keys.length, pos)
   pos += 4
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < keys.length; i++) {
     const k = keys[i]
     writeText(k)
     writeValue(v[k], depth + 1, index)

@@ -8,7 +8,8 @@ use bytes::{BufMut, BytesMut};
 use tokio_postgres::types::{Kind, Type};
 
 use super::encode::{
-    canonical_uuid, float_value, integer_value, interval_parts, mismatch, numeric_text,
+    canonical_uuid, float_value, integer_value, interval_parts, mismatch, numeric_text, only_keys,
+    RANGE_KEYS,
 };
 use super::json::to_json;
 use super::parse_datetime::{date_days, parse_time, timestamp_us};
@@ -261,6 +262,7 @@ fn write_range(v: &JsValue<'_>, elem: &Type, ty: &Type, out: &mut BytesMut) -> R
             mismatch(v, ty)
         ));
     };
+    only_keys(v, RANGE_KEYS, ty)?;
     let flag = |name: &str, default: bool| match v.field(name) {
         None | Some(JsValue::Null) => Ok(default),
         Some(JsValue::Bool(b)) => Ok(*b),

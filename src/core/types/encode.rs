@@ -254,19 +254,27 @@ fn int_field(v: &JsValue<'_>, name: &str, max: i128) -> Result<i128, String> {
     }
 }
 
-/// (months, days, microseconds) of an interval given as `{ months, days, microseconds }`.
-pub(super) fn interval_parts(v: &JsValue<'_>, ty: &Type) -> Result<(i32, i32, i64), String> {
+/// An object read field by field must have no other key (JS sends an object with any other
+/// key as just that key: lib/params.js).
+pub(super) fn only_keys(v: &JsValue<'_>, allowed: &[&str], ty: &Type) -> Result<(), String> {
     if let JsValue::Object { fields, .. } = v {
-        if let Some((k, _)) = fields
-            .iter()
-            .find(|(k, _)| !matches!(*k, "months" | "days" | "microseconds"))
-        {
+        if let Some((k, _)) = fields.iter().find(|(k, _)| !allowed.contains(k)) {
             return Err(format!(
-                "expected {} as {{ months, days, microseconds }} or a string, got an object with key '{k}'",
-                ty.name()
+                "expected {} as {{ {} }} or a string, got an object with key '{k}'",
+                ty.name(),
+                allowed.join(", ")
             ));
         }
     }
+    Ok(())
+}
+
+pub(super) const INTERVAL_KEYS: &[&str] = &["months", "days", "microseconds"];
+pub(super) const RANGE_KEYS: &[&str] = &["lower", "upper", "lowerInc", "upperInc", "empty"];
+
+/// (months, days, microseconds) of an interval given as `{ months, days, microseconds }`.
+pub(super) fn interval_parts(v: &JsValue<'_>, ty: &Type) -> Result<(i32, i32, i64), String> {
+    only_keys(v, INTERVAL_KEYS, ty)?;
     let months = int_field(v, "months", i32::MAX as i128)?;
     let days = int_field(v, "days", i32::MAX as i128)?;
     let us = int_field(v, "microseconds", i64::MAX as i128)?;
@@ -342,17 +350,7 @@ fn range_literal(v: &JsValue<'_>, elem: &Type, ty: &Type) -> Result<String, Stri
     if flag("empty")? == Some(true) {
         return Ok("empty".into());
     }
-    if let JsValue::Object { fields, .. } = v {
-        if let Some((k, _)) = fields
-            .iter()
-            .find(|(k, _)| !matches!(*k, "lower" | "upper" | "lowerInc" | "upperInc" | "empty"))
-        {
-            return Err(format!(
-                "expected {} as {{ lower, upper, lowerInc, upperInc, empty }} or a string, got an object with key '{k}'",
-                ty.name()
-            ));
-        }
-    }
+    only_keys(v, RANGE_KEYS, ty)?;
     let mut s = String::new();
     s.push(if flag("lowerInc")?.unwrap_or(true) {
         '['
