@@ -140,6 +140,13 @@ pub trait Driver: Send + Sync {
     fn stream(&self, socket: Socket) -> io::Result<Box<dyn Io>>;
     /// Whether the tasks run on the tokio runtime's threads.
     fn on_runtime(&self) -> bool;
+    /// Polls `task` once at once and keeps polling it on this driver only if it is not done.
+    /// For work that usually completes without waiting (taking an idle pooled connection): its
+    /// effect is then visible to the next call made in the same turn of JS, instead of after
+    /// the executor's next turn. A driver whose tasks run on other threads just spawns it.
+    fn spawn_eager(&self, task: Task) {
+        self.spawn(task)
+    }
     /// Polls a connection's protocol task, which may be asked through `roam` to run on the
     /// runtime for a while (a driver whose tasks run there already ignores it).
     fn spawn_roaming(&self, task: Task, roam: Arc<Roam>) {

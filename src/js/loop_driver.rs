@@ -43,6 +43,20 @@ impl Driver for LoopDriver {
         false
     }
 
+    fn spawn_eager(&self, mut task: Task) {
+        // Timers (deadpool's waits, the pool's recycle) need the runtime's context. A task
+        // still pending was polled with a waker that does nothing: the executor polls it again
+        // as soon as it is spawned, which registers its own.
+        let pending = {
+            let _context = self.runtime.enter();
+            let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+            task.as_mut().poll(&mut cx).is_pending()
+        };
+        if pending {
+            self.home.spawn(task)
+        }
+    }
+
     fn spawn_roaming(&self, task: Task, roam: Arc<Roam>) {
         self.home.spawn(Box::pin(Roaming {
             task: Some(task),

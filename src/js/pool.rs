@@ -50,11 +50,14 @@ impl PoolCore {
     fn query(&self, env: &Env, sql: String, params: BufferSlice, reply: Reply) -> napi::Result<()> {
         let params = super::params(env, params)?;
         local::submit(|| {
-            // Riding a busy connection needs no task; borrowing one does.
+            // Riding a busy connection needs no task; borrowing one does, and is tried at once:
+            // an idle connection is then taken (and shared) before the next call of this turn
+            // of JS looks, which rides it instead of queueing for a connection of its own
+            // (W2: 0.42 -> 0.13 socket writes per query).
             if let Some(borrow) = self.leases.query(&self.pool, sql, params, reply) {
                 let pool = self.pool.clone();
                 let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
-                self.driver.spawn(Box::pin(async move {
+                self.driver.spawn_eager(Box::pin(async move {
                     // The reaper needs the runtime: started from inside the task.
                     if start_reaper {
                         pool.start_reaper();
