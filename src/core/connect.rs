@@ -78,7 +78,6 @@ pub async fn establish(
     }
     let passes: &[SessionAttrs] = match config.target_session_attrs {
         SessionAttrs::PreferStandby => &[SessionAttrs::Standby, SessionAttrs::Any],
-        SessionAttrs::Any => &[SessionAttrs::Any],
         _ => std::slice::from_ref(&config.target_session_attrs),
     };
     let mut failures: Vec<(String, Error)> = Vec::new();
