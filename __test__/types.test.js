@@ -37,6 +37,14 @@ const CASES = [
   ['text', '', '', ''],
   ['text', 'héllo ✓ 𝄞 \'"\\', 'héllo ✓ 𝄞 \'"\\', 'héllo ✓ 𝄞 \'"\\'],
   ['text', 'x'.repeat(100_000), 'x'.repeat(100_000), 'x'.repeat(100_000)],
+  // Around the length below which lib/params.js copies ASCII by hand (24), with a non-ASCII
+  // character first, last, or just past it.
+  ['text', 'a'.repeat(23), 'a'.repeat(23), 'a'.repeat(23)],
+  ['text', 'a'.repeat(24), 'a'.repeat(24), 'a'.repeat(24)],
+  ['text', 'a'.repeat(22) + 'é', 'a'.repeat(22) + 'é', 'a'.repeat(22) + 'é'],
+  ['text', 'é' + 'a'.repeat(22), 'é' + 'a'.repeat(22), 'é' + 'a'.repeat(22)],
+  ['text', 'a'.repeat(21) + '𝄞', 'a'.repeat(21) + '𝄞', 'a'.repeat(21) + '𝄞'],
+  ['text', '\x7f~', '\x7f~', '\x7f~'],
   ['varchar(5)', 'abc', 'abc', 'abc'],
   ['char(4)', 'ab', 'ab  ', 'ab'],
   ['name', 'pg_class', 'pg_class', 'pg_class'],
