@@ -15,6 +15,13 @@ export interface TypeOverrides {
   date?: 'string' | 'date'
   /** timestamp and timestamptz: `'date'` (default; timestamp read as UTC) or `'string'` (µs exact, UTC). */
   timestamp?: 'date' | 'string'
+  /**
+   * `'values'` (default): results are read in binary and converted as above. `'text'`: every
+   * value is the string the server prints (null stays null), for code that parses values
+   * itself (`ferropg/pg` uses it with node-postgres's type parsers); the overrides above then
+   * do not apply.
+   */
+  results?: 'values' | 'text'
 }
 
 /** Connection settings. Unset keys fall back to the connection string, then to PG* environment variables. */
@@ -430,6 +437,7 @@ export type DriverErrorCode =
   | 'ERR_QUERY_TIMEOUT'
   | 'ERR_TLS'
   | 'ERR_TRANSACTION_CLOSED'
+  | 'ERR_UNSUPPORTED'
   | 'ERR_UNSUPPORTED_TYPE'
 
 /** Every error ferropg creates; `code` is a stable `DriverErrorCode`, or a SQLSTATE on a DatabaseError. */

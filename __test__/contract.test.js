@@ -31,7 +31,7 @@ test('every driver error code the JS facade raises is in the DriverErrorCode uni
   const union = dts.slice(dts.indexOf('export type DriverErrorCode'), dts.indexOf('export declare class FerroError'))
   const declared = new Set([...union.matchAll(/'(ERR_[A-Z_]+)'/g)].map((m) => m[1]))
   const used = new Set()
-  for (const f of fs.readdirSync(path.join(root, 'lib'))) {
+  for (const f of fs.readdirSync(path.join(root, 'lib'), { recursive: true }).filter((f) => f.endsWith('.js'))) {
     const src = fs.readFileSync(path.join(root, 'lib', f), 'utf8')
     for (const m of src.matchAll(/['"`](ERR_[A-Z_]+)['"`]/g)) used.add(m[1])
   }

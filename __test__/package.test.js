@@ -21,12 +21,18 @@ test('the packed package installs elsewhere and runs a query (require and import
     const app = path.join(dir, 'app')
     fs.mkdirSync(app)
     fs.writeFileSync(path.join(app, 'package.json'), '{"name":"app","version":"1.0.0","private":true}')
-    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--offline', tgz], { cwd: app, stdio: 'pipe' })
+    execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', '--prefer-offline', tgz], { cwd: app, stdio: 'pipe' })
     const cjs = execFileSync(process.execPath, ['-e', `
       const { Pool } = require('ferropg')
       const p = new Pool(process.env.DATABASE_URL)
       p.query('SELECT $1::int4 + 1 AS n', [41]).then(r => { console.log(r.rows[0].n); return p.close() })`], { cwd: app, encoding: 'utf8' })
     assert.equal(cjs.trim(), '42')
+    // The node-postgres interface (a subpath export, with its dependency installed).
+    const pgApi = execFileSync(process.execPath, ['-e', `
+      const pg = require('ferropg/pg')
+      const p = new pg.Pool({ connectionString: process.env.DATABASE_URL })
+      p.query('SELECT $1::int8 + 1 AS n', [41]).then(r => { console.log(typeof r.rows[0].n, r.rows[0].n); return p.end() })`], { cwd: app, encoding: 'utf8' })
+    assert.equal(pgApi.trim(), 'string 42')
     fs.writeFileSync(path.join(app, 'm.mjs'), `
       import { Client, DatabaseError } from 'ferropg'
       const c = await Client.connect(process.env.DATABASE_URL)

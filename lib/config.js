@@ -110,8 +110,8 @@ function toNative(config) {
     } else if (key === 'types') {
       if (typeof value !== 'object' || value === null) throw invalid("'types' must be an object")
       for (const [t, mode] of Object.entries(value)) {
-        if (!['int8', 'numeric', 'date', 'timestamp'].includes(t)) {
-          throw invalid(`'types.${t}' is not a type override (int8, numeric, date, timestamp)`)
+        if (!['int8', 'numeric', 'date', 'timestamp', 'results'].includes(t)) {
+          throw invalid(`'types.${t}' is not a type override (int8, numeric, date, timestamp, results)`)
         }
         settings[`types.${t}`] = String(mode)
       }

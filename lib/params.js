@@ -3,7 +3,7 @@
 // native side converts each value to the type the server described for its `$n`.
 const { FerroError } = require('./errors')
 
-const { NULL, FALSE, TRUE, NUMBER, BIGINT, STRING, BYTES, DATE, ARRAY, OBJECT } = require('./wire').inp
+const { NULL, FALSE, TRUE, NUMBER, BIGINT, STRING, BYTES, DATE, ARRAY, OBJECT, TEXT } = require('./wire').inp
 const MAX_DEPTH = 64
 // An object travels as its JSON text, and field by field when every key is an interval's or a
 // range's ({ months, days, microseconds }, { lower, upper, lowerInc, upperInc, empty }), so
@@ -162,11 +162,36 @@ function writeValue(v, depth, index) {
 /** One buffer holding every parameter; throws for values no PostgreSQL type could take. */
 function encodeParams(params) {
   if (params === undefined || params === null) return EMPTY
+  if (params instanceof TextParams) return encodeTextParams(params.values)
   if (!Array.isArray(params)) {
     throw new FerroError('ERR_INVALID_ARGUMENT', `query parameters must be an array, got ${typeof params}`)
   }
   pos = 0
   writeList(params)
+  return Buffer.from(buf.subarray(0, pos))
+}
+
+/**
+ * @internal Parameters already in node-postgres's form (lib/pg: strings, Buffers, null),
+ * passed where a parameter array goes: each string is sent as the text the server parses for
+ * whatever type it described, as node-postgres sends it.
+ */
+class TextParams {
+  constructor(values) {
+    this.values = values
+  }
+}
+
+function encodeTextParams(values) {
+  pos = 0
+  ensure(4)
+  buf.writeUInt32LE(values.length, pos)
+  pos += 4
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (typeof v === 'string') writeString(TEXT, v)
+    else writeValue(v, 0, i + 1)
+  }
   return Buffer.from(buf.subarray(0, pos))
 }
 
@@ -253,4 +278,4 @@ class SetWriter {
   }
 }
 
-module.exports = { encodeParams, SetWriter }
+module.exports = { encodeParams, TextParams, SetWriter }

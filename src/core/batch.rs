@@ -24,6 +24,7 @@ use tokio_postgres::Statement;
 use crate::core::error::{Code, Error, Result};
 use crate::core::exec::{
     bind_execute, check_columns, decode_row, encode_params, is_stale_statement, parse_unnamed,
+    result_format,
 };
 use crate::core::reply::Reply;
 use crate::core::response::{Event, Response};
@@ -110,7 +111,7 @@ pub async fn send(
         };
         let bound = encode_params(&stmt, &values).and_then(|p| {
             parse_unnamed(&stmt, sql, &mut out)?;
-            bind_execute(&stmt, &p, &mut out)
+            bind_execute(&stmt, &p, result_format(&session.types), &mut out)
         });
         if let Err(e) = bound {
             reply.send(Err(e));

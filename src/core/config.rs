@@ -263,6 +263,7 @@ impl Config {
             ("types.numeric", 1),
             ("types.date", 2),
             ("types.timestamp", 3),
+            ("types.results", 4),
         ] {
             if let Some(s) = l.get(key) {
                 types.set(field, &s.value).map_err(|allowed| {

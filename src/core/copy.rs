@@ -47,7 +47,7 @@ impl CopyIn {
     ) -> Result<CopyIn> {
         let mut out = BytesMut::with_capacity(32);
         parse_unnamed(stmt, sql, &mut out)?;
-        bind_execute(stmt, &[], &mut out)?;
+        bind_execute(stmt, &[], 1, &mut out)?;
         // Without a Sync the server keeps the answer of a statement that is not a COPY in its
         // output buffer: Flush sends it (a COPY ignores it).
         frontend::flush(&mut out);
@@ -136,7 +136,7 @@ impl CopyOut {
     ) -> Result<CopyOut> {
         let mut out = BytesMut::with_capacity(32);
         parse_unnamed(stmt, sql, &mut out)?;
-        bind_execute(stmt, &[], &mut out)?;
+        bind_execute(stmt, &[], 1, &mut out)?;
         let mut response = Response::send(session, out)?;
         loop {
             match response.next().await? {

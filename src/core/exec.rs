@@ -18,10 +18,10 @@ use crate::core::reply::Reply;
 use crate::core::response::{tag_command, tag_rows, Event, Response};
 use crate::core::result::{batch_error_buffer, describe, write_columns, ColumnInfo, Rows};
 use crate::core::session::{Session, TxStatus};
-use crate::core::types::decode::decode;
+use crate::core::types::decode::{decode, write_text_or_bytes};
 use crate::core::types::encode::{encode, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
-use crate::core::types::TypeOptions;
+use crate::core::types::{ResultsMode, TypeOptions};
 use crate::core::wire::{status, Reader, Writer};
 
 /// Is this the error after which a cached statement must be re-prepared?
@@ -113,7 +113,7 @@ async fn execute(
     let sent = encode_params(stmt, values).and_then(|p| {
         let mut out = BytesMut::with_capacity(64);
         parse_unnamed(stmt, sql, &mut out)?;
-        bind_execute(stmt, &p, &mut out)?;
+        bind_execute(stmt, &p, result_format(&session.types), &mut out)?;
         Response::send(session, out)
     });
     match sent {
@@ -181,7 +181,7 @@ pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
         std::iter::empty::<i16>(),
         std::iter::empty::<()>(),
         |(), _| Ok(WireNull::Yes),
-        Some(1),
+        Some(result_format(&session.types)),
         &mut out,
     )
     .map_err(|_| Error::param("could not bind the statement"))?;
@@ -240,7 +240,7 @@ pub async fn execute_many(
     for i in 0..n {
         let values = read_list(&mut r).map_err(Error::param)?;
         match encode_params(stmt, &values) {
-            Ok(p) => bind_execute(stmt, &p, &mut out)?,
+            Ok(p) => bind_execute(stmt, &p, result_format(&session.types), &mut out)?,
             Err(e) => {
                 // The server cannot know: the segment's end must roll back (`EndSegment`).
                 if segment {
@@ -325,7 +325,34 @@ pub(crate) fn decode_row<C: ColumnInfo>(
     types: &TypeOptions,
     w: &mut Writer,
 ) -> Result<()> {
-    decode_row_with(decode, row, columns, types, w)
+    let decoder: Decoder = match types.results {
+        ResultsMode::Values => decode,
+        ResultsMode::Text => as_text,
+    };
+    decode_row_with(decoder, row, columns, types, w)
+}
+
+/// The format code a request asks its result columns in (Bind): binary, or text when the
+/// connection hands values over as the server's text (`types.results: 'text'`).
+pub(crate) fn result_format(types: &TypeOptions) -> i16 {
+    match types.results {
+        ResultsMode::Values => 1,
+        ResultsMode::Text => 0,
+    }
+}
+
+/// A value received in text format, handed over as that text (`ResultsMode::Text`).
+pub(crate) fn as_text(
+    _: &Type,
+    raw: Option<&[u8]>,
+    _: &TypeOptions,
+    w: &mut Writer,
+) -> std::result::Result<(), String> {
+    match raw {
+        None => w.u8(crate::core::wire::out::NULL),
+        Some(raw) => write_text_or_bytes(raw, w),
+    }
+    Ok(())
 }
 
 /// A value decoder: `types::decode::decode` (binary) or `types::text::decode_text`.
@@ -353,8 +380,14 @@ pub(crate) fn decode_row_with<C: ColumnInfo>(
     Ok(())
 }
 
-/// Appends a Bind of `stmt` to the unnamed portal and an Execute of it, all results binary.
-pub(crate) fn bind_execute(stmt: &Statement, params: &[Encoded], out: &mut BytesMut) -> Result<()> {
+/// Appends a Bind of `stmt` to the unnamed portal and an Execute of it, every result column in
+/// `format` (see [`result_format`]).
+pub(crate) fn bind_execute(
+    stmt: &Statement,
+    params: &[Encoded],
+    format: i16,
+    out: &mut BytesMut,
+) -> Result<()> {
     let formats = params.iter().map(|p| match p {
         Encoded::Text(_) => 0,
         _ => 1,
@@ -377,7 +410,7 @@ pub(crate) fn bind_execute(stmt: &Statement, params: &[Encoded], out: &mut Bytes
                 }
             })
         },
-        Some(1),
+        Some(format),
         out,
     );
     bound.map_err(|_| Error::param("a parameter is too large for the protocol"))?;

@@ -52,6 +52,7 @@ pub fn canonical(key: &str) -> Option<&'static str> {
         "types.numeric" => "types.numeric",
         "types.date" => "types.date",
         "types.timestamp" => "types.timestamp",
+        "types.results" => "types.results",
         _ => return None,
     })
 }

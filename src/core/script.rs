@@ -6,11 +6,12 @@ use postgres_protocol::message::backend::{DataRowBody, RowDescriptionBody};
 use postgres_protocol::message::frontend;
 
 use crate::core::error::Result;
-use crate::core::exec::{decode_row_with, param_io};
+use crate::core::exec::{as_text, decode_row_with, param_io};
 use crate::core::response::{Event, Response};
 use crate::core::result::{describe, Rows};
 use crate::core::session::Session;
 use crate::core::types::text::decode_text;
+use crate::core::types::ResultsMode;
 use crate::core::wire::{status, Writer};
 
 /// Runs parameterless SQL through the simple query protocol and waits for it to end
@@ -71,6 +72,11 @@ pub async fn simple_query(session: &Session, sql: &str) -> Result<Vec<u8>> {
     if let Some(e) = failed {
         return Err(e);
     }
+    // Simple-protocol results are text already: decoded to values, or kept as text.
+    let text_decoder = match session.types.results {
+        ResultsMode::Values => decode_text,
+        ResultsMode::Text => as_text,
+    };
     let mut w = Writer::with_capacity(256);
     w.u8(status::OK);
     w.u32(done.len() as u32);
@@ -81,7 +87,7 @@ pub async fn simple_query(session: &Session, sql: &str) -> Result<Vec<u8>> {
         };
         let mut rows = Rows::new(&columns);
         for row in &raw_rows {
-            decode_row_with(decode_text, row, &columns, &session.types, rows.writer())?;
+            decode_row_with(text_decoder, row, &columns, &session.types, rows.writer())?;
             rows.row_done(&columns, None);
         }
         w.buf.extend_from_slice(&rows.finish(&tag));

@@ -41,6 +41,8 @@ pub mod inp {
     pub const DATE: u8 = 7;
     pub const ARRAY: u8 = 8;
     pub const OBJECT: u8 = 9;
+    /// Text the server parses as the parameter's type, whatever it is (`JsValue::Text`).
+    pub const TEXT: u8 = 10;
 }
 
 /// Result status byte that starts every response buffer.

@@ -24,8 +24,10 @@ pub enum Encoded {
 /// Converts `v` for a parameter of type `ty`; Err explains the mismatch (without the `$n`,
 /// which the caller adds).
 pub fn encode(v: &JsValue<'_>, ty: &Type) -> Result<Encoded, String> {
-    if matches!(v, JsValue::Null) {
-        return Ok(Encoded::Null);
+    match v {
+        JsValue::Null => return Ok(Encoded::Null),
+        JsValue::Text(s) => return Ok(Encoded::Text(s.to_string())),
+        _ => {}
     }
     if *ty == Type::BYTEA {
         return match v {

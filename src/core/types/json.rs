@@ -35,7 +35,7 @@ pub fn to_json(v: &JsValue<'_>, out: &mut String) -> Result<(), String> {
             ))
         }
         JsValue::BigInt(s) => out.push_str(s),
-        JsValue::Str(s) => push_json_string(out, s),
+        JsValue::Str(s) | JsValue::Text(s) => push_json_string(out, s),
         JsValue::Date(ms) => {
             let t = ms_to_iso(*ms).ok_or("an invalid Date has no JSON form")?;
             push_json_string(out, &t);

@@ -50,6 +50,18 @@ pub enum TimestampMode {
     String,
 }
 
+/// In which form result values reach JS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResultsMode {
+    /// Requested in binary format and converted to JS values (`decode`).
+    #[default]
+    Values,
+    /// Requested in text format and handed over as the server printed them, every value a
+    /// string (or null): for layers that parse values themselves, such as `ferropg/pg` with
+    /// node-postgres's type parsers, which expect exactly the server's text.
+    Text,
+}
+
 /// The `types` overrides of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TypeOptions {
@@ -57,10 +69,12 @@ pub struct TypeOptions {
     pub numeric: NumericMode,
     pub date: DateMode,
     pub timestamp: TimestampMode,
+    pub results: ResultsMode,
 }
 
 impl TypeOptions {
-    /// Sets field 0..=3 (int8, numeric, date, timestamp); on a bad value returns the allowed ones.
+    /// Sets field 0..=4 (int8, numeric, date, timestamp, results); on a bad value returns the
+    /// allowed ones.
     pub fn set(&mut self, field: u8, value: &str) -> Result<(), &'static str> {
         match field {
             0 => {
@@ -85,11 +99,18 @@ impl TypeOptions {
                     _ => return Err("'string', 'date'"),
                 }
             }
-            _ => {
+            3 => {
                 self.timestamp = match value {
                     "date" => TimestampMode::Date,
                     "string" => TimestampMode::String,
                     _ => return Err("'date', 'string'"),
+                }
+            }
+            _ => {
+                self.results = match value {
+                    "values" => ResultsMode::Values,
+                    "text" => ResultsMode::Text,
+                    _ => return Err("'values', 'text'"),
                 }
             }
         }

@@ -11,6 +11,9 @@ pub enum JsValue<'a> {
     /// A bigint as decimal text (any size).
     BigInt(&'a str),
     Str(&'a str),
+    /// A parameter's text form, sent as it is for whatever type the server described (the
+    /// server parses it, as node-postgres's parameters are): `ferropg/pg`.
+    Text(&'a str),
     Bytes(&'a [u8]),
     /// A Date's time value in ms (NaN for an invalid Date).
     Date(f64),
@@ -30,7 +33,7 @@ impl JsValue<'_> {
             JsValue::Bool(b) => format!("boolean {b}"),
             JsValue::Number(n) => format!("number {}", ryu_js::Buffer::new().format(*n)),
             JsValue::BigInt(s) => format!("bigint {s}n"),
-            JsValue::Str(s) => {
+            JsValue::Str(s) | JsValue::Text(s) => {
                 let mut t: String = s.chars().take(40).collect();
                 if t.len() < s.len() {
                     t.push('…');
@@ -74,6 +77,7 @@ fn read_at<'a>(r: &mut Reader<'a>, depth: usize) -> Result<JsValue<'a>, String> 
         inp::NUMBER => JsValue::Number(r.f64()?),
         inp::BIGINT => JsValue::BigInt(r.str()?),
         inp::STRING => JsValue::Str(r.str()?),
+        inp::TEXT => JsValue::Text(r.str()?),
         inp::BYTES => JsValue::Bytes(r.bytes()?),
         inp::DATE => JsValue::Date(r.f64()?),
         inp::ARRAY => {

@@ -1,0 +1,28 @@
+// Type-checked by `npm run typecheck`: ferropg/pg as code written for node-postgres uses it.
+import pg, { Pool, Client, types, type QueryResult, type PoolClient } from 'ferropg/pg'
+
+interface Row {
+  id: number
+  name: string
+}
+
+async function main(): Promise<void> {
+  types.setTypeParser(20, (v: string) => BigInt(v))
+  const pool = new Pool({ connectionString: 'postgres://localhost/db', max: 4, idleTimeoutMillis: 1000 })
+  pool.on('connect', (c: PoolClient) => void c.query('SET search_path TO public'))
+  const r: QueryResult<Row> = await pool.query<Row>('SELECT id, name FROM t WHERE id = $1', [1])
+  const name: string = r.rows[0].name
+  const client: PoolClient = await pool.connect()
+  const arr = await client.query({ text: 'SELECT 1', rowMode: 'array' })
+  const first: unknown = arr.rows[0][0]
+  client.release()
+  const c = new Client('postgres://localhost/db')
+  await c.connect()
+  const status: 'I' | 'T' | 'E' | null = c.getTransactionStatus()
+  c.query('SELECT 1', (err: Error | null, res: QueryResult) => void [err, res.rowCount])
+  await c.end()
+  const total: number = pool.totalCount + pool.idleCount + pool.waitingCount
+  await pool.end()
+  void [name, first, status, total, pg.escapeLiteral("it's")]
+}
+void main

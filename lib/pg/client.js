@@ -1,0 +1,177 @@
+'use strict'
+// ferropg/pg's Client: node-postgres's Client API over a ferropg connection. Queries with
+// values (or a name) run as ferropg prepares and caches them; queries without values run over
+// the simple protocol, as in pg (several statements give an array of results). Values come back
+// as the server's text, parsed by pg's own type parsers (pg-types) or the ones set on the
+// client or the query.
+const EventEmitter = require('node:events')
+const { Client: FerroClient } = require('../client')
+const { FerroError } = require('../errors')
+const { TextParams } = require('../params')
+const { toFerro } = require('./config')
+const { toResult } = require('./result')
+const { TypeOverrides } = require('./types')
+const { prepareValue, escapeIdentifier, escapeLiteral } = require('./values')
+
+const TX_STATUS = { idle: 'I', inTransaction: 'T', inError: 'E' }
+
+/** `(promise, callback)`: calls back when given one (and returns undefined), else the promise. */
+function settleWith(promise, callback) {
+  if (typeof callback !== 'function') return promise
+  promise.then((r) => callback(null, r), (e) => callback(e))
+  return undefined
+}
+
+class Client extends EventEmitter {
+  #options
+  #conn = null
+  #connecting = null
+  #ending = false
+
+  constructor(config) {
+    super()
+    const c = typeof config === 'string' ? { connectionString: config } : { ...(config ?? {}) }
+    this.#options = c
+    this.user = c.user
+    this.database = c.database
+    this.host = c.host
+    this.port = c.port
+    Object.defineProperty(this, 'password', { configurable: true, enumerable: false, writable: true, value: c.password })
+    this.ssl = c.ssl ?? false
+    this.binary = c.binary ?? false
+    this._types = new TypeOverrides(c.types)
+    // Sequelize listens here for parameterStatus (server_version) before connecting.
+    this.connection = new EventEmitter()
+    this.processID = null
+    this.secretKey = null
+    this._connecting = false
+    this._connected = false
+    this._ending = false
+    this._queryable = true
+  }
+
+  connect(callback) {
+    if (this._connecting || this._connected) {
+      const err = new Error('Client has already been connected. You cannot reuse a client.')
+      return settleWith(Promise.reject(err), callback)
+    }
+    this._connecting = true
+    this.#connecting = (async () => {
+      try {
+        const ferro = { ...toFerro(this.#options), onNotice: (n) => this.emit('notice', n) }
+        const conn = await FerroClient._connectWith(ferro, {
+          closed: () => this.#lost(),
+          notification: (ev) => this.emit('notification', { processId: ev.processId, channel: ev.channel, payload: ev.payload }),
+        })
+        this.#conn = conn
+        this.processID = conn.processId
+        this._connected = true
+        this.connection.emit('parameterStatus', { parameterName: 'server_version', parameterValue: conn.serverVersion })
+        this.emit('connect')
+      } catch (e) {
+        this._queryable = false
+        throw e
+      } finally {
+        this._connecting = false
+      }
+    })()
+    return settleWith(this.#connecting, callback)
+  }
+
+  // The connection closed without end(): pg emits 'error' (when someone listens), then 'end'.
+  #lost() {
+    if (this.#ending) return
+    this._queryable = false
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', new FerroError('ERR_CONNECTION_CLOSED', 'Connection terminated unexpectedly'))
+    }
+    this.emit('end')
+  }
+
+  /**
+   * `query(text, values?, callback?)` or `query({ text, values, name, rowMode, types }, callback?)`:
+   * a promise of a Result (an array of them for several statements without values), or
+   * undefined with a callback.
+   */
+  query(config, values, callback) {
+    if (config === null || config === undefined) throw new TypeError('Client was passed a null or undefined query')
+    if (typeof config.submit === 'function') {
+      const err = new FerroError('ERR_UNSUPPORTED', 'ferropg/pg does not run Submittables that drive pg\'s Connection; use ferropg/pg-cursor or ferropg/pg-query-stream, or the query API')
+      return settleWith(Promise.reject(err), config.callback ?? values)
+    }
+    let q
+    if (typeof config === 'string') {
+      if (typeof values === 'function') {
+        callback = values
+        values = undefined
+      }
+      q = { text: config, values }
+    } else {
+      q = config
+      if (typeof values === 'function') callback = values
+      else if (values !== undefined && q.values === undefined) q = { ...q, values }
+      callback ??= q.callback
+    }
+    return settleWith(this.#run(q), callback)
+  }
+
+  async #run(q) {
+    if (this.#connecting && !this._connected) await this.#connecting.catch(() => {})
+    const conn = this.#conn
+    if (!conn || !this._queryable || this.#ending) {
+      throw new Error(this.#ending || conn ? 'Client was closed and is not queryable' : 'Client has not been connected (call client.connect() first)')
+    }
+    if (typeof q.text !== 'string') throw new TypeError('Client was passed a null or undefined query')
+    const types = q.types ?? this._types
+    const timeout = q.query_timeout ?? this.#options.query_timeout
+    const options = { rowMode: 'array', ...(timeout ? { timeoutMillis: timeout } : {}) }
+    const values = q.values
+    if ((Array.isArray(values) && values.length > 0) || q.name) {
+      const params = new TextParams((values ?? []).map((v) => prepareValue(v)))
+      return toResult(await conn.query(q.text, params, options), q.rowMode, types)
+    }
+    const results = await conn.simpleQuery(q.text, options)
+    const out = results.map((r) => toResult(r, q.rowMode, types))
+    return out.length === 1 ? out[0] : out
+  }
+
+  end(callback) {
+    this._ending = true
+    this.#ending = true
+    const conn = this.#conn
+    const done = (async () => {
+      if (this.#connecting) await this.#connecting.catch(() => {})
+      if (this.#conn) await this.#conn.close()
+      this._queryable = false
+      if (conn || this.#conn) this.emit('end')
+    })()
+    return settleWith(done, callback)
+  }
+
+  /** The server's transaction status: 'I' (idle), 'T' (in a transaction) or 'E' (failed one). */
+  getTransactionStatus() {
+    return this.#conn ? TX_STATUS[this.#conn.transactionStatus] : null
+  }
+
+  getTypeParser(oid, format) {
+    return this._types.getTypeParser(oid, format)
+  }
+
+  setTypeParser(oid, format, parseFn) {
+    return this._types.setTypeParser(oid, format, parseFn)
+  }
+
+  escapeIdentifier(str) {
+    return escapeIdentifier(str)
+  }
+
+  escapeLiteral(str) {
+    return escapeLiteral(str)
+  }
+
+  // ferropg's sockets do not keep the process alive while idle; these are pg's names for that.
+  ref() {}
+  unref() {}
+}
+
+module.exports = { Client }

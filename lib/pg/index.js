@@ -1,0 +1,29 @@
+'use strict'
+// ferropg/pg: node-postgres's (pg 8.x) API over ferropg, for code and libraries written for pg
+// (Kysely, Drizzle, Knex, ...). See the README, "Using ferropg with your ORM", for what differs.
+const { Client } = require('./client')
+const { Pool } = require('./pool')
+const { Result } = require('./result')
+const { pgTypes, TypeOverrides, defaults } = require('./types')
+const { escapeIdentifier, escapeLiteral } = require('./values')
+const { DatabaseError } = require('../errors')
+
+class BoundPool extends Pool {
+  constructor(options) {
+    super({ Client, ...options })
+  }
+}
+
+module.exports = {
+  Client,
+  Pool: BoundPool,
+  Result,
+  TypeOverrides,
+  DatabaseError,
+  types: pgTypes,
+  defaults,
+  escapeIdentifier,
+  escapeLiteral,
+  // pg's native bindings (pg-native): not part of ferropg/pg.
+  native: null,
+}
