@@ -200,6 +200,30 @@ test('the types overrides change how values reach JS', async () => {
   }
 })
 
+test("types.results 'text': every value is the server's text, on every path that returns rows", async () => {
+  const c = await connect({ options: { TimeZone: 'UTC' }, types: { results: 'text', int8: 'number' } })
+  const sql = "SELECT 1::int8 AS i, true AS b, '2024-02-29 01:02:03+00'::timestamptz AS tz, '{1,NULL}'::int4[] AS a, " +
+    "'\\x01ff'::bytea AS by, '{\"k\": 1}'::jsonb AS j, NULL::int4 AS n, $1::int4 AS p"
+  const text = { i: '1', b: 't', tz: '2024-02-29 01:02:03+00', a: '{1,NULL}', by: '\\x01ff', j: '{"k": 1}', n: null, p: '7' }
+  try {
+    assert.deepStrictEqual({ ...(await c.query(sql, [7])).rows[0] }, text)
+    const [script] = await c.simpleQuery(sql.replace('$1::int4', "'7'::int4"))
+    assert.deepStrictEqual({ ...script.rows[0] }, text)
+    const many = await c.executeMany('SELECT $1::int8 AS x, $2::bool AS y', [[1, true], [2, false]], { returning: true })
+    assert.deepStrictEqual(many.results.map((r) => ({ ...r.rows[0] })), [{ x: '1', y: 't' }, { x: '2', y: 'f' }])
+    const piped = await c.pipeline((p) => Promise.all([p.query('SELECT 2::int8 AS x'), p.query("SELECT 'a'::text AS y")]))
+    assert.deepStrictEqual(piped.map((r) => ({ ...r.rows[0] })), [{ x: '2' }, { y: 'a' }])
+    const seen = []
+    await c.transaction(async (tx) => {
+      for await (const row of tx.cursor('SELECT g::int8 AS g FROM generate_series(1, 3) g', [], { batchSize: 2 })) seen.push(row.g)
+    })
+    assert.deepStrictEqual(seen, ['1', '2', '3'])
+  } finally {
+    await c.close()
+  }
+  await assert.rejects(connect({ types: { results: 'binary' } }), /'types.results' must be one of 'values', 'text'/)
+})
+
 test('enums, domains, composites and arrays of them', async () => {
   const c = await connect()
   const mood = unique('mood')

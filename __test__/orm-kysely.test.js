@@ -1,0 +1,126 @@
+'use strict'
+// Kysely (PostgresDialect) on ferropg/pg's Pool, against the real server: a migration,
+// relations, transactions, savepoints, and every common type read back.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { Kysely, Migrator, PostgresDialect, sql } = require('kysely')
+const pg = require('ferropg/pg')
+const { url, unique } = require('./helpers')
+
+const schema = unique('kysely')
+
+const migrations = {
+  '001_people': {
+    async up(db) {
+      await sql`CREATE TYPE ${sql.id(schema, 'mood')} AS ENUM ('sad', 'ok', 'happy')`.execute(db)
+      await db.schema.withSchema(schema).createTable('person')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('mood', sql`${sql.id(schema, 'mood')}`)
+        .execute()
+      await db.schema.withSchema(schema).createTable('pet')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('owner_id', 'integer', (c) => c.notNull().references(`${schema}.person.id`).onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .execute()
+    },
+  },
+  '002_values': {
+    async up(db) {
+      await db.schema.withSchema(schema).createTable('kinds')
+        .addColumn('id', 'serial', (c) => c.primaryKey())
+        .addColumn('i8', 'int8').addColumn('n', 'numeric(20, 6)').addColumn('tz', 'timestamptz')
+        .addColumn('d', 'date').addColumn('iv', sql`interval`).addColumn('j', 'jsonb').addColumn('u', 'uuid')
+        .addColumn('b', 'bytea').addColumn('arr', sql`text[]`).addColumn('mood', sql`${sql.id(schema, 'mood')}`)
+        .execute()
+    },
+  },
+}
+
+let db
+test.before(async () => {
+  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) })
+  await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db)
+})
+
+test.after(async () => {
+  await sql`DROP SCHEMA ${sql.id(schema)} CASCADE`.execute(db)
+  await db.destroy()
+})
+
+test('Kysely: migrations run through ferropg/pg', async () => {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: schema })
+  const { error, results } = await migrator.migrateToLatest()
+  assert.equal(error, undefined)
+  assert.deepEqual(results.map((r) => [r.migrationName, r.status]), [['001_people', 'Success'], ['002_values', 'Success']])
+  const again = await migrator.migrateToLatest()
+  assert.deepEqual(again.results, [])
+})
+
+test('Kysely: insert, select with a join, update, delete', async () => {
+  const s = db.withSchema(schema)
+  const [ann] = await s.insertInto('person').values({ name: 'Ann', mood: 'happy' }).returning(['id']).execute()
+  const [bob] = await s.insertInto('person').values({ name: 'Bob', mood: 'ok' }).returning(['id']).execute()
+  const inserted = await s.insertInto('pet').values([
+    { owner_id: ann.id, name: 'Rex' }, { owner_id: ann.id, name: 'Tom' }, { owner_id: bob.id, name: 'Kit' },
+  ]).executeTakeFirst()
+  assert.equal(inserted.numInsertedOrUpdatedRows, 3n)
+  const rows = await s.selectFrom('pet').innerJoin('person', 'person.id', 'pet.owner_id')
+    .select(['person.name as owner', 'pet.name as pet']).where('person.mood', '=', 'happy').orderBy('pet.name').execute()
+  assert.deepEqual(rows, [{ owner: 'Ann', pet: 'Rex' }, { owner: 'Ann', pet: 'Tom' }])
+  const updated = await s.updateTable('pet').set({ name: 'Max' }).where('name', '=', 'Rex').executeTakeFirst()
+  assert.equal(updated.numUpdatedRows, 1n)
+  const deleted = await s.deleteFrom('person').where('id', '=', bob.id).executeTakeFirst()
+  assert.equal(deleted.numDeletedRows, 1n)
+  const left = await s.selectFrom('pet').select(['name']).orderBy('name').execute()
+  assert.deepEqual(left.map((r) => r.name), ['Max', 'Tom'], 'the cascade removed Bob\'s pet')
+  const count = await s.selectFrom('person').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()
+  assert.equal(count.n, '1', 'count(*) is int8: a string, as with pg')
+})
+
+test('Kysely: a transaction commits, one that throws rolls back, savepoints nest', async () => {
+  const s = () => db.withSchema(schema)
+  await db.transaction().execute(async (trx) => {
+    await trx.withSchema(schema).insertInto('person').values({ name: 'Cat' }).execute()
+  })
+  await assert.rejects(db.transaction().execute(async (trx) => {
+    await trx.withSchema(schema).insertInto('person').values({ name: 'Dan' }).execute()
+    throw new Error('no')
+  }), /no/)
+  await assert.rejects(db.transaction().execute(async (trx) => {
+    await trx.withSchema(schema).insertInto('person').values({ name: 'Cat' }).execute()
+  }), (e) => e.code === '23505' && e instanceof pg.DatabaseError)
+  const trx = await db.startTransaction().execute()
+  await trx.withSchema(schema).insertInto('person').values({ name: 'Eve' }).execute()
+  const sp = await trx.savepoint('inner').execute()
+  await sp.withSchema(schema).insertInto('person').values({ name: 'Fay' }).execute()
+  await sp.rollbackToSavepoint('inner').execute()
+  await trx.commit().execute()
+  const names = (await s().selectFrom('person').select('name').orderBy('name').execute()).map((r) => r.name)
+  assert.deepEqual(names, ['Ann', 'Cat', 'Eve'])
+})
+
+test('Kysely: every common type is read back equal', async () => {
+  const s = db.withSchema(schema)
+  const tz = new Date('2024-03-04T05:06:07.890Z')
+  const v = {
+    i8: '9007199254740993', n: '12345678901234.123456', tz, d: '2024-02-29', iv: '1 day 02:03:04',
+    j: JSON.stringify({ a: [1, 'x', null], b: { c: true } }), u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    b: Buffer.from([0, 1, 2, 255]), arr: ['a', 'b "q"', null, 'c,d'], mood: 'sad',
+  }
+  const { id } = await s.insertInto('kinds').values(v).returning('id').executeTakeFirstOrThrow()
+  const r = await s.selectFrom('kinds').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+  assert.equal(r.i8, v.i8)
+  assert.equal(r.n, v.n)
+  assert.equal(r.tz.getTime(), tz.getTime())
+  // pg reads a date as a Date at local midnight.
+  assert.equal(r.d.getFullYear(), 2024)
+  assert.equal(r.d.getMonth(), 1)
+  assert.equal(r.d.getDate(), 29)
+  assert.deepEqual({ ...r.iv }, { days: 1, hours: 2, minutes: 3, seconds: 4 })
+  assert.deepEqual(r.j, JSON.parse(v.j))
+  assert.equal(r.u, v.u)
+  assert.deepEqual(r.b, v.b)
+  assert.deepEqual(r.arr, v.arr)
+  assert.equal(r.mood, 'sad')
+})
