@@ -392,6 +392,24 @@ mod tests {
     }
 
     #[test]
+    fn text_parameters_go_as_they_are_for_any_type() {
+        // ferropg/pg's parameters: the server parses them (a JSON text stays JSON, not a
+        // JSON string; 'true' is a boolean; bytea's escape form is text too).
+        for (text, ty) in [
+            ("{\"a\":1}", Type::JSONB),
+            ("true", Type::BOOL),
+            ("\\x00ff", Type::BYTEA),
+            ("1.5", Type::INT4),
+        ] {
+            assert_eq!(t(JsValue::Text(text), &ty).unwrap(), text);
+        }
+        assert_eq!(
+            t(JsValue::Str("{\"a\":1}"), &Type::JSONB).unwrap(),
+            "\"{\\\"a\\\":1}\""
+        );
+    }
+
+    #[test]
     fn integers_are_exact() {
         assert_eq!(t(JsValue::Number(42.0), &Type::INT4).unwrap(), "42");
         assert!(t(JsValue::Number(1.5), &Type::INT4)

@@ -117,3 +117,17 @@ impl TypeOptions {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_mode_is_set_by_name() {
+        let mut t = TypeOptions::default();
+        assert_eq!(t.results, ResultsMode::Values);
+        t.set(4, "text").unwrap();
+        assert_eq!(t.results, ResultsMode::Text);
+        assert_eq!(t.set(4, "binary").unwrap_err(), "'values', 'text'");
+    }
+}

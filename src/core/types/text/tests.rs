@@ -17,6 +17,7 @@ fn all_opts() -> Vec<TypeOptions> {
                         numeric,
                         date,
                         timestamp,
+                        ..TypeOptions::default()
                     });
                 }
             }
