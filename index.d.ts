@@ -19,7 +19,7 @@ export interface TypeOverrides {
    * `'values'` (default): results are read in binary and converted as above. `'text'`: every
    * value is the string the server prints (null stays null), for code that parses values
    * itself (`ferropg/pg` uses it with node-postgres's type parsers); the overrides above then
-   * do not apply.
+   * do not apply. `copyOutRows` reads binary COPY and still converts.
    */
   results?: 'values' | 'text'
 }
