@@ -31,6 +31,8 @@ class Client extends EventEmitter {
   constructor(config) {
     super()
     const c = typeof config === 'string' ? { connectionString: config } : { ...(config ?? {}) }
+    // Read, not spread: libraries (Knex, pg-pool) keep the password non-enumerable.
+    if (typeof config === 'object' && config?.password !== undefined) c.password = config.password
     this.#options = c
     this.user = c.user
     this.database = c.database
