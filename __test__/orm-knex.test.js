@@ -137,6 +137,13 @@ test('Knex: every common type is read back equal', async () => {
   assert.equal(r.mood, 'sad')
 })
 
+test('Knex: stream() reads through pg-query-stream, served by ferropg/pg', async () => {
+  const names = []
+  const stream = knex.withSchema(schema).table('person').orderBy('name').select('name').stream({ batchSize: 2 })
+  for await (const row of stream) names.push(row.name)
+  assert.deepEqual(names, ['Ann', 'Cat', 'Eve'])
+})
+
 test('Knex over a ferropg/pg Pool (connectionPool)', async () => {
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   const k = knexFactory({ client: FerroKnexClient, connectionPool: pool })

@@ -5,6 +5,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Kysely, Migrator, PostgresDialect, sql } = require('kysely')
 const pg = require('ferropg/pg')
+const Cursor = require('ferropg/pg-cursor')
 const { url, unique } = require('./helpers')
 
 const schema = unique('kysely')
@@ -39,7 +40,7 @@ const migrations = {
 
 let db
 test.before(async () => {
-  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }) })
+  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }), cursor: Cursor }) })
   await sql`CREATE SCHEMA ${sql.id(schema)}`.execute(db)
 })
 
@@ -123,4 +124,17 @@ test('Kysely: every common type is read back equal', async () => {
   assert.deepEqual(r.b, v.b)
   assert.deepEqual(r.arr, v.arr)
   assert.equal(r.mood, 'sad')
+})
+
+test('Kysely: stream() reads through ferropg/pg-cursor, in chunks', async () => {
+  const seen = []
+  for await (const row of db.selectFrom(sql`generate_series(1, 1000)`.as('g')).select(sql`g::int`.as('n')).stream(64)) {
+    seen.push(row.n)
+    if (seen.length === 700) break
+  }
+  assert.equal(seen.length, 700)
+  assert.equal(seen[699], 700)
+  // Breaking out closed the cursor and gave the connection back clean.
+  const r = await sql`SELECT count(*)::int AS open FROM pg_cursors`.execute(db)
+  assert.equal(r.rows[0].open, 0)
 })

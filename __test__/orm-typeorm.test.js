@@ -141,3 +141,10 @@ test('TypeORM: every common type is read back equal', async () => {
   assert.deepEqual(r.arr, v.arr)
   assert.equal(r.mood, 'sad')
 })
+
+test('TypeORM: stream() reads through pg-query-stream, served by ferropg/pg', async () => {
+  const stream = await ds.getRepository('Person').createQueryBuilder('p').select('p.name', 'name').orderBy('p.name').stream()
+  const names = []
+  for await (const row of stream) names.push(row.name)
+  assert.deepEqual(names, ['Ann', 'Cat', 'Eve'])
+})

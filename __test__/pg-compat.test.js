@@ -239,7 +239,49 @@ test('ferropg/pg returns a client left inside a transaction to nobody (pg would 
 test('what ferropg/pg does not do is refused clearly', async () => {
   await assert.rejects(new ferroPg.Client({ connectionString: url, binary: true }).connect(), /binary: true is not supported/)
   await withClient(ferroPg, async (c) => {
-    await assert.rejects(c.query({ text: 'SELECT 1', submit() {} }), /Submittables/)
+    // A Submittable that drives pg's Connection: its 'error' event says so.
+    const custom = Object.assign(new (require('node:events'))(), { text: 'SELECT 1', submit() {} })
+    const err = await new Promise((resolve) => {
+      custom.on('error', resolve)
+      assert.equal(c.query(custom), custom)
+    })
+    assert.equal(err.code, 'ERR_UNSUPPORTED')
+    assert.match(err.message, /not other Submittables/)
   })
   await assert.rejects(new ferroPg.Client(url).query('SELECT 1'), /has not been connected/)
+})
+
+test('cursors and query streams: pg-cursor and pg-query-stream, and ferropg/pg\'s own', async () => {
+  const sql = 'SELECT g AS n, g::int8 AS big, now() - now() AS iv FROM generate_series(1, $1::int) g'
+  const run = (Cursor, QueryStream) => async (lib) => withClient(lib, async (c) => {
+    const out = []
+    const cursor = c.query(new Cursor(sql, [7], { rowMode: 'array' }))
+    const ends = []
+    cursor.on('end', () => ends.push('end'))
+    out.push(await cursor.read(3), await cursor.read(3))
+    out.push(await new Promise((resolve, reject) => cursor.read(3, (err, rows) => (err ? reject(err) : resolve(rows)))))
+    out.push(await cursor.read(3), ends)
+    await cursor.close()
+    // Queries issued while a cursor is open wait for it; closing early ends it.
+    const early = c.query(new Cursor(sql, [1000]))
+    const behind = c.query('SELECT 42 AS after')
+    out.push((await early.read(2)).map((r) => r.n))
+    await new Promise((resolve, reject) => early.close((err) => (err ? reject(err) : resolve())))
+    out.push((await behind).rows)
+    const rows = []
+    for await (const row of c.query(new QueryStream(sql, [250], { batchSize: 100 }))) rows.push(row.n)
+    out.push(rows.length, rows[0], rows[249])
+    const bad = c.query(new Cursor('SELECT * FROM no_such_table_pgc'))
+    out.push(await bad.read(1).catch((e) => e.code))
+    out.push((await c.query('SELECT 1 AS ok')).rows, c.getTransactionStatus?.() ?? 'I')
+    return out
+  })
+  const r = {
+    pg: await run(require('pg-cursor'), require('pg-query-stream'))(realPg),
+    ferropg: await run(require('ferropg/pg-cursor'), require('ferropg/pg-query-stream'))(ferroPg),
+  }
+  same(r, 'cursor results')
+  // pg's own cursor and stream objects (which Knex and TypeORM create) run on ferropg/pg too.
+  const adopted = await run(require('pg-cursor'), require('pg-query-stream'))(ferroPg)
+  assert.deepStrictEqual(adopted, r.pg)
 })

@@ -1,5 +1,7 @@
 // Type-checked by `npm run typecheck`: ferropg/pg as code written for node-postgres uses it.
 import pg, { Pool, Client, types, type QueryResult, type PoolClient } from 'ferropg/pg'
+import Cursor = require('ferropg/pg-cursor')
+import QueryStream = require('ferropg/pg-query-stream')
 
 interface Row {
   id: number
@@ -19,6 +21,12 @@ async function main(): Promise<void> {
   const c = new Client('postgres://localhost/db')
   await c.connect()
   const status: 'I' | 'T' | 'E' | null = c.getTransactionStatus()
+  const cursor = new Cursor<Row>('SELECT id, name FROM t', [], { rowMode: 'array' })
+  const firstRows: Row[] = await c.query(cursor).read(10)
+  await cursor.close()
+  const stream = new QueryStream('SELECT 1', [], { batchSize: 50 })
+  for await (const row of c.query(stream)) void row
+  void firstRows
   c.query('SELECT 1', (err: Error | null, res: QueryResult) => void [err, res.rowCount])
   await c.end()
   const total: number = pool.totalCount + pool.idleCount + pool.waitingCount

@@ -12,6 +12,12 @@ const { toFerro } = require('./config')
 const { toResult } = require('./result')
 const { TypeOverrides } = require('./types')
 const { prepareValue, escapeIdentifier, escapeLiteral } = require('./values')
+const { serve, nameAllocator } = require('./cursor')
+
+/** Whether `x` is a pg-cursor (ferropg's or pg's): text, values, config, read() and close(). */
+function isCursor(x) {
+  return x !== null && typeof x === 'object' && typeof x.text === 'string' && typeof x.read === 'function' && typeof x.close === 'function' && '_conf' in x
+}
 
 const TX_STATUS = { idle: 'I', inTransaction: 'T', inError: 'E' }
 
@@ -97,10 +103,7 @@ class Client extends EventEmitter {
    */
   query(config, values, callback) {
     if (config === null || config === undefined) throw new TypeError('Client was passed a null or undefined query')
-    if (typeof config.submit === 'function') {
-      const err = new FerroError('ERR_UNSUPPORTED', 'ferropg/pg does not run Submittables that drive pg\'s Connection; use ferropg/pg-cursor or ferropg/pg-query-stream, or the query API')
-      return settleWith(Promise.reject(err), config.callback ?? values)
-    }
+    if (typeof config.submit === 'function') return this.#submit(config, values)
     let q
     if (typeof config === 'string') {
       if (typeof values === 'function') {
@@ -117,7 +120,38 @@ class Client extends EventEmitter {
     return settleWith(this.#run(q), callback)
   }
 
+  // A Submittable: a cursor (ferropg/pg-cursor, pg-cursor) or a stream over one
+  // (ferropg/pg-query-stream, pg-query-stream) is served by a server-side cursor; others drive
+  // pg's Connection, which ferropg/pg does not have.
+  #submit(submittable, callback) {
+    const cursor = isCursor(submittable) ? submittable : isCursor(submittable.cursor) ? submittable.cursor : null
+    if (cursor === null || !this.#conn || !this._queryable || this.#ending) {
+      const err = cursor === null
+        ? new FerroError('ERR_UNSUPPORTED', 'ferropg/pg runs cursors and query streams (pg-cursor, pg-query-stream) but not other Submittables, which drive pg\'s Connection')
+        : new Error('Client has not been connected (call client.connect() first)')
+      if (typeof callback === 'function') process.nextTick(callback, err)
+      else process.nextTick(() => submittable.emit?.('error', err))
+      return submittable
+    }
+    serve(cursor, this.#conn, this._types, () => this.#hold(), this.#cursorNames)
+    return submittable
+  }
+
+  // While a cursor is open, the client's other queries wait (as pg's do).
+  #active = null
+  #cursorNames = nameAllocator()
+  #hold() {
+    let done
+    const active = new Promise((r) => (done = r))
+    this.#active = active
+    return () => {
+      if (this.#active === active) this.#active = null
+      done()
+    }
+  }
+
   async #run(q) {
+    while (this.#active) await this.#active
     if (this.#connecting && !this._connected) await this.#connecting.catch(() => {})
     const conn = this.#conn
     if (!conn || !this._queryable || this.#ending) {

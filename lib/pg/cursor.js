@@ -1,0 +1,118 @@
+'use strict'
+// ferropg/pg-cursor: pg-cursor's API (`client.query(new Cursor(text, values, { rowMode, types }))`,
+// then `read(n)` and `close()`, with callbacks or promises, and 'row'/'end'/'error' events)
+// over a server-side cursor: DECLARE ... NO SCROLL CURSOR, FETCH FORWARD n per read, inside
+// the session's transaction or one of its own (BEGIN ... COMMIT). The client runs nothing else
+// while the cursor is open, as pg's does. `serve()` also runs pg-cursor's and pg-query-stream's
+// own objects (which libraries create themselves) by answering their read() and close().
+const EventEmitter = require('node:events')
+const { nameAllocator } = require('../cursor')
+const { TextParams } = require('../params')
+const { toResult } = require('./result')
+const { prepareValue } = require('./values')
+
+// `promise` resolves to [rows, result]: the promise form gives rows, the callback both.
+function settleWith(promise, callback) {
+  if (typeof callback !== 'function') return promise.then(([rows]) => rows)
+  promise.then(([rows, result]) => callback(null, rows, result), (e) => callback(e))
+  return undefined
+}
+
+/**
+ * Serves `cursor`'s read() and close() on `conn` (a ferropg Client); `types` parse its values;
+ * `hold()` keeps the client's other queries back until it ends; `names` allocates cursor names.
+ */
+function serve(cursor, conn, types, hold, names) {
+  const conf = cursor._conf ?? {}
+  const rowMode = conf.rowMode
+  const parsers = conf.types ?? types
+  const values = (cursor.values ?? []).map((v) => prepareValue(v))
+  const release = hold()
+  const [name, free] = names.take()
+  const own = conn.transactionStatus === 'idle'
+  let state = 'opening'
+  let chain = (async () => {
+    if (own) await conn.query('BEGIN')
+    await conn.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${cursor.text}`, new TextParams(values), { rowMode: 'array' })
+    state = 'open'
+  })()
+  // One step at a time, in call order (pg-cursor queues reads the same way).
+  const step = (fn) => {
+    const next = chain.then(fn)
+    chain = next.catch(() => {})
+    return next
+  }
+  const finish = async (failed) => {
+    if (state === 'done') return
+    const wasOpen = state === 'open'
+    state = 'done'
+    try {
+      if (own) await conn.query(failed ? 'ROLLBACK' : 'COMMIT')
+      else if (wasOpen && !failed) await conn.query(`CLOSE ${name}`)
+    } finally {
+      free()
+      release()
+    }
+  }
+  const fail = async (e) => {
+    await finish(true).catch(() => {})
+    cursor.state = 'error'
+    if (cursor.listenerCount('error') > 0) cursor.emit('error', e)
+    throw e
+  }
+  cursor.state = 'submitted'
+  chain.catch((e) => fail(e).catch(() => {}))
+  cursor.read = (count, callback) => settleWith(step(async () => {
+    if (state === 'done') return [[], undefined]
+    let r
+    try {
+      r = toResult(await conn._uncached(`FETCH FORWARD ${Math.max(1, count | 0)} FROM ${name}`, { rowMode: 'array' }), rowMode, parsers)
+    } catch (e) {
+      return fail(e)
+    }
+    for (const row of r.rows) cursor.emit('row', row, r)
+    if (r.rows.length < count) {
+      await finish(false)
+      cursor.state = 'done'
+      cursor.emit('end', r)
+    } else {
+      cursor.state = 'idle'
+    }
+    return [r.rows, r]
+  }), callback)
+  cursor.close = (callback) => settleWith(step(async () => {
+    await finish(false)
+    cursor.state = 'done'
+    return []
+  }), callback)
+  return cursor
+}
+
+/** pg-cursor's Cursor: give it to `client.query()`, then `read(n)` and `close()`. */
+class Cursor extends EventEmitter {
+  constructor(text, values, config) {
+    super()
+    this.text = text
+    this.values = values ?? null
+    this._conf = config ?? {}
+    this.state = 'initialized'
+  }
+
+  /** Submittable's marker; node-postgres's own Client cannot run this cursor. */
+  submit() {
+    throw new Error('ferropg/pg-cursor runs on ferropg/pg clients only')
+  }
+
+  read() {
+    throw new Error('the cursor was not submitted: pass it to client.query() first')
+  }
+
+  close(callback) {
+    return settleWith(Promise.resolve([]), callback)
+  }
+}
+
+module.exports = Cursor
+module.exports.Cursor = Cursor
+module.exports.serve = serve
+module.exports.nameAllocator = nameAllocator
