@@ -2,6 +2,22 @@
 import pg, { Pool, Client, types, type QueryResult, type PoolClient } from 'ferropg/pg'
 import Cursor = require('ferropg/pg-cursor')
 import QueryStream = require('ferropg/pg-query-stream')
+import { Kysely } from 'kysely'
+import { FerroDialect } from 'ferropg/kysely'
+import { Pool as FerroPool } from 'ferropg'
+
+interface Database {
+  t: { id: number; name: string }
+}
+
+async function kysely(): Promise<string[]> {
+  const db = new Kysely<Database>({ dialect: new FerroDialect({ pool: new FerroPool({ max: 4 }) }) })
+  const rows = await db.selectFrom('t').select(['name']).where('id', '=', 1).execute()
+  const other = new Kysely<Database>({ dialect: new FerroDialect({ connection: 'postgres://localhost/db' }) })
+  await other.destroy()
+  return rows.map((r) => r.name)
+}
+void kysely
 
 interface Row {
   id: number
