@@ -128,6 +128,8 @@ test('errors carry pg\'s fields; a failed query leaves the client usable', async
     const e = await c.query(`INSERT INTO ${t} VALUES ($1)`, [1]).catch((e) => e)
     const pick = ['name', 'code', 'severity', 'detail', 'table', 'constraint', 'schema', 'routine']
     const fields = Object.fromEntries(pick.map((k) => [k, e[k]]))
+    // Each session has its own temporary schema (pg_temp_<n>).
+    fields.schema = fields.schema.replace(/^pg_temp_\d+$/, 'pg_temp')
     const after = (await c.query('SELECT 2 AS ok')).rows
     return { fields, message: e.message, isDbError: e instanceof lib.DatabaseError, after }
   }))
