@@ -6,16 +6,11 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const pg = require('ferropg/pg')
 const { url, unique } = require('./helpers')
+const { countingClient, assertSharedTypes } = require('./orm-helpers')
 
 const schema = unique('mikro')
 let orm, Person, Pet, Kind
-let opened = 0
-class CountingClient extends pg.Client {
-  constructor(config) {
-    super(config)
-    opened++
-  }
-}
+const counting = countingClient(pg)
 
 test.before(async () => {
   // MikroORM 7 is ESM only.
@@ -57,7 +52,7 @@ test.before(async () => {
     driver: PostgreSqlDriver, clientUrl: url, entities: [Person, Pet, Kind], debug: false,
     // Merged into the options of the pg-pool MikroORM makes (with its type parsers): that pool
     // then connects with ferropg/pg's Client.
-    driverOptions: { Client: CountingClient },
+    driverOptions: { Client: counting.Client },
   })
   await orm.schema.create()
 })
@@ -71,7 +66,7 @@ test.after(async () => {
 test('MikroORM: the schema generator created the tables through ferropg/pg', async () => {
   const rows = await orm.em.getConnection().execute('SELECT table_name::text AS t FROM information_schema.tables WHERE table_schema = ? ORDER BY 1', [schema])
   assert.deepEqual(rows.map((r) => r.t), ['kinds', 'person', 'pet'])
-  assert.ok(opened >= 1, 'MikroORM connected through ferropg/pg')
+  assert.ok(counting.opened >= 1, 'MikroORM connected through ferropg/pg')
 })
 
 test('MikroORM: create and flush with relations, find with populate, update, remove with cascade', async () => {
@@ -127,10 +122,7 @@ test('MikroORM: every common type is read back equal; em.stream() reads through 
   assert.equal(r.d, v.d)
   // MikroORM's own parser (postgres-interval) read the server's text.
   assert.deepEqual([r.iv.days, r.iv.hours, r.iv.minutes, r.iv.seconds], [1, 2, 3, 4])
-  assert.deepEqual(r.j, v.j)
-  assert.equal(r.u, v.u)
-  assert.deepEqual(Buffer.from(r.b), v.b)
-  assert.deepEqual(r.arr, v.arr)
+  assertSharedTypes(r, v)
   const streamed = []
   for await (const p of orm.em.fork().stream(Person, { orderBy: { name: 'asc' } })) streamed.push(p.name)
   assert.deepEqual(streamed, ['Ann', 'Cat'])

@@ -10,6 +10,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const pg = require('ferropg/pg')
 const { url, unique } = require('./helpers')
+const { countingClient, assertSharedTypes } = require('./orm-helpers')
 
 const root = path.join(__dirname, '..')
 const id = unique('prisma')
@@ -75,13 +76,7 @@ ALTER TABLE "${t('pet')}" ADD CONSTRAINT "${t('pet')}_owner_id_fkey" FOREIGN KEY
 
 let prisma, pool
 // Counts the connections the adapter's pool opens with ferropg/pg's Client.
-let opened = 0
-class CountingClient extends pg.Client {
-  constructor(config) {
-    super(config)
-    opened++
-  }
-}
+const counting = countingClient(pg)
 
 test.before(async () => {
   fs.mkdirSync(dir)
@@ -106,7 +101,7 @@ test.before(async () => {
   const { PrismaClient } = require(path.join(dir, 'out', 'client.js'))
   const { PrismaPg } = require('@prisma/adapter-pg')
   // The adapter makes its own pg-pool; ferropg/pg's Client is what that pool connects with.
-  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, Client: CountingClient, max: 4 }) })
+  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, Client: counting.Client, max: 4 }) })
 })
 
 test.after(async () => {
@@ -119,7 +114,7 @@ test.after(async () => {
 test('Prisma: the adapter\'s connections are ferropg/pg clients', async () => {
   const [{ one }] = await prisma.$queryRaw`SELECT 1::int4 AS one`
   assert.equal(one, 1)
-  assert.ok(opened >= 1, 'the adapter connected through ferropg/pg')
+  assert.ok(counting.opened >= 1, 'the adapter connected through ferropg/pg')
   // ferropg answers a wrong statement with its own error codes underneath Prisma's.
   await assert.rejects(prisma.$queryRawUnsafe('SELECT * FROM no_such_table_prisma'), (e) => e.code === 'P2010' && /42P01/.test(e.message))
 })
@@ -163,9 +158,5 @@ test('Prisma: every common type it maps is read back equal', async () => {
   assert.equal(r.n.toFixed(6), '12345678901234.123456')
   assert.equal(r.tz.getTime(), v.tz.getTime())
   assert.equal(r.d.toISOString(), '2024-02-29T00:00:00.000Z')
-  assert.deepEqual(r.j, v.j)
-  assert.equal(r.u, v.u)
-  assert.deepEqual(Buffer.from(r.b), v.b)
-  assert.deepEqual(r.arr, v.arr)
-  assert.equal(r.mood, 'sad')
+  assertSharedTypes(r, v)
 })
