@@ -273,6 +273,13 @@ test('cursors and query streams: pg-cursor and pg-query-stream, and ferropg/pg\'
     const rows = []
     for await (const row of c.query(new QueryStream(sql, [250], { batchSize: 100 }))) rows.push(row.n)
     out.push(rows.length, rows[0], rows[249])
+    // A cursor submitted while another is open waits for it to end.
+    const first = c.query(new Cursor(sql, [3]))
+    const second = c.query(new Cursor(sql, [2]))
+    out.push((await first.read(10)).map((r) => r.n))
+    await first.close()
+    out.push((await second.read(10)).map((r) => r.n))
+    await second.close()
     const bad = c.query(new Cursor('SELECT * FROM no_such_table_pgc'))
     out.push(await bad.read(1).catch((e) => e.code))
     out.push((await c.query('SELECT 1 AS ok')).rows, c.getTransactionStatus?.() ?? 'I')

@@ -137,17 +137,23 @@ class Client extends EventEmitter {
     return submittable
   }
 
-  // While a cursor is open, the client's other queries wait (as pg's do).
+  // While a cursor is open, the client's other queries wait (as pg's do), and so does a cursor
+  // submitted behind it: `ready` settles when every earlier one has ended.
   #active = null
   #cursorNames = nameAllocator()
   #hold() {
     let done
-    const active = new Promise((r) => (done = r))
+    const mine = new Promise((r) => (done = r))
+    const ready = this.#active ?? Promise.resolve()
+    const active = ready.then(() => mine)
     this.#active = active
-    return () => {
-      if (this.#active === active) this.#active = null
+    const release = () => {
       done()
+      active.then(() => {
+        if (this.#active === active) this.#active = null
+      })
     }
+    return { ready, release }
   }
 
   async #run(q) {

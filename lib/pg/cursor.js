@@ -20,18 +20,22 @@ function settleWith(promise, callback) {
 
 /**
  * Serves `cursor`'s read() and close() on `conn` (a ferropg Client); `types` parse its values;
- * `hold()` keeps the client's other queries back until it ends; `names` allocates cursor names.
+ * `hold()` keeps the client's other queries back until it ends and says when the cursors
+ * before it have ended (`{ ready, release }`); `names` allocates cursor names.
  */
 function serve(cursor, conn, types, hold, names) {
   const conf = cursor._conf ?? {}
   const rowMode = conf.rowMode
   const parsers = conf.types ?? types
   const values = (cursor.values ?? []).map((v) => prepareValue(v))
-  const release = hold()
+  const { ready, release } = hold()
   const [name, free] = names.take()
-  const own = conn.transactionStatus === 'idle'
+  // Whether the cursor needs a transaction of its own is known once the cursors before it ended.
+  let own = false
   let state = 'opening'
   let chain = (async () => {
+    await ready
+    own = conn.transactionStatus === 'idle'
     if (own) await conn.query('BEGIN')
     await conn.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${cursor.text}`, new TextParams(values), { rowMode: 'array' })
     state = 'open'
