@@ -12,7 +12,8 @@ const { toFerro } = require('./config')
 const { toResult } = require('./result')
 const { TypeOverrides } = require('./types')
 const { prepareValue, escapeIdentifier, escapeLiteral } = require('./values')
-const { serve, nameAllocator } = require('./cursor')
+const { nameAllocator } = require('../cursor')
+const { serve } = require('./serve-cursor')
 
 /** Whether `x` is a pg-cursor (ferropg's or pg's): text, values, config, read() and close(). */
 function isCursor(x) {

@@ -90,7 +90,6 @@ class Pool extends EventEmitter {
     } finally {
       clearTimeout(timer)
     }
-    client._poolUseCount = 0
     if (this.options.maxLifetimeSeconds > 0) {
       setTimeout(() => {
         this._expired.add(client)
