@@ -5,6 +5,8 @@ import QueryStream = require('ferropg/pg-query-stream')
 import { Kysely } from 'kysely'
 import { FerroDialect } from 'ferropg/kysely'
 import { Pool as FerroPool } from 'ferropg'
+import { PrismaFerro, DriverAdapterError } from 'ferropg/prisma'
+import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 
 interface Database {
   t: { id: number; name: string }
@@ -18,6 +20,21 @@ async function kysely(): Promise<string[]> {
   return rows.map((r) => r.name)
 }
 void kysely
+
+async function prisma(): Promise<number> {
+  const factory: SqlMigrationAwareDriverAdapterFactory = new PrismaFerro({ connectionString: 'postgres://localhost/db', max: 4 }, { schema: 'public' })
+  const adapter = await factory.connect()
+  try {
+    const rs = await adapter.queryRaw({ sql: 'SELECT $1::int4 AS n', args: [1], argTypes: [{ scalarType: 'int', arity: 'scalar' }] })
+    return rs.rows.length
+  } catch (e) {
+    if (e instanceof DriverAdapterError) return e.cause.kind.length
+    throw e
+  } finally {
+    await adapter.dispose()
+  }
+}
+void prisma
 
 interface Row {
   id: number
