@@ -1,6 +1,6 @@
 // ferropg/kysely: a Kysely dialect on ferropg's own Pool (ferropg's exact types, its statement
 // cache, stream() through a server-side cursor).
-import type { Dialect } from 'kysely'
+import type { Dialect } from 'kysely' with { 'resolution-mode': 'import' }
 import type { Pool, PoolConfig } from './index'
 
 export interface FerroDialectConfig {

@@ -4,7 +4,9 @@
 // savepoints, every common type read back, and stream().
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { Kysely, Migrator, PostgresDialect, sql } = require('kysely')
+const { Kysely, PostgresDialect, sql } = require('kysely')
+// Kysely 0.29 exports the migrator from a subpath.
+const { Migrator } = require('kysely/migration')
 const pg = require('ferropg/pg')
 const Cursor = require('ferropg/pg-cursor')
 const { FerroDialect } = require('ferropg/kysely')
@@ -147,6 +149,51 @@ test(`Kysely on ${variant}: stream() reads through a server-side cursor, in chun
   assert.equal(seen[699], 700)
   // Breaking out closed the cursor and gave the connection back clean.
   // (The unnamed portal of this very query is listed too, on the extended protocol.)
+  const r = await sql`SELECT count(*)::int AS open FROM pg_cursors WHERE name <> ''`.execute(db)
+  assert.equal(r.rows[0].open, 0)
+})
+
+// Whether a statement tagged `marker` still runs on the server, polled for up to 2 s.
+async function stillRunning(marker) {
+  const until = Date.now() + 2000
+  for (;;) {
+    const r = await sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE ${'%' + marker + '%'} AND pid <> pg_backend_pid()`.execute(db)
+    if (r.rows[0].n === 0 || Date.now() > until) return r.rows[0].n > 0
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+for (const strategy of ['cancel query', 'kill session']) {
+  test(`Kysely on ${variant}: an aborted query with inflightQueryAbortStrategy '${strategy}' stops on the server; the pool serves again`, async () => {
+    const marker = `${schema}_${strategy.replace(' ', '_')}`
+    const ac = new AbortController()
+    const running = sql`SELECT pg_sleep(30) /* ${sql.raw(marker)} */`.execute(db, { signal: ac.signal, inflightQueryAbortStrategy: strategy })
+    // Abort once the server runs it.
+    const until = Date.now() + 5000
+    while (Date.now() < until) {
+      const r = await sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND query LIKE ${'%' + marker + '%'} AND pid <> pg_backend_pid()`.execute(db)
+      if (r.rows[0].n > 0) break
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    ac.abort(new Error('caller gave up'))
+    await assert.rejects(running, /caller gave up/)
+    assert.equal(await stillRunning(marker), false, 'the statement no longer runs')
+    const r = await sql`SELECT 41 + 1 AS n`.execute(db)
+    assert.equal(Number(r.rows[0].n), 42)
+  })
+}
+
+test(`Kysely on ${variant}: aborting a stream() ends it and closes its cursor`, async () => {
+  const ac = new AbortController()
+  let n = 0
+  await assert.rejects(async () => {
+    for await (const row of db.selectFrom(sql`generate_series(1, 1000000)`.as('g')).select(sql`g::int`.as('n')).stream({ chunkSize: 100, signal: ac.signal })) {
+      n = row.n
+      if (n === 150) ac.abort(new Error('enough'))
+    }
+  }, /enough/)
+  // Kysely checks the signal between chunks: the chunk under way is read to its end.
+  assert.ok(n >= 150 && n <= 200, `stopped at ${n}`)
   const r = await sql`SELECT count(*)::int AS open FROM pg_cursors WHERE name <> ''`.execute(db)
   assert.equal(r.rows[0].open, 0)
 })

@@ -19,25 +19,73 @@ const quoteIdent = (name) => `"${String(name).replace(/"/g, '""')}"`
 
 class FerroConnection {
   #client
+  // The statement running now, so that cancelQuery() stops that one and no other.
+  #inflight = null
+  // The statement whose session killSession() terminated.
+  #killed = null
+
   constructor(client) {
     this.#client = client
   }
 
+  // Kysely passes the caller's signal, but what an abort does to a running statement is the
+  // caller's inflightQueryAbortStrategy: Kysely calls cancelQuery() or killSession() for it, or
+  // neither ('ignore query'), so the signal is not handed to ferropg here.
   async executeQuery(compiled) {
-    const r = await this.#client.query(compiled.sql, params(compiled))
+    const inflight = new AbortController()
+    this.#inflight = inflight
+    let r
+    try {
+      r = await this.#client.query(compiled.sql, params(compiled), { signal: inflight.signal })
+    } catch (e) {
+      // Stopped by cancelQuery() or killSession(): Kysely has already rejected the caller with
+      // the signal's reason and only waits for this call to end before it releases the connection.
+      if ((inflight.signal.aborted && e?.code === 'ERR_QUERY_CANCELLED') || (this.#killed === inflight && e?.code === 'ERR_CONNECTION_CLOSED')) {
+        return { rows: [] }
+      }
+      throw e
+    } finally {
+      if (this.#inflight === inflight) this.#inflight = null
+    }
     if (r.command === 'ROLLBACK' || r.command === 'COMMIT') return { rows: [{ command: r.command }] }
     return { rows: r.rows, numAffectedRows: COUNTED.has(r.command) ? BigInt(r.rowCount) : undefined }
   }
 
-  async *streamQuery(compiled, chunkSize) {
+  /**
+   * 'cancel query': a CancelRequest for this connection's running statement (ferropg sends it
+   * only while that statement is the one running, never into another caller's).
+   */
+  async cancelQuery() {
+    this.#inflight?.abort()
+  }
+
+  /** 'kill session': the backend is terminated from another pooled connection. */
+  async killSession(controlConnectionProvider) {
+    const inflight = this.#inflight
+    if (inflight === null) return
+    const pid = this.#client.processId
+    this.#killed = inflight
+    await controlConnectionProvider((control) => control.executeQuery(CompiledQuery.raw('select pg_terminate_backend($1)', [pid])))
+  }
+
+  // An abort ends a stream whatever the strategy: the signal goes to the cursor, so a FETCH in
+  // flight is cancelled before the cursor closes.
+  async *streamQuery(compiled, chunkSize, options) {
     if (!Number.isInteger(chunkSize) || chunkSize <= 0) throw new Error('chunkSize must be a positive integer')
+    const signal = options?.signal
     let rows = []
-    for await (const row of this.#client.cursor(compiled.sql, params(compiled), { batchSize: chunkSize })) {
-      rows.push(row)
-      if (rows.length === chunkSize) {
-        yield { rows }
-        rows = []
+    try {
+      for await (const row of this.#client.cursor(compiled.sql, params(compiled), { batchSize: chunkSize, signal })) {
+        rows.push(row)
+        if (rows.length === chunkSize) {
+          yield { rows }
+          rows = []
+        }
       }
+    } catch (e) {
+      // Kysely has already rejected the caller with the signal's reason.
+      if (signal?.aborted && e?.code === 'ERR_QUERY_CANCELLED') return
+      throw e
     }
     if (rows.length > 0) yield { rows }
   }

@@ -87,11 +87,12 @@ class Client extends EventEmitter {
     return settleWith(this.#connecting, callback)
   }
 
-  // The connection closed without end(): pg emits 'error' (when someone listens), then 'end'.
+  // The connection closed without end(): pg emits 'error' (when someone listens and no query
+  // is running: a running query receives the error instead), then 'end'.
   #lost() {
     if (this.#ending) return
     this._queryable = false
-    if (this.listenerCount('error') > 0) {
+    if (this.#inflight === 0 && this.listenerCount('error') > 0) {
       this.emit('error', new FerroError('ERR_CONNECTION_CLOSED', 'Connection terminated unexpectedly'))
     }
     this.emit('end')
@@ -141,6 +142,8 @@ class Client extends EventEmitter {
   // While a cursor is open, the client's other queries wait (as pg's do), and so does a cursor
   // submitted behind it: `ready` settles when every earlier one has ended.
   #active = null
+  // Queries under way (#run), for #lost.
+  #inflight = 0
   #cursorNames = nameAllocator()
   #hold() {
     let done
@@ -169,13 +172,23 @@ class Client extends EventEmitter {
     const timeout = q.query_timeout ?? this.#options.query_timeout
     const options = { rowMode: 'array', ...(timeout ? { timeoutMillis: timeout } : {}) }
     const values = q.values
-    if ((Array.isArray(values) && values.length > 0) || q.name) {
-      const params = new TextParams((values ?? []).map((v) => prepareValue(v)))
-      return toResult(await conn.query(q.text, params, options), q.rowMode, types)
+    this.#inflight++
+    try {
+      if ((Array.isArray(values) && values.length > 0) || q.name) {
+        const params = new TextParams((values ?? []).map((v) => prepareValue(v)))
+        return toResult(await conn.query(q.text, params, options), q.rowMode, types)
+      }
+      const results = await conn.simpleQuery(q.text, options)
+      const out = results.map((r) => toResult(r, q.rowMode, types))
+      return out.length === 1 ? out[0] : out
+    } catch (e) {
+      // As in pg, a client whose connection failed under a query is unusable by the time its
+      // caller hears of it (a pool then discards it on release rather than idling it).
+      if (e?.code === 'ERR_CONNECTION_CLOSED' || conn.closed) this._queryable = false
+      throw e
+    } finally {
+      this.#inflight--
     }
-    const results = await conn.simpleQuery(q.text, options)
-    const out = results.map((r) => toResult(r, q.rowMode, types))
-    return out.length === 1 ? out[0] : out
   }
 
   end(callback) {

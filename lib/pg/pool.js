@@ -13,6 +13,8 @@ function settleWith(promise, callback) {
 }
 
 class Pool extends EventEmitter {
+  #idleListeners = new WeakMap()
+
   constructor(options = {}) {
     super()
     this.options = { ...options }
@@ -68,13 +70,14 @@ class Pool extends EventEmitter {
   async #open() {
     const client = new this.Client(this.options)
     this._clients.push(client)
-    const onError = (err) => {
+    // Listens only while the client is idle, as pg-pool does: a borrowed client's lost
+    // connection is its borrower's to handle (its query rejects), not the pool's 'error'.
+    this.#idleListeners.set(client, (err) => {
       // An idle client's connection failed: forget it and tell the pool's listeners.
       err.client = client
       this.#remove(client)
       this.emit('error', err, client)
-    }
-    client.on('error', onError)
+    })
     client.once('end', () => this.#remove(client))
     let timer
     try {
@@ -102,6 +105,7 @@ class Pool extends EventEmitter {
   }
 
   #handOut(client) {
+    client.removeListener('error', this.#idleListeners.get(client))
     client._poolUseCount = (client._poolUseCount ?? 0) + 1
     let released = false
     client.release = (err) => {
@@ -116,7 +120,7 @@ class Pool extends EventEmitter {
   #release(client, err) {
     this.emit('release', err, client)
     const dirty = client.getTransactionStatus() !== 'I'
-    if (err || dirty || this.ending || this._expired.has(client) || client._poolUseCount >= this.options.maxUses) {
+    if (err || dirty || !client._queryable || this.ending || this._expired.has(client) || client._poolUseCount >= this.options.maxUses) {
       this.#destroy(client)
       this.#pulse()
       return
@@ -127,6 +131,7 @@ class Pool extends EventEmitter {
       waiter.resolve(this.#handOut(client))
       return
     }
+    client.on('error', this.#idleListeners.get(client))
     const entry = { client, timer: null }
     if (this.options.idleTimeoutMillis > 0) {
       entry.timer = setTimeout(() => {
