@@ -1,0 +1,3 @@
+export * from 'ferropg/pg'
+import pg from 'ferropg/pg'
+export default pg

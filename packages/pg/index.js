@@ -1,0 +1,3 @@
+'use strict'
+// `require('pg')` where `pg` is aliased to this package: ferropg's node-postgres interface.
+module.exports = require('ferropg/pg')
