@@ -49,3 +49,27 @@ test('a pooled connection killed idle, mid-query or mid-transaction: ERR_CONNECT
     await admin.close()
   }
 })
+
+test('a pooled connection terminated while idle is not handed out, even before its task has read the FATAL', async () => {
+  const p = pool({ max: 2 })
+  const admin = pool({ max: 1 })
+  try {
+    for (let round = 0; round < 20; round++) {
+      const c = await p.connect()
+      const pid = c.processId
+      c.release()
+      await admin.query('SELECT pg_terminate_backend($1)', [pid])
+      // The server's FATAL and close arrive while this thread is busy, so the connection's task
+      // cannot read them before the next query picks a connection: the pool must look itself.
+      const until = Date.now() + 5
+      while (Date.now() < until);
+      const r = await p.query('SELECT pg_backend_pid() AS pid')
+      assert.notEqual(r.rows[0].pid, pid, `round ${round}: the terminated backend answered`)
+    }
+    // The terminated ones were discarded, not counted against max.
+    assert.ok(p.stats().size <= 2)
+  } finally {
+    await p.close()
+    await admin.close()
+  }
+})

@@ -34,6 +34,7 @@ pub struct Conn {
     pub process_id: i32,
     pub server_version: String,
     pub created: Instant,
+    fd: std::os::fd::RawFd,
 }
 
 impl std::fmt::Debug for Conn {
@@ -90,6 +91,7 @@ impl Conn {
             cancels: Default::default(),
             copy_targets: Default::default(),
             process_id,
+            fd: e.fd,
             server_version: e.server_version,
             created: Instant::now(),
         }
@@ -97,6 +99,15 @@ impl Conn {
 
     pub fn is_closed(&self) -> bool {
         self.shared.client.is_closed() || self.shared.broken.load(Ordering::Relaxed)
+    }
+
+    /// Whether the server has sent something, or closed the socket, that nobody has read, on a
+    /// connection with no statement running (call it only then: otherwise that is the
+    /// answer). An idle session is sent nothing it asked for; in practice it is the FATAL of a
+    /// terminated backend, an idle-session timeout or a shutdown, not yet read because the
+    /// connection's task has not run since. One recv(MSG_PEEK) syscall.
+    pub fn idle_input(&self) -> bool {
+        self.is_closed() || crate::core::driver::has_pending_input(self.fd)
     }
 
     /// Marks the connection unusable (the pool discards it on return).

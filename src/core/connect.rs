@@ -45,6 +45,8 @@ pub struct Established {
     pub endpoint: Endpoint,
     /// The address the TCP socket reached (a CancelRequest goes to the same server).
     pub peer: Option<std::net::SocketAddr>,
+    /// The socket's descriptor (owned by the protocol task), for [`Conn::idle_input`].
+    pub fd: std::os::fd::RawFd,
     /// The TLS the session uses (a CancelRequest for it goes the same way).
     pub tls: Option<Connector>,
     pub direct: bool,
@@ -304,6 +306,7 @@ async fn attempt(
         .await
         .map_err(refused)?;
     let peer = socket.peer();
+    let fd = socket.fd();
     let stream = Stream(driver.stream(socket).map_err(refused)?);
     let (connector, required) = match plan {
         Plan::Plain => (None, false),
@@ -356,6 +359,7 @@ async fn attempt(
         roam,
         endpoint: ep.clone(),
         peer,
+        fd,
         tls: if s.used_tls { connector } else { None },
         direct: config.tls.direct,
         hot_standby: s.hot_standby,

@@ -132,6 +132,34 @@ impl Socket {
     }
 }
 
+/// Whether a socket holds input nobody has read yet, or the peer has closed it.
+pub fn has_pending_input(fd: RawFd) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: recv(2) with MSG_PEEK writes at most one byte into `byte`, which outlives the
+    // call, and consumes nothing from the socket. `fd` may be stale (the connection's socket
+    // closed and the number reused): then the answer is about another descriptor, which this
+    // call does not change. Callers only ask about a connection they believe open, and act on
+    // the answer by discarding it, which is right whenever its own socket is gone.
+    let n = unsafe {
+        libc::recv(
+            fd,
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    if n >= 0 {
+        // Data waiting (n > 0) or end of file (n == 0).
+        return true;
+    }
+    let e = io::Error::last_os_error();
+    // EAGAIN: nothing waiting. Any other error (ECONNRESET, ENOTSOCK) means the socket is unusable.
+    !matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
 /// Runs a connection's tasks and wraps its socket for them.
 pub trait Driver: Send + Sync {
     /// Polls `task` to completion on this driver's executor.

@@ -62,6 +62,14 @@ impl managed::Manager for Manager {
                 "connection returned inside a transaction",
             ));
         }
+        // Runs each time an idle connection is handed out: a backend terminated while idle has
+        // sent its FATAL and closed, which the connection's task may not have read yet (the JS
+        // thread was busy): such a connection is never handed to a caller.
+        if conn.idle_input() {
+            return Err(RecycleError::message(
+                "the server sent input to an idle connection (it is closing)",
+            ));
+        }
         if let Some(max) = self.config.pool.max_lifetime {
             if conn.created.elapsed() >= max {
                 return Err(RecycleError::message(
