@@ -21,6 +21,7 @@ use crate::core::driver::Driver;
 use crate::core::error::Result;
 use crate::core::events::Events;
 use crate::core::reply::{gone, Reply};
+use crate::core::retry::Retry;
 use crate::core::session::{Session, TxStatus};
 use crate::core::worker::{submission_worker, Job};
 
@@ -183,11 +184,24 @@ impl Conn {
 
     /// Queues a query; everything submitted on a connection runs in submission order.
     pub fn submit_query(&self, sql: String, params: Params, reply: Reply) {
+        self.submit_retrying(sql, params, reply, None)
+    }
+
+    /// [`Conn::submit_query`], handing the statement to `retry` if the connection closes
+    /// before the statement runs (see `Error::unrun`).
+    pub fn submit_retrying(
+        &self,
+        sql: String,
+        params: Params,
+        reply: Reply,
+        retry: Option<Arc<dyn Retry>>,
+    ) {
         self.submit(Job::Query {
             sql,
             params,
             reply,
             cancel: None,
+            retry,
         })
     }
 
@@ -200,6 +214,7 @@ impl Conn {
             params,
             reply,
             cancel,
+            retry: None,
         })
     }
 

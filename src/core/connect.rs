@@ -118,7 +118,7 @@ fn summarize(mut failures: Vec<(String, Error)>) -> Error {
         return Error::config("no host to connect to");
     };
     match last {
-        Error::Driver { code, message } if !failures.is_empty() => {
+        Error::Driver { code, message, .. } if !failures.is_empty() => {
             let earlier: Vec<String> = failures
                 .iter()
                 .map(|(at, e)| format!("{at}: {e}"))

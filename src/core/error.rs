@@ -97,7 +97,12 @@ pub enum Error {
     /// The server rejected something (SQLSTATE in `code`).
     Db(Box<DbFields>),
     /// The driver rejected something or lost the connection; `code` is stable (`ERR_*`).
-    Driver { code: Code, message: String },
+    Driver {
+        code: Code,
+        message: String,
+        /// A statement that failed this way certainly did not run (see [`Error::unrun`]).
+        unrun: bool,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -107,7 +112,33 @@ impl Error {
         Error::Driver {
             code,
             message: message.into(),
+            unrun: false,
         }
+    }
+
+    /// Marks an `ERR_CONNECTION_CLOSED` as certainly before the statement ran: its request
+    /// was never sent, or the server's FATAL came before any answer to it (a backend ends a
+    /// statement it was running by answering it or with a FATAL, after the answers already
+    /// produced: buffered output goes out ahead of the FATAL). Other errors are returned as
+    /// they are. `pool.query` retries such a statement once on another connection.
+    pub fn unrun(self) -> Self {
+        match self {
+            Error::Driver {
+                code: Code::ConnectionClosed,
+                message,
+                ..
+            } => Error::Driver {
+                code: Code::ConnectionClosed,
+                message,
+                unrun: true,
+            },
+            e => e,
+        }
+    }
+
+    /// See [`Error::unrun`].
+    pub fn is_unrun(&self) -> bool {
+        matches!(self, Error::Driver { unrun: true, .. })
     }
 
     pub fn config(message: impl Into<String>) -> Self {
@@ -315,5 +346,29 @@ mod code_tests {
                 code.as_str()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_closed_connection_is_marked_unrun() {
+        let closed = Error::driver(Code::ConnectionClosed, "gone");
+        assert!(!closed.is_unrun());
+        let marked = closed.unrun();
+        assert!(marked.is_unrun());
+        assert_eq!(
+            (marked.code(), marked.to_string()),
+            ("ERR_CONNECTION_CLOSED", "gone".into())
+        );
+        // A refused parameter or a server error is what it is: never a reason to run again.
+        assert!(!Error::param("bad $1").unrun().is_unrun());
+        let db = Error::Db(Box::new(DbFields {
+            code: "57014".into(),
+            ..Default::default()
+        }));
+        assert!(!db.unrun().is_unrun());
     }
 }

@@ -33,7 +33,7 @@ pub(crate) fn is_stale_statement(e: &Error) -> bool {
                     && d.message
                         .contains("cached plan must not change result type"))
         }
-        Error::Driver { code, message } => *code == Code::Protocol && message == STALE_COLUMNS,
+        Error::Driver { code, message, .. } => *code == Code::Protocol && message == STALE_COLUMNS,
     }
 }
 
@@ -118,7 +118,8 @@ async fn execute(
     });
     match sent {
         Ok(response) => read_one(response, stmt.columns(), &session.types, parts).await,
-        Err(e) => (Err(e), None),
+        // Not sent: the connection was closed before the request could go out.
+        Err(e) => (Err(e.unrun()), None),
     }
 }
 
@@ -132,8 +133,12 @@ async fn read_one<C: ColumnInfo>(
     let mut rows = Rows::new(columns);
     let mut outcome: Option<Result<String>> = None;
     let mut bad_row: Option<Error> = None;
+    // Nothing of the answer has come yet: a FATAL now means the statement never ran.
+    let mut first = true;
     loop {
-        match response.next().await {
+        let next = response.next().await;
+        let was_first = std::mem::replace(&mut first, false);
+        match next {
             Ok(Some((_, Event::Row(row)))) => {
                 if bad_row.is_none() {
                     // A value that cannot be decoded fails the statement once its rows are read.
@@ -149,7 +154,11 @@ async fn read_one<C: ColumnInfo>(
                 }
             }
             Ok(Some((_, Event::Done(tag)))) => outcome = Some(Ok(tag)),
-            Ok(Some((_, Event::Failed(e)))) => outcome = Some(Err(e)),
+            Ok(Some((_, Event::Failed(e)))) => {
+                // A FATAL is ERR_CONNECTION_CLOSED (`Error::from_response`); any other first
+                // error stays what it is (`unrun` changes only that code).
+                outcome = Some(Err(if was_first { e.unrun() } else { e }))
+            }
             Ok(Some((_, Event::Ready(status)))) => {
                 let r = match (bad_row, outcome) {
                     (_, Some(Err(e))) | (Some(e), _) => Err(e),

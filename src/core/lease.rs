@@ -21,9 +21,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::core::conn::{Conn, Params};
+use crate::core::driver::Driver;
 use crate::core::error::{Code, Error};
 use crate::core::pool::{Object, Pool};
 use crate::core::reply::Reply;
+use crate::core::retry::Retry;
 use crate::core::session::TxStatus;
 use crate::core::sql_text::can_share;
 
@@ -84,44 +86,66 @@ impl Leases {
     /// returned future (to be spawned) borrows a connection and queues it there. Either way the
     /// response goes straight to `reply`; the statement leaves its lease when the response is
     /// complete (a guard on the reply), with no task waiting for it.
+    /// `retry`: where the statement goes if its connection closes before it runs.
     pub fn query(
         self: &Arc<Self>,
         pool: &Arc<Pool>,
         sql: String,
         params: Params,
         reply: Reply,
+        retry: Option<Arc<dyn Retry>>,
     ) -> Option<impl Future<Output = ()> + Send + 'static> {
         let share = can_share(&sql);
         if let Some(lease) = share.then(|| self.ride(pool)).flatten() {
-            self.run(lease, sql, params, reply);
+            self.run(lease, sql, params, reply, retry);
             return None;
         }
-        let (leases, pool) = (self.clone(), pool.clone());
-        Some(async move {
-            let borrowed = if share {
-                pool.get_to_share().await
-            } else {
-                pool.get().await
-            };
-            match borrowed {
-                Ok(obj) => {
-                    let lease = leases.start(obj, share);
-                    leases.run(lease, sql, params, reply)
-                }
-                Err(e) => reply.send(Err(e)),
+        Some(
+            self.clone()
+                .borrow(pool.clone(), share, sql, params, reply, retry),
+        )
+    }
+
+    /// Borrows a connection (to share when `share`) and queues the statement on it.
+    async fn borrow(
+        self: Arc<Self>,
+        pool: Arc<Pool>,
+        share: bool,
+        sql: String,
+        params: Params,
+        reply: Reply,
+        retry: Option<Arc<dyn Retry>>,
+    ) {
+        let borrowed = if share {
+            pool.get_to_share().await
+        } else {
+            pool.get().await
+        };
+        match borrowed {
+            Ok(obj) => {
+                let lease = self.start(obj, share);
+                self.run(lease, sql, params, reply, retry)
             }
-        })
+            Err(e) => reply.send(Err(e)),
+        }
     }
 
     /// Queues one statement on `lease` (implicitly pipelined behind the others).
-    fn run(self: &Arc<Self>, lease: Arc<Lease>, sql: String, params: Params, reply: Reply) {
+    fn run(
+        self: &Arc<Self>,
+        lease: Arc<Lease>,
+        sql: String,
+        params: Params,
+        reply: Reply,
+        retry: Option<Arc<dyn Retry>>,
+    ) {
         let conn = lease.obj.as_deref().cloned();
         let reply = reply.guarded(Rider {
             leases: self.clone(),
             lease,
         });
         match conn {
-            Some(c) => c.submit_query(sql, params, reply),
+            Some(c) => c.submit_retrying(sql, params, reply, retry),
             None => reply.send(Err(Error::driver(
                 Code::ConnectionClosed,
                 "the connection was released",
@@ -176,5 +200,37 @@ impl Leases {
                 shared.retain(|l| !Arc::ptr_eq(l, lease));
             }
         }
+    }
+}
+
+/// `pool.query`'s retry (see `Error::unrun`): the statement borrows a connection of its own,
+/// never riding one that may be going down with the first, and runs there once more, with no
+/// further retry.
+pub struct Retrier {
+    leases: Arc<Leases>,
+    pool: Arc<Pool>,
+    driver: Arc<dyn Driver>,
+}
+
+impl Retrier {
+    pub fn new(leases: Arc<Leases>, pool: Arc<Pool>, driver: Arc<dyn Driver>) -> Retrier {
+        Retrier {
+            leases,
+            pool,
+            driver,
+        }
+    }
+}
+
+impl Retry for Retrier {
+    fn retry(&self, sql: String, params: Params, reply: Reply) {
+        let share = can_share(&sql);
+        // The first connection's lease is left now, not when the second attempt answers.
+        let reply = reply.unguarded();
+        let task = self
+            .leases
+            .clone()
+            .borrow(self.pool.clone(), share, sql, params, reply, None);
+        self.driver.spawn(Box::pin(task));
     }
 }

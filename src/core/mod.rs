@@ -26,6 +26,7 @@ pub mod progress;
 pub mod reply;
 pub mod response;
 pub mod result;
+pub mod retry;
 pub mod script;
 pub mod service;
 pub mod session;

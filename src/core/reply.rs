@@ -57,6 +57,13 @@ impl Reply {
         self
     }
 
+    /// This reply without its guard, which drops now (a statement moving to another
+    /// connection leaves the first one's lease before it is queued on the second).
+    pub fn unguarded(mut self) -> Reply {
+        drop(self.1.take());
+        self
+    }
+
     pub fn send(mut self, response: Result<Vec<u8>>) {
         drop(self.1.take());
         if let Some(t) = self.0.take() {

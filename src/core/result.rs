@@ -203,7 +203,7 @@ pub fn error_buffer(e: &Error) -> Vec<u8> {
                 w.opt_str(s);
             }
         }
-        Error::Driver { code, message } => {
+        Error::Driver { code, message, .. } => {
             w.u8(status::DRIVER_ERROR);
             w.str(code.as_str());
             w.str(message);

@@ -35,6 +35,7 @@ use crate::core::error::Result;
 use crate::core::progress::Sent;
 use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
+use crate::core::retry::Retry;
 use crate::core::session::Params;
 use crate::core::session::Session;
 use crate::core::sql_text::{copy_in_only, is_copy_from_stdin};
@@ -46,6 +47,8 @@ pub enum Job {
         params: Params,
         reply: Reply,
         cancel: Option<Arc<CancelHandle>>,
+        /// Where the statement goes if this connection closes before it runs (`pool.query`).
+        retry: Option<Arc<dyn Retry>>,
     },
     Many {
         sql: String,
@@ -108,6 +111,21 @@ impl Job {
         }
     }
 
+    /// A job that will not be sent (its session is over): a retryable statement goes to its
+    /// retry, any other reports the closed connection (its reply, dropped).
+    fn unsent(self) {
+        if let Job::Query {
+            sql,
+            params,
+            reply,
+            retry: Some(retry),
+            ..
+        } = self
+        {
+            retry.retry(sql, params, reply);
+        }
+    }
+
     fn cancel(&self) -> Option<&Arc<CancelHandle>> {
         match self {
             Job::Query { cancel, .. } | Job::Uncached { cancel, .. } => cancel.as_ref(),
@@ -130,8 +148,8 @@ pub async fn submission_worker(
                 let Some((seq, job)) = job else { break };
                 if session.broken.load(Ordering::Relaxed) {
                     // The session is over (FATAL, lost, or given up after an unanswered
-                    // cancel): the job's reply reports the closed connection.
-                    drop(job);
+                    // cancel): the job's reply reports the closed connection, or it is retried.
+                    job.unsent();
                     progress.done(seq);
                     continue;
                 }
@@ -343,16 +361,24 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
     match (job, stmt) {
         (
             Job::Query {
-                sql, params, reply, ..
+                sql,
+                params,
+                reply,
+                retry,
+                ..
             },
             Some(stmt),
         ) => {
             let r = match stmt {
                 Ok(stmt) => exec::query(s, stmt, &sql, (*params).as_ref(), &reply).await,
-                Err(e) => Err(e),
+                // Preparing has no effect: a connection lost then leaves the statement unrun.
+                Err(e) => Err(e.unrun()),
             };
             s.note(&r);
-            reply.send(r);
+            match (r, retry) {
+                (Err(e), Some(retry)) if e.is_unrun() => retry.retry(sql, params, reply),
+                (r, _) => reply.send(r),
+            }
         }
         (
             Job::Many {
@@ -425,7 +451,8 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
             reply.send(r);
         }
         // The others always come with a statement (see the worker).
-        (Job::Query { reply, .. } | Job::Many { reply, .. }, None) => drop(reply),
+        (job @ Job::Query { .. }, None) => job.unsent(),
+        (Job::Many { reply, .. }, None) => drop(reply),
         (Job::CopyIn { reply, .. }, None) => drop(reply),
         (Job::CopyOut { reply, .. }, None) => drop(reply),
         (Job::Prepare { reply, .. }, None) => drop(reply),

@@ -20,9 +20,10 @@ use super::resolve_config;
 use crate::core::config::Transport;
 use crate::core::driver::Driver;
 use crate::core::events::Events;
-use crate::core::lease::Leases;
+use crate::core::lease::{Leases, Retrier};
 use crate::core::pool::{PasswordSource, Pool};
 use crate::core::reply::Reply;
+use crate::core::retry::Retry;
 
 #[napi]
 pub struct NativePool {
@@ -37,6 +38,8 @@ struct PoolCore {
     driver: Arc<dyn Driver>,
     pool: Arc<Pool>,
     leases: Arc<Leases>,
+    /// Where a statement goes when its connection closes before it ran (`Error::unrun`).
+    retry: Arc<dyn Retry>,
     reaper: AtomicBool,
 }
 
@@ -54,7 +57,8 @@ impl PoolCore {
             // an idle connection is then taken (and shared) before the next call of this turn
             // of JS looks, which rides it instead of queueing for a connection of its own
             // (W2: 0.42 -> 0.13 socket writes per query).
-            if let Some(borrow) = self.leases.query(&self.pool, sql, params, reply) {
+            let retry = Some(self.retry.clone());
+            if let Some(borrow) = self.leases.query(&self.pool, sql, params, reply, retry) {
                 let pool = self.pool.clone();
                 let start_reaper = !self.reaper.swap(true, Ordering::Relaxed);
                 self.driver.spawn_eager(Box::pin(async move {
@@ -119,10 +123,13 @@ impl NativePool {
         let driver = loop_driver::driver(&env, config.transport.unwrap_or(Transport::Loop))?;
         let pool = Pool::new(config, source, events, driver.clone())
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
+        let (pool, leases) = (Arc::new(pool), Arc::<Leases>::default());
+        let retry = Arc::new(Retrier::new(leases.clone(), pool.clone(), driver.clone()));
         let core = Arc::new(PoolCore {
             driver,
-            pool: Arc::new(pool),
-            leases: Arc::default(),
+            pool,
+            leases,
+            retry,
             reaper: AtomicBool::new(false),
         });
         let handle = POOLS.with(|t| t.add(core.clone()));

@@ -1,0 +1,404 @@
+'use strict'
+// What production networks do to a driver (issue 17), through a fault-injection proxy
+// (./fault-proxy.js) between ferropg and the server: black holes, refusals, one-byte segments,
+// resets and half-closes mid-result, stalls, slow links, an exhausted pool. Every scenario
+// requires that each call settles within its bound (+1 s), that nothing reaches the process
+// as an unhandled rejection or uncaught exception, that a pool never holds more than `max`
+// connections, and that the pool serves again within 2 s once the fault is lifted.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const { Pool, Client } = require('..')
+const { url } = require('./helpers')
+const { faultProxy } = require('./fault-proxy')
+
+const target = new URL(url)
+const SLACK = 1000 // what every bound allows beyond itself
+const TRANSPORTS = ['loop', 'runtime']
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * Waits for `promise` at most `bound + SLACK` ms. Resolves with its outcome
+ * `{ ok, value, error, ms }`; fails the test if it has not settled by then.
+ */
+async function settles(promise, bound, what) {
+  const t0 = Date.now()
+  let timer
+  const outcome = Promise.resolve(promise).then(
+    (value) => ({ ok: true, value, ms: Date.now() - t0 }),
+    (error) => ({ ok: false, error, ms: Date.now() - t0 }),
+  )
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), bound + SLACK)))
+  try {
+    const r = await Promise.race([outcome, late])
+    if (r === null) assert.fail(`${what}: did not settle within ${bound} ms + ${SLACK} ms`)
+    return r
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** `settles`, and it must reject with `code` (and a message matching `message`). */
+async function rejectsWithin(promise, bound, what, code, message) {
+  const r = await settles(promise, bound, what)
+  assert.ok(!r.ok, `${what}: resolved (${JSON.stringify(r.value?.rows?.slice?.(0, 2) ?? r.value, (k, v) => (typeof v === 'bigint' ? String(v) : v))}) instead of rejecting with ${code}`)
+  assert.equal(r.error?.code, code, `${what}: rejected after ${r.ms} ms with ${r.error?.code}: ${r.error?.message}`)
+  if (message) assert.match(r.error.message, message, what)
+  return r
+}
+
+/** `settles`, and it must resolve. */
+async function resolvesWithin(promise, bound, what) {
+  const r = await settles(promise, bound, what)
+  assert.ok(r.ok, `${what}: rejected after ${r.ms} ms with ${r.error?.code}: ${r.error?.message}`)
+  return r.value
+}
+
+/**
+ * One scenario with a fresh proxy. `fn(t)` gets `t.proxy`, `t.url` (through the proxy),
+ * `t.pool(extra)` and `t.client(extra)` (closed afterwards, pools watched for size > max),
+ * `t.servesAgain(pool)`. Unhandled rejections and uncaught exceptions during the scenario
+ * fail it.
+ */
+function scenario(name, fn) {
+  test(name, { timeout: 40_000 }, async () => {
+    const proxy = await faultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const escaped = []
+    const onUnhandled = (e) => escaped.push(`unhandledRejection: ${e?.code ?? ''} ${e?.stack ?? e}`)
+    const onUncaught = (e) => escaped.push(`uncaughtException: ${e?.code ?? ''} ${e?.stack ?? e}`)
+    process.on('unhandledRejection', onUnhandled)
+    process.on('uncaughtException', onUncaught)
+    const pools = []
+    const clients = []
+    let overMax = null
+    const sample = () => {
+      for (const p of pools) {
+        if (p.closed) continue
+        const s = p.stats()
+        if (s.size > s.max && !overMax) overMax = s
+      }
+    }
+    const sampler = setInterval(sample, 5)
+    const t = {
+      proxy,
+      url: proxy.url(url),
+      pool(extra) {
+        const p = new Pool({ connectionString: t.url, ...extra })
+        pools.push(p)
+        return p
+      },
+      async client(extra) {
+        const c = await Client.connect({ connectionString: t.url, ...extra })
+        clients.push(c)
+        return c
+      },
+      sample,
+      /** With every fault lifted, `pool.query` answers within 2 s (its first try). */
+      async servesAgain(p, what = 'after the fault') {
+        proxy.heal()
+        const r = await resolvesWithin(p.query('SELECT 42 AS ok'), 2000 - SLACK, `pool.query ${what}`)
+        assert.equal(r.rows[0].ok, 42)
+        sample()
+      },
+    }
+    try {
+      await fn(t)
+      sample()
+    } finally {
+      clearInterval(sampler)
+      proxy.heal()
+      const bounded = (p) => Promise.race([Promise.resolve(p).catch(() => {}), sleep(3000)])
+      await bounded(Promise.all([...clients.map((c) => c.close()), ...pools.map((p) => p.close())]))
+      await proxy.close()
+      // Rejections from calls left running settle here, before the listeners go.
+      await sleep(50)
+      process.off('unhandledRejection', onUnhandled)
+      process.off('uncaughtException', onUncaught)
+    }
+    assert.deepEqual(escaped, [], 'errors escaped to the process')
+    assert.equal(overMax, null, `a pool held more connections than max: ${JSON.stringify(overMax)}`)
+  })
+}
+
+/** A statement over many types with parameters, and what it must give back. */
+const TYPED_SQL =
+  'SELECT $1::int4 AS i, $2::text AS t, $3::int8 AS b, $4::numeric AS n, $5::bytea AS y, $6::jsonb AS j, ' +
+  '$7::timestamptz AS ts, $8::int4[] AS a, NULL::text AS nul, true AS bo, $9::float8 AS f, $10::uuid AS u, $11::date AS d'
+const TYPED_PARAMS = [
+  -123456,
+  'héllo ✓ 🚀 "quoted"',
+  9007199254740993n,
+  '-12345.678901234567890',
+  Buffer.from([0, 1, 2, 254, 255]),
+  { a: [1, 'x', null], b: { c: true } },
+  new Date('2024-01-02T03:04:05.678Z'),
+  [1, null, 3],
+  -1.5e-300,
+  'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  '2024-02-29',
+]
+const TYPED_ROW = {
+  i: -123456,
+  t: 'héllo ✓ 🚀 "quoted"',
+  b: 9007199254740993n,
+  n: '-12345.678901234567890',
+  y: Buffer.from([0, 1, 2, 254, 255]),
+  j: { a: [1, 'x', null], b: { c: true } },
+  ts: new Date('2024-01-02T03:04:05.678Z'),
+  a: [1, null, 3],
+  nul: null,
+  bo: true,
+  f: -1.5e-300,
+  u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  d: '2024-02-29',
+}
+
+/** Runs the typed statement, a large parameter, a script and a 10,000-row result on `q`. */
+async function checkResults(q, bound, what) {
+  const typed = await resolvesWithin(q.query(TYPED_SQL, TYPED_PARAMS), bound, `${what}: typed query`)
+  assert.deepEqual(typed.rows, [TYPED_ROW])
+  const arr = await resolvesWithin(q.query('SELECT 1 AS a, $1::text AS b', ['x'], { rowMode: 'array' }), bound, `${what}: rowMode array`)
+  assert.deepEqual(arr.rows, [[1, 'x']])
+  // A parameter of 40 kB: the request itself is large (and split into bytes toward the server).
+  const big = crypto.randomBytes(20_000).toString('hex')
+  const echo = await resolvesWithin(q.query('SELECT length($1::text) AS n, md5($1::text) AS h', [big]), bound, `${what}: large parameter`)
+  assert.deepEqual(echo.rows, [{ n: 40_000, h: crypto.createHash('md5').update(big).digest('hex') }])
+  const script = await resolvesWithin(q.simpleQuery("SELECT 1 AS one; SELECT 'two' AS two, 2.5::numeric AS n"), bound, `${what}: simpleQuery`)
+  assert.deepEqual(script.map((r) => r.rows), [[{ one: 1 }], [{ two: 'two', n: '2.5' }]])
+  const many = await resolvesWithin(q.query("SELECT g AS i, 'r' || g AS s FROM generate_series(1, 10000) g"), bound, `${what}: 10,000 rows`)
+  assert.equal(many.rowCount, 10_000)
+  assert.equal(many.rows.length, 10_000)
+  let sum = 0
+  for (let k = 0; k < many.rows.length; k++) {
+    const row = many.rows[k]
+    if (row.i !== k + 1 || row.s !== `r${k + 1}`) assert.fail(`${what}: row ${k} is ${JSON.stringify(row)}`)
+    sum += row.i
+  }
+  assert.equal(sum, 50_005_000)
+}
+
+// --- connecting ---------------------------------------------------------------------------
+
+scenario('a black-holed server: connectTimeoutMillis bounds Client.connect and pool.query (ERR_CONNECTION)', async (t) => {
+  t.proxy.blackhole(true)
+  const timeout = 800
+  const c = await rejectsWithin(Client.connect({ connectionString: t.url, connectTimeoutMillis: timeout }), timeout, 'Client.connect', 'ERR_CONNECTION', /timed out connecting .* after 800 ms/)
+  assert.ok(c.ms >= timeout - 50, `Client.connect gave up after ${c.ms} ms, before its timeout`)
+  const p = t.pool({ max: 2, connectTimeoutMillis: timeout })
+  const calls = [p.query('SELECT 1'), p.query('SELECT 2'), p.query('SELECT 3', [], { timeoutMillis: 5000 })]
+  for (const [k, call] of calls.entries()) await rejectsWithin(call, timeout, `pool.query #${k + 1}`, 'ERR_CONNECTION', /timed out/)
+  const s = p.stats()
+  assert.ok(s.size <= 2 && s.waiting === 0, `stats after the failed connects: ${JSON.stringify(s)}`)
+  t.proxy.blackhole(false)
+  await t.servesAgain(p)
+})
+
+scenario('a black-holed server without a connect timeout: the caller\'s timeoutMillis bounds the wait; the pool serves once it is lifted', async (t) => {
+  t.proxy.blackhole(true)
+  const p = t.pool({ max: 2 })
+  await rejectsWithin(p.query('SELECT 1', [], { timeoutMillis: 500 }), 500, 'pool.query with timeoutMillis', 'ERR_QUERY_CANCELLED', /timeoutMillis \(500 ms\)/)
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(new Error('gave up')), 300)
+  await rejectsWithin(p.connect({ signal: ac.signal }), 300, 'pool.connect with signal', 'ERR_QUERY_CANCELLED')
+  t.proxy.blackhole(false)
+  await t.servesAgain(p)
+})
+
+scenario('a black-holed server: acquireTimeoutMillis bounds pool.query and pool.connect (ERR_POOL_TIMEOUT)', async (t) => {
+  t.proxy.blackhole(true)
+  const p = t.pool({ max: 2, acquireTimeoutMillis: 500 })
+  await rejectsWithin(p.query('SELECT 1'), 500, 'pool.query', 'ERR_POOL_TIMEOUT')
+  await rejectsWithin(p.connect(), 500, 'pool.connect', 'ERR_POOL_TIMEOUT')
+  t.proxy.blackhole(false)
+  await t.servesAgain(p)
+})
+
+scenario('refused connections (FIN and RST at once): a clear ERR_CONNECTION, then the pool serves again', async (t) => {
+  const p = t.pool({ max: 2 })
+  for (const how of ['fin', 'rst']) {
+    t.proxy.refuse(how)
+    const before = t.proxy.connections
+    await rejectsWithin(Client.connect(t.url), 1000, `Client.connect (${how})`, 'ERR_CONNECTION', /127\.0\.0\.1/)
+    await rejectsWithin(p.query('SELECT 1'), 1000, `pool.query (${how})`, 'ERR_CONNECTION', /127\.0\.0\.1/)
+    await rejectsWithin(p.query('SELECT 1', [], { timeoutMillis: 3000 }), 1000, `pool.query with timeoutMillis (${how})`, 'ERR_CONNECTION')
+    // Each attempt is one connection (or a handful of retries), not a busy loop.
+    const attempts = t.proxy.connections - before
+    assert.ok(attempts >= 3 && attempts <= 12, `${attempts} connection attempts for 3 calls`)
+    t.proxy.refuse(false)
+    await t.servesAgain(p, `after refuse('${how}') was lifted`)
+    // The connection it opened is idle in the pool; the next refusal affects only new ones.
+    t.proxy.cutNow('rst')
+  }
+})
+
+// --- data in odd shapes ------------------------------------------------------------------
+
+for (const transport of TRANSPORTS) {
+  scenario(`responses and requests in one-byte writes (transport '${transport}'): every result correct`, async (t) => {
+    t.proxy.split(true) // from the first byte of startup on
+    const c = await resolvesWithin(t.client({ transport }), 3000, 'Client.connect through one-byte writes')
+    await checkResults(c, 8000, 'client')
+    const p = t.pool({ max: 2, transport })
+    await checkResults(p, 8000, 'pool')
+    // Concurrent callers, pipelined on the pool's connections.
+    const rs = await resolvesWithin(Promise.all(Array.from({ length: 8 }, (_, k) => p.query('SELECT $1::int4 * 2 AS v', [k]))), 3000, 'concurrent pool.query')
+    assert.deepEqual(rs.map((r) => r.rows[0].v), [0, 2, 4, 6, 8, 10, 12, 14])
+    await t.servesAgain(p)
+  })
+}
+
+scenario('20 ms of delay on every chunk: results correct, concurrency and transactions intact', async (t) => {
+  t.proxy.delay(20)
+  const p = t.pool({ max: 3 })
+  await checkResults(p, 3000, 'pool')
+  const rs = await resolvesWithin(Promise.all(Array.from({ length: 20 }, (_, k) => p.query('SELECT $1::int4 AS v, pg_backend_pid() AS pid', [k]))), 3000, '20 concurrent pool.query')
+  assert.deepEqual(rs.map((r) => r.rows[0].v), Array.from({ length: 20 }, (_, k) => k))
+  assert.ok(new Set(rs.map((r) => r.rows[0].pid)).size <= 3)
+  const sum = await resolvesWithin(
+    p.transaction(async (tx) => {
+      await tx.query('CREATE TEMP TABLE delayed (v int4) ON COMMIT DROP')
+      await tx.executeMany('INSERT INTO delayed VALUES ($1)', Array.from({ length: 100 }, (_, k) => [k]))
+      return (await tx.query('SELECT sum(v)::int4 AS s FROM delayed')).rows[0].s
+    }),
+    3000,
+    'transaction',
+  )
+  assert.equal(sum, 4950)
+  await t.servesAgain(p)
+})
+
+// --- connections cut --------------------------------------------------------------------
+
+const LARGE = "SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 100000) g" // ~21 MB
+
+for (const transport of TRANSPORTS) {
+  scenario(`a connection cut mid-result, RST and FIN, early and late (transport '${transport}'): ERR_CONNECTION_CLOSED, then the pool serves`, async (t) => {
+    const p = t.pool({ max: 2, transport })
+    // 100 kB: the result is still read on the loop; 3 MB: it has moved to ferropg's thread.
+    for (const bytes of [100_000, 3_000_000]) {
+      for (const how of ['rst', 'fin']) {
+        const what = `${how} after ${bytes} bytes`
+        await resolvesWithin(p.query('SELECT 1'), 2000, `warm-up (${what})`)
+        t.proxy.cutAfter({ direction: 'toClient', bytes, how })
+        await rejectsWithin(p.query(LARGE), 2000, `pool.query of a large result, ${what}`, 'ERR_CONNECTION_CLOSED')
+        assert.ok(t.proxy.stats.cuts > 0, 'the proxy cut nothing')
+        t.proxy.cutAfter(null)
+        await t.servesAgain(p, `after a ${what}`)
+        // A borrowed client and a standalone one: the same, and both refuse further use at once.
+        const c = await resolvesWithin(p.connect(), 2000, 'pool.connect')
+        t.proxy.cutAfter({ direction: 'toClient', bytes, how })
+        await rejectsWithin(c.query(LARGE), 2000, `PoolClient.query, ${what}`, 'ERR_CONNECTION_CLOSED')
+        const used = await settles(c.query('SELECT 1'), 0, 'PoolClient.query after the cut')
+        assert.ok(!used.ok, 'a pooled client answered after its connection was cut')
+        c.release()
+        t.proxy.cutAfter(null)
+        const s = await resolvesWithin(t.client({ transport }), 2000, 'Client.connect')
+        t.proxy.cutAfter({ direction: 'toClient', bytes, how })
+        await rejectsWithin(s.query(LARGE), 2000, `Client.query, ${what}`, 'ERR_CONNECTION_CLOSED')
+        const after = await settles(s.query('SELECT 1'), 0, 'Client.query after the cut')
+        assert.ok(!after.ok, 'a standalone client answered after its connection was cut')
+        t.proxy.cutAfter(null)
+        await t.servesAgain(p, `after the clients' ${what}`)
+      }
+    }
+  })
+}
+
+scenario('a connection cut while the request is being sent (RST and FIN toward the server): ERR_CONNECTION_CLOSED', async (t) => {
+  const p = t.pool({ max: 2 })
+  const big = 'y'.repeat(2_000_000)
+  for (const how of ['rst', 'fin']) {
+    await resolvesWithin(p.query('SELECT 1'), 2000, 'warm-up')
+    t.proxy.cutAfter({ direction: 'toServer', bytes: 100_000, how })
+    await rejectsWithin(p.query('SELECT length($1::text) AS n', [big]), 2000, `a 2 MB parameter, ${how} after 100 kB`, 'ERR_CONNECTION_CLOSED')
+    t.proxy.cutAfter(null)
+    await t.servesAgain(p, `after the ${how}`)
+  }
+})
+
+scenario('idle pooled connections cut (RST and FIN): the next pool.query does not fail', async (t) => {
+  const p = t.pool({ max: 2 })
+  for (const how of ['rst', 'fin']) {
+    const [a, b] = await resolvesWithin(Promise.all([p.connect(), p.connect()]), 2000, 'two connections')
+    a.release()
+    b.release()
+    assert.equal(p.stats().size, 2)
+    t.proxy.cutNow(how)
+    await sleep(50) // the driver has had the chance to see it
+    for (let k = 0; k < 4; k++) {
+      const r = await resolvesWithin(p.query('SELECT $1::int4 AS k', [k]), 2000, `pool.query #${k} after idle ${how}`)
+      assert.equal(r.rows[0].k, k)
+    }
+  }
+})
+
+// --- stalls and timeouts -------------------------------------------------------------------
+
+scenario('a stalled connection: timeoutMillis settles the call within its bound (the CancelRequest passes through the proxy)', async (t) => {
+  const p = t.pool({ max: 2 })
+  const c = await resolvesWithin(t.client(), 2000, 'Client.connect')
+  await resolvesWithin(p.query('SELECT 1'), 2000, 'warm-up')
+  t.proxy.stall()
+  const timeout = 500
+  const r1 = await settles(p.query('SELECT 1', [], { timeoutMillis: timeout }), timeout, 'pool.query on a stalled connection')
+  const r2 = await settles(c.query('SELECT 1', [], { timeoutMillis: timeout }), timeout, 'Client.query on a stalled connection')
+  for (const [what, r] of [['pool.query', r1], ['Client.query', r2]]) {
+    assert.ok(!r.ok, `${what} resolved on a stalled connection`)
+    assert.ok(['ERR_QUERY_CANCELLED', 'ERR_CONNECTION_CLOSED'].includes(r.error.code), `${what}: ${r.error.code} ${r.error.message}`)
+  }
+  assert.ok(t.proxy.stats.cancelRequests >= 1, 'no CancelRequest reached the proxy')
+  await t.servesAgain(p, 'after resume()')
+})
+
+scenario('a statement whose CancelRequest gets through: ERR_QUERY_CANCELLED (57014) within timeoutMillis + 1 s', async (t) => {
+  const p = t.pool({ max: 2 })
+  const r = await rejectsWithin(p.query('SELECT pg_sleep(30)', [], { timeoutMillis: 300 }), 300, 'pool.query pg_sleep(30)', 'ERR_QUERY_CANCELLED')
+  assert.equal(r.error.cause?.code, '57014')
+  assert.equal(t.proxy.stats.cancelRequests, 1)
+  await t.servesAgain(p)
+})
+
+scenario('a CancelRequest swallowed by the network: the call still settles (ERR_CONNECTION_CLOSED after the 5 s grace), the pool serves', async (t) => {
+  const marker = `faults_swallow_${process.pid}`
+  const p = t.pool({ max: 2 })
+  await resolvesWithin(p.query('SELECT 1'), 2000, 'warm-up')
+  t.proxy.swallowCancel(true)
+  const timeout = 300
+  const GRACE = 5000 // README: a cancelled statement whose server does not answer within 5 s
+  try {
+    const r = await rejectsWithin(p.query(`SELECT pg_sleep(30) /* ${marker} */`, [], { timeoutMillis: timeout }), timeout + GRACE, 'pool.query pg_sleep(30) with its cancel swallowed', 'ERR_CONNECTION_CLOSED', /did not answer the cancel in time/)
+    assert.ok(t.proxy.stats.swallowedCancels >= 1, 'no CancelRequest was swallowed')
+    assert.ok(r.ms >= timeout + GRACE - 200, `settled after ${r.ms} ms, before the grace`)
+    await t.servesAgain(p, 'with the backend still sleeping')
+  } finally {
+    // The backend still sleeps: stop it directly.
+    const admin = await Client.connect(url)
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()", [marker])
+    await admin.close()
+  }
+})
+
+scenario('pool exhaustion: max 2, both connections stalled; timeoutMillis and acquireTimeoutMillis waiters settle in time', async (t) => {
+  const p = t.pool({ max: 2, acquireTimeoutMillis: 600 })
+  const [a, b] = await resolvesWithin(Promise.all([p.connect(), p.connect()]), 2000, 'two connections')
+  a.release()
+  b.release()
+  t.proxy.stall()
+  // Both connections now run a statement that cannot finish.
+  const stuck = [p.query('SELECT 1 AS v'), p.query('SELECT 2 AS v')]
+  stuck.forEach((s) => s.catch(() => {}))
+  await sleep(50)
+  assert.equal(p.stats().size, 2)
+  const timed = p.query('SELECT 3', [], { timeoutMillis: 300 })
+  const waiters = [p.connect(), p.connect(), p.query('BEGIN')]
+  await rejectsWithin(timed, 300, 'pool.query with timeoutMillis', 'ERR_QUERY_CANCELLED', /timeoutMillis \(300 ms\)/)
+  for (const [k, w] of waiters.entries()) await rejectsWithin(w, 600, `acquireTimeoutMillis waiter #${k + 1}`, 'ERR_POOL_TIMEOUT')
+  const s = p.stats()
+  assert.ok(s.size === 2 && s.waiting === 0, `stats after the waiters gave up: ${JSON.stringify(s)}`)
+  // Lifted: the stuck statements complete, and the pool serves.
+  t.proxy.resume()
+  const done = await resolvesWithin(Promise.all(stuck), 1000, 'the stalled statements after resume()')
+  assert.deepEqual(done.map((r) => r.rows[0].v), [1, 2])
+  await t.servesAgain(p)
+})

@@ -1,0 +1,88 @@
+'use strict'
+// The retry rule (issue 17): a pool.query statement whose connection closed before it ran (its
+// request never sent, or the server's FATAL before any answer to it) runs once more on another
+// connection; a statement that may have run is never retried. A sequence counts attempts:
+// nextval() is not undone when its transaction is.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const { pool, unique } = require('./helpers')
+
+const seq = unique('attempts')
+let admin
+
+test.before(async () => {
+  admin = pool({ max: 1 })
+  await admin.query(`CREATE SEQUENCE ${seq}`)
+})
+
+test.after(async () => {
+  await admin.query(`DROP SEQUENCE IF EXISTS ${seq}`)
+  await admin.close()
+})
+
+// Terminates the backend running a statement that contains `marker`, once it runs.
+async function terminateWhenRunning(marker) {
+  for (let i = 0; i < 200; i++) {
+    const r = await admin.query(
+      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+      [`%${marker}%`],
+    )
+    if (r.rows.length > 0) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error(`no statement with ${marker} ran`)
+}
+
+const attempts = async () => Number((await admin.query(`SELECT last_value FROM ${seq}`)).rows[0].last_value)
+
+test('a statement whose backend is terminated before it answered runs once more elsewhere and resolves', async () => {
+  const p = pool({ max: 2 })
+  try {
+    await admin.query(`ALTER SEQUENCE ${seq} RESTART`)
+    const marker = unique('retry_me')
+    // The first attempt sleeps until it is terminated; the second (n = 2) answers at once.
+    const call = p.query(`SELECT n, pg_backend_pid() AS pid, pg_sleep(CASE WHEN n = 1 THEN 30 ELSE 0 END) /* ${marker} */ FROM (SELECT nextval('${seq}') AS n) x`)
+    await terminateWhenRunning(marker)
+    const r = await call
+    assert.equal(Number(r.rows[0].n), 2, 'the second attempt answered')
+    assert.equal(await attempts(), 2)
+    assert.ok(p.stats().size <= 2)
+  } finally {
+    await p.close()
+  }
+})
+
+test('a statement that had begun to answer is not retried: ERR_CONNECTION_CLOSED, one attempt', async () => {
+  const p = pool({ max: 2 })
+  try {
+    await admin.query(`ALTER SEQUENCE ${seq} RESTART`)
+    const marker = unique('answered')
+    // ~100 kB of rows go out (the server flushes every 8 kB) before the sleep at row 101.
+    const call = p.query(`SELECT g, repeat('x', 1000) AS pad, pg_sleep(CASE WHEN g = 101 THEN 30 ELSE 0 END) /* ${marker} */ FROM (SELECT nextval('${seq}') AS n) x, generate_series(1, 110) g`).catch((e) => e)
+    await terminateWhenRunning(marker)
+    const e = await call
+    assert.equal(e.code, 'ERR_CONNECTION_CLOSED')
+    assert.match(e.message, /57P01/)
+    assert.equal(await attempts(), 1)
+    assert.equal((await p.query('SELECT 1 AS ok')).rows[0].ok, 1)
+  } finally {
+    await p.close()
+  }
+})
+
+test('a borrowed client\'s statement is never retried (its session is the caller\'s)', async () => {
+  const p = pool({ max: 2 })
+  try {
+    await admin.query(`ALTER SEQUENCE ${seq} RESTART`)
+    const marker = unique('borrowed')
+    const c = await p.connect()
+    const call = c.query(`SELECT pg_sleep(30) /* ${marker} */ FROM (SELECT nextval('${seq}')) x`).catch((e) => e)
+    await terminateWhenRunning(marker)
+    const e = await call
+    c.release()
+    assert.equal(e.code, 'ERR_CONNECTION_CLOSED')
+    assert.equal(await attempts(), 1)
+  } finally {
+    await p.close()
+  }
+})
