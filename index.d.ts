@@ -163,6 +163,12 @@ export interface PoolConfig extends ClientConfig {
   maxLifetimeSeconds?: number
   /** Reject `connect()`/`query()` with ERR_POOL_TIMEOUT after waiting this long for a connection (default: wait). */
   acquireTimeoutMillis?: number
+  /**
+   * A connection idle at least this long answers one round trip (an empty query, bounded by
+   * `connectTimeoutMillis`, else 5 s) before it is handed out; one that does not is discarded
+   * (default: never; 0: every hand-out). For networks that drop idle flows without a word.
+   */
+  healthCheckAfterMillis?: number
 }
 
 /**

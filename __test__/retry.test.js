@@ -86,3 +86,53 @@ test('a borrowed client\'s statement is never retried (its session is the caller
     await p.close()
   }
 })
+
+test('healthCheckAfterMillis: a connection whose flow went silent is found out before it is handed out', async () => {
+  const { faultProxy } = require('./fault-proxy')
+  const { url } = require('./helpers')
+  const target = new URL(url)
+  const proxy = await faultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  const p = pool({ connectionString: proxy.url(url), max: 1, healthCheckAfterMillis: 50, connectTimeoutMillis: 1000 })
+  try {
+    const first = (await p.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+    // Nothing reaches either side any more, and nothing says so (a dropped flow).
+    proxy.stall()
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const started = Date.now()
+    const r = await p.query('SELECT pg_backend_pid() AS pid')
+    assert.notEqual(r.rows[0].pid, first, 'a new connection answered')
+    // The check waited connectTimeoutMillis, not the query's whole life.
+    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`)
+    assert.equal(p.stats().size, 1)
+  } finally {
+    await p.close()
+    await proxy.close()
+  }
+})
+
+test('healthCheckAfterMillis: the round trip is one empty query, made only past the setting (0: every hand-out)', async () => {
+  const { faultProxy } = require('./fault-proxy')
+  const { url } = require('./helpers')
+  const target = new URL(url)
+  const proxy = await faultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+  // Bytes the driver sends for 10 hand-outs of a warm statement, counted by the proxy.
+  const sent = async (after) => {
+    const p = pool({ connectionString: proxy.url(url), max: 1, healthCheckAfterMillis: after })
+    try {
+      await p.query('SELECT $1::int4 AS n', [1])
+      const before = proxy.stats.bytes.toServer
+      for (let i = 0; i < 10; i++) assert.equal((await p.query('SELECT $1::int4 AS n', [i])).rows[0].n, i)
+      return proxy.stats.bytes.toServer - before
+    } finally {
+      await p.close()
+    }
+  }
+  try {
+    const always = await sent(0)
+    const seldom = await sent(60000)
+    // An empty simple Query is 6 bytes: 'Q', its length, the empty string's NUL.
+    assert.equal(always - seldom, 10 * 6)
+  } finally {
+    await proxy.close()
+  }
+})

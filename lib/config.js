@@ -7,6 +7,7 @@ const { FerroError } = require('./errors')
 const SETTING_KEYS = new Set([
   'host', 'port', 'user', 'password', 'database', 'applicationName', 'connectTimeoutMillis',
   'statementCacheSize', 'transport', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis',
+  'healthCheckAfterMillis',
   // libpq's TLS and authentication keys, under their libpq names (see README, "Connecting").
   'sslmode', 'sslMode', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'sslsni', 'sslnegotiation',
   'ssl_min_protocol_version', 'ssl_max_protocol_version', 'channel_binding', 'channelBinding',
@@ -18,7 +19,7 @@ const SETTING_KEYS = new Set([
 
 const NUMERIC_KEYS = new Set([
   'port', 'connectTimeoutMillis', 'statementCacheSize', 'max', 'idleTimeoutMillis', 'maxLifetimeSeconds', 'acquireTimeoutMillis',
-  'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
+  'healthCheckAfterMillis', 'keepalives', 'keepalives_idle', 'keepalives_interval', 'keepalives_count', 'tcp_user_timeout',
 ])
 
 // node-postgres's `ssl` object keys ferropg understands (anything else is refused by name

@@ -27,6 +27,9 @@ pub struct PoolSettings {
     pub idle_timeout: Option<Duration>,
     pub max_lifetime: Option<Duration>,
     pub acquire_timeout: Option<Duration>,
+    /// `healthCheckAfterMillis`: a connection idle at least this long answers a round trip
+    /// before it is handed out (0: every time; unset: never).
+    pub health_check_after: Option<Duration>,
 }
 
 /// Where a connection's protocol runs (see `core::driver`).
@@ -251,6 +254,11 @@ impl Config {
             max,
             idle_timeout: millis("idle_timeout_millis")?,
             acquire_timeout: millis("acquire_timeout_millis")?,
+            // Zero is a setting here (check every hand-out), not "off".
+            health_check_after: l
+                .get("health_check_after_millis")
+                .map(|s| parse_uint(s, u32::MAX as u64).map(Duration::from_millis))
+                .transpose()?,
             max_lifetime: l
                 .get("max_lifetime_seconds")
                 .map(|s| parse_uint(s, u32::MAX as u64).map(Duration::from_secs))

@@ -111,6 +111,13 @@ impl Conn {
         self.is_closed() || crate::core::driver::has_pending_input(self.fd)
     }
 
+    /// One round trip (an empty simple query): whether the server still answers.
+    pub async fn ping(&self) -> Result<()> {
+        let (reply, answer) = Reply::channel();
+        self.submit_simple(String::new(), reply);
+        answer.await.unwrap_or_else(|_| Err(gone())).map(|_| ())
+    }
+
     /// Marks the connection unusable (the pool discards it on return).
     pub fn mark_broken(&self) {
         self.shared.broken.store(true, Ordering::Relaxed);

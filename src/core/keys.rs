@@ -48,6 +48,7 @@ pub fn canonical(key: &str) -> Option<&'static str> {
         "idleTimeoutMillis" => "idle_timeout_millis",
         "maxLifetimeSeconds" => "max_lifetime_seconds",
         "acquireTimeoutMillis" => "acquire_timeout_millis",
+        "healthCheckAfterMillis" => "health_check_after_millis",
         "types.int8" => "types.int8",
         "types.numeric" => "types.numeric",
         "types.date" => "types.date",

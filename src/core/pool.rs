@@ -41,7 +41,7 @@ impl managed::Manager for Manager {
         .map(Arc::new)
     }
 
-    async fn recycle(&self, conn: &mut Arc<Conn>, _: &Metrics) -> RecycleResult<Error> {
+    async fn recycle(&self, conn: &mut Arc<Conn>, metrics: &Metrics) -> RecycleResult<Error> {
         if conn.is_closed() {
             return Err(RecycleError::message("connection closed"));
         }
@@ -70,6 +70,21 @@ impl managed::Manager for Manager {
                 "the server sent input to an idle connection (it is closing)",
             ));
         }
+        // `healthCheckAfterMillis`: a connection idle that long must answer a round trip (a
+        // peer that vanished without a word, e.g. behind a load balancer that dropped the flow,
+        // shows nothing on the socket until something is sent).
+        if let Some(after) = self.config.pool.health_check_after {
+            if metrics.last_used() >= after {
+                let wait = self.config.connect_timeout.unwrap_or(HEALTH_CHECK_WAIT);
+                match tokio::time::timeout(wait, conn.ping()).await {
+                    Ok(Ok(())) => {}
+                    _ => {
+                        conn.mark_broken();
+                        return Err(RecycleError::message("the health check got no answer"));
+                    }
+                }
+            }
+        }
         if let Some(max) = self.config.pool.max_lifetime {
             if conn.created.elapsed() >= max {
                 return Err(RecycleError::message(
@@ -80,6 +95,10 @@ impl managed::Manager for Manager {
         Ok(())
     }
 }
+
+/// How long a health check may take before the connection is given up (`healthCheckAfterMillis`),
+/// unless `connectTimeoutMillis` says otherwise (answering a round trip is what connecting proves).
+const HEALTH_CHECK_WAIT: Duration = Duration::from_secs(5);
 
 /// How long a returned connection's last answers are waited for (see `Manager::recycle`).
 const SETTLE_WAIT: Duration = Duration::from_millis(100);
