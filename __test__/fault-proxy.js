@@ -42,7 +42,17 @@ async function faultProxy({ host = '127.0.0.1', port = 5432 } = {}) {
   const conns = new Set() // open proxied connections
   const held = new Set() // blackholed or swallowed sockets, kept open until close()
   let cutRule = null // { direction, bytes, how }, applied to every connection
-  const stats = { connections: 0, cancelRequests: 0, swallowedCancels: 0, refused: 0, blackholed: 0, cuts: 0 }
+  // What happened, for tests to check that a fault was really applied.
+  const stats = {
+    connections: 0, // accepted, refused and blackholed ones included
+    cancelRequests: 0, // seen (forwarded or swallowed)
+    swallowedCancels: 0,
+    refused: 0,
+    blackholed: 0,
+    cuts: 0,
+    writes: { toServer: 0, toClient: 0 }, // socket writes the proxy made
+    bytes: { toServer: 0, toClient: 0 }, // bytes they carried
+  }
 
   function hold(socket) {
     held.add(socket)
@@ -167,6 +177,8 @@ async function faultProxy({ host = '127.0.0.1', port = 5432 } = {}) {
       new Promise((resolve) => {
         passed += data.length
         if (to.destroyed) return resolve()
+        stats.writes[direction]++
+        stats.bytes[direction] += data.length
         if (to.write(data)) resolve()
         else to.once('drain', resolve).once('close', resolve) // backpressure from the reader
       })
