@@ -161,7 +161,7 @@ export interface PoolConfig extends ClientConfig {
   idleTimeoutMillis?: number
   /** Close connections older than this when they are returned (default: never). */
   maxLifetimeSeconds?: number
-  /** Reject `connect()`/`query()` with ERR_POOL_TIMEOUT after waiting this long for a connection (default: wait). */
+  /** Reject `connect()`/`query()` with ERR_POOL_TIMEOUT after waiting this long for a connection, opening one included (default: wait). */
   acquireTimeoutMillis?: number
   /**
    * A connection idle at least this long answers one round trip (an empty query, bounded by

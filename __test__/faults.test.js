@@ -412,3 +412,17 @@ scenario('pool exhaustion: max 2, both connections stalled; timeoutMillis and ac
   assert.deepEqual(done.map((r) => r.rows[0].v), [1, 2])
   await t.servesAgain(p)
 })
+
+// acquireTimeoutMillis bounds the whole wait for a connection, opening one included: against a
+// server that accepts and never answers, the attempt is dropped at the deadline and its slot
+// freed, so the pool serves again once the server does.
+scenario('a black-holed server: acquireTimeoutMillis bounds pool.query and pool.connect (ERR_POOL_TIMEOUT)', async (t) => {
+  t.proxy.blackhole(true)
+  const p = t.pool({ max: 2, acquireTimeoutMillis: 500 })
+  await Promise.all([
+    rejectsWithin(p.query('SELECT 1'), 500, 'pool.query', 'ERR_POOL_TIMEOUT'),
+    rejectsWithin(p.connect(), 500, 'pool.connect', 'ERR_POOL_TIMEOUT'),
+  ])
+  t.proxy.blackhole(false)
+  await t.servesAgain(p)
+})

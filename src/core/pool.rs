@@ -132,8 +132,10 @@ impl Pool {
     ) -> Result<Pool> {
         let config = Arc::new(config);
         let mut pc = PoolConfig::new(config.pool.max);
+        // acquireTimeoutMillis bounds the whole wait, opening a connection included (see
+        // `get_to_share`), not only the wait for a free slot.
         pc.timeouts = Timeouts {
-            wait: config.pool.acquire_timeout,
+            wait: None,
             create: None,
             recycle: Some(Duration::from_secs(5)),
         };
@@ -196,19 +198,36 @@ impl Pool {
 
     /// Borrows a connection for statements that other `pool.query` calls may ride.
     pub async fn get_to_share(&self) -> Result<Object> {
-        self.inner.get().await.map_err(|e| match e {
-            managed::PoolError::Timeout(_) => Error::driver(
-                Code::PoolTimeout,
-                format!(
-                    "no connection became free within acquireTimeoutMillis ({} ms; max {} connections)",
-                    self.config.pool.acquire_timeout.map(|d| d.as_millis()).unwrap_or(0),
-                    self.config.pool.max
-                ),
-            ),
+        let got = match self.config.pool.acquire_timeout {
+            // Dropping the wait at the deadline drops a connection attempt it was making (a
+            // server that accepts and never answers), which frees its slot.
+            Some(limit) => match tokio::time::timeout(limit, self.inner.get()).await {
+                Ok(got) => got,
+                Err(_) => return Err(self.acquire_timeout()),
+            },
+            None => self.inner.get().await,
+        };
+        got.map_err(|e| match e {
+            managed::PoolError::Timeout(_) => self.acquire_timeout(),
             managed::PoolError::Closed => Error::driver(Code::PoolClosed, "the pool is closed"),
             managed::PoolError::Backend(e) => e,
             other => Error::driver(Code::Connection, other.to_string()),
         })
+    }
+
+    fn acquire_timeout(&self) -> Error {
+        Error::driver(
+            Code::PoolTimeout,
+            format!(
+                "no connection within acquireTimeoutMillis ({} ms; max {} connections)",
+                self.config
+                    .pool
+                    .acquire_timeout
+                    .map(|d| d.as_millis())
+                    .unwrap_or(0),
+                self.config.pool.max
+            ),
+        )
     }
 
     /// How many borrowers wait for a connection of their own (see [`Pool::get`]).
