@@ -200,7 +200,9 @@ scenario('refused connections (closed at once with FIN or RST, and a closed port
   for (const how of ['fin', 'rst']) {
     t.proxy.refuse(how)
     const before = t.proxy.connections
-    await rejectsWithin(Client.connect(t.url), 1000, `Client.connect (${how})`, 'ERR_CONNECTION', reasons[how])
+    const r = await rejectsWithin(Client.connect(t.url), 1000, `Client.connect (${how})`, 'ERR_CONNECTION', reasons[how])
+    // The error names the server it is about.
+    assert.ok(r.error.message.includes(`127.0.0.1:${t.proxy.port}`), r.error.message)
     await rejectsWithin(p.query('SELECT 1'), 1000, `pool.query (${how})`, 'ERR_CONNECTION', reasons[how])
     await rejectsWithin(p.query('SELECT 1', [], { timeoutMillis: 3000 }), 1000, `pool.query with timeoutMillis (${how})`, 'ERR_CONNECTION', reasons[how])
     const ac = new AbortController()

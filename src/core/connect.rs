@@ -114,11 +114,21 @@ pub async fn establish(
 /// The last failure; with several servers, a driver error also lists what happened on the
 /// others (a server's own error is kept as it is, with its SQLSTATE).
 fn summarize(mut failures: Vec<(String, Error)>) -> Error {
-    let Some((_, last)) = failures.pop() else {
+    let Some((at, last)) = failures.pop() else {
         return Error::config("no host to connect to");
     };
     match last {
-        Error::Driver { code, message, .. } if !failures.is_empty() => {
+        Error::Driver { code, message, .. } => {
+            // Every driver error names the server it is about (a connection closed during
+            // startup says only "early eof" on its own).
+            let message = if message.contains(&at) {
+                message
+            } else {
+                format!("{message} (server {at})")
+            };
+            if failures.is_empty() {
+                return Error::driver(code, message);
+            }
             let earlier: Vec<String> = failures
                 .iter()
                 .map(|(at, e)| format!("{at}: {e}"))
