@@ -70,7 +70,9 @@ function postgresUser() {
  * pg_hba.conf text), `files` (name -> content, written into the data directory readable by the
  * server only: certificates and keys), `authHost` (initdb's --auth-host, default md5),
  * `quiet` (no line on stderr).
- * Resolves to { url, port, sock, binDir, data, password, version, stop }.
+ * Resolves to { url, port, sock, binDir, data, password, version, restart, stop }; `restart(mode)`
+ * stops the server ('fast': SIGINT, 'immediate': SIGQUIT, no shutdown checkpoint) and starts it
+ * again on the same port.
  */
 export async function startCluster(options = {}) {
   const choice = process.env.FERROPG_PG || 'auto'
@@ -127,7 +129,12 @@ async function startIn(base, binDir, { conf = {}, hba = null, files = {}, authHo
   const lines = Object.entries(conf).map(([k, v]) => `${k} = '${String(v).replace(/'/g, "''")}'`)
   if (lines.length) fs.appendFileSync(path.join(data, 'postgresql.conf'), '\n' + lines.join('\n') + '\n')
   const started = await launch(binDir, data, sock, as, quiet)
-  const stop = () => started.stop().then(() => fs.rmSync(base, { recursive: true, force: true }))
+  let current = started
+  const stop = () => current.stop().then(() => fs.rmSync(base, { recursive: true, force: true }))
+  const restart = async (mode = 'fast') => {
+    await current.stop(mode === 'immediate' ? 'SIGQUIT' : 'SIGINT')
+    current = await launch(binDir, data, sock, as, true, started.port)
+  }
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${started.port}/postgres`,
     port: started.port,
@@ -137,13 +144,14 @@ async function startIn(base, binDir, { conf = {}, hba = null, files = {}, authHo
     password,
     version: started.version,
     as,
+    restart,
     stop,
   }
 }
 
-/** Runs the server of data directory `data`, on a free port, until `stop()`. */
-async function launch(binDir, data, sock, as, quiet) {
-  const port = await freePort()
+/** Runs the server of data directory `data`, on `port` (default: a free one), until `stop()`. */
+async function launch(binDir, data, sock, as, quiet, port) {
+  port ??= await freePort()
   const server = spawn(
     path.join(binDir, 'postgres'),
     [
@@ -173,11 +181,13 @@ async function launch(binDir, data, sock, as, quiet) {
   server.stderr.resume()
   const version = spawnSync(path.join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim()
   if (!quiet) console.error(`with-pg: started ${version} on 127.0.0.1:${port} (${binDir})`)
-  const stop = () =>
+  // SIGINT: fast shutdown; SIGQUIT: immediate (backends exit without a word, crash recovery
+  // on the next start).
+  const stop = (signal = 'SIGINT') =>
     new Promise((resolve) => {
-      if (server.exitCode !== null) return resolve()
+      if (server.exitCode !== null || server.signalCode !== null) return resolve()
       server.once('exit', resolve)
-      server.kill('SIGINT') // fast shutdown
+      server.kill(signal)
       setTimeout(() => server.kill('SIGKILL'), 10_000).unref()
     })
   return { port, version, stop }
