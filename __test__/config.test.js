@@ -95,7 +95,8 @@ test('SCRAM-SHA-256 and md5 passwords, as a string or an (async) function', asyn
     assert.ok(!wrong.message.includes('not-it-secret'))
     const failing = await Client.connect({ ...base, user: scram, password: async () => { throw new Error('vault down') } }).catch((e) => e)
     assert.equal(failing.code, 'ERR_PASSWORD_FUNCTION')
-    assert.match(failing.message, /vault down/)
+    // Its own error is not repeated (it may carry a token): ferropg's errors hold no secret.
+    assert.doesNotMatch(failing.message, /vault down/)
     // A pool calls the function for each new connection.
     let poolCalls = 0
     const p = new Pool({ ...base, user: md5, password: async () => { poolCalls++; return 'md5 pw' }, max: 2 })

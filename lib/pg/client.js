@@ -5,10 +5,11 @@
 // as the server's text, parsed by pg's own type parsers (pg-types) or the ones set on the
 // client or the query.
 const EventEmitter = require('node:events')
+const { inspect } = require('node:util')
 const { Client: FerroClient } = require('../client')
 const { FerroError } = require('../errors')
 const { TextParams } = require('../params')
-const { toFerro } = require('./config')
+const { toFerro, redacted } = require('./config')
 const { toResult } = require('./result')
 const { TypeOverrides } = require('./types')
 const { prepareValue, escapeIdentifier, escapeLiteral } = require('./values')
@@ -202,6 +203,11 @@ class Client extends EventEmitter {
       if (conn || this.#conn) this.emit('end')
     })()
     return settleWith(done, callback)
+  }
+
+  /** inspect(): as pg shows a client, with its TLS key material hidden. */
+  [inspect.custom](depth, options, show = inspect) {
+    return `Client ${show({ ...this, ssl: redacted({ ssl: this.ssl }).ssl }, { ...options, depth })}`
   }
 
   /** The server's transaction status: 'I' (idle), 'T' (in a transaction) or 'E' (failed one). */

@@ -33,4 +33,30 @@ function toFerro(c) {
   return out
 }
 
-module.exports = { toFerro }
+const HIDDEN = '[hidden]'
+
+// A connection string with its password replaced: the URL's userinfo, and `password=` in a
+// key=value string or a URL's query.
+function hideInString(s) {
+  return String(s)
+    .replace(/^([a-z][\w+.-]*:\/\/[^:@/]*:)[^@/]*@/i, `$1${HIDDEN}@`)
+    .replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)/gi, `$1${HIDDEN}`)
+}
+
+/**
+ * What inspect() shows of client or pool options: the password, the connection string's
+ * password and TLS private material hidden (pg would print them; ferropg prints no secret).
+ */
+function redacted(o) {
+  if (o === null || typeof o !== 'object') return o
+  const out = { ...o }
+  if (o.password !== undefined && Object.prototype.propertyIsEnumerable.call(o, 'password')) out.password = HIDDEN
+  if (typeof o.connectionString === 'string') out.connectionString = hideInString(o.connectionString)
+  if (o.ssl && typeof o.ssl === 'object') {
+    out.ssl = { ...o.ssl }
+    for (const k of ['key', 'passphrase', 'pfx']) if (o.ssl[k] !== undefined) out.ssl[k] = HIDDEN
+  }
+  return out
+}
+
+module.exports = { toFerro, redacted }

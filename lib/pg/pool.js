@@ -3,6 +3,8 @@
 // purpose: a client released while the server says it is inside a transaction (or a failed one)
 // is closed, not handed to the next borrower.
 const EventEmitter = require('node:events')
+const { inspect } = require('node:util')
+const { redacted } = require('./config')
 const { Client } = require('./client')
 const { defaults } = require('./types')
 
@@ -34,6 +36,11 @@ class Pool extends EventEmitter {
     this._expired = new WeakSet()
     this.ending = false
     this.ended = false
+  }
+
+  /** inspect(): as pg-pool shows a pool, with the password and TLS key material hidden. */
+  [inspect.custom](depth, options, show = inspect) {
+    return `Pool ${show({ ...this, options: redacted(this.options) }, { ...options, depth })}`
   }
 
   get totalCount() { return this._clients.length }

@@ -34,10 +34,12 @@ impl PasswordSource for JsPassword {
         t: PasswordTarget,
     ) -> Pin<Box<dyn Future<Output = Result<String>> + Send + '_>> {
         Box::pin(async move {
-            let fail = |e: napi::Error| {
+            // Its error's text is not repeated: a function that signs tokens may well put one
+            // in it, and ferropg's errors carry no secrets (log inside the function instead).
+            let fail = |_: napi::Error| {
                 Error::driver(
                     Code::PasswordFunction,
-                    format!("the password function failed: {}", e.reason),
+                    "the password function threw, rejected or returned something other than a string (its error is not repeated: it may hold a secret)",
                 )
             };
             let request = PasswordRequest {
