@@ -64,6 +64,13 @@ function writeString(tag, s) {
   writeText(s)
 }
 
+// A lone surrogate has no UTF-8 form: encoding would store U+FFFD in its place, silently.
+function wellFormed(s, index) {
+  if (!s.isWellFormed()) {
+    throw new FerroError('ERR_INVALID_PARAMETER', `$${index}: the string has an unpaired surrogate (U+D800 to U+DFFF), which has no UTF-8 form`)
+  }
+}
+
 function writeValue(v, depth, index) {
   switch (typeof v) {
     case 'undefined':
@@ -84,6 +91,7 @@ function writeValue(v, depth, index) {
       writeString(BIGINT, v.toString())
       return
     case 'string':
+      wellFormed(v, index)
       writeString(STRING, v)
       return
     case 'object':
@@ -189,7 +197,10 @@ function encodeTextParams(values) {
   pos += 4
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
-    if (typeof v === 'string') writeString(TEXT, v)
+    if (typeof v === 'string') {
+      wellFormed(v, i + 1)
+      writeString(TEXT, v)
+    }
     else writeValue(v, 0, i + 1)
   }
   return Buffer.from(buf.subarray(0, pos))

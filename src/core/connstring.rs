@@ -23,6 +23,21 @@ pub fn parse_conn_string(s: &str) -> Result<Vec<(String, String)>> {
     }
 }
 
+/// A word where a setting name was expected, as an error shows it: a malformed URL lands here
+/// whole (`postgres:/user:password@host`), so only what looks like a name is repeated.
+fn shown_key(key: &str) -> String {
+    let name_like = !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+    if name_like {
+        format!("'{key}'")
+    } else {
+        "a word that is not a setting name (not repeated: it may hold a password)".to_string()
+    }
+}
+
 fn decode(part: &str, what: &str) -> Result<String> {
     percent_encoding::percent_decode_str(part)
         .decode_utf8()
@@ -148,7 +163,8 @@ fn parse_key_value(s: &str) -> Result<Vec<(String, String)>> {
         }
         if chars.next() != Some('=') {
             return Err(Error::config(format!(
-                "connection string: expected '=' after '{key}' (format is key=value key2='quoted value')"
+                "connection string: expected '=' after {} (format is key=value key2='quoted value', or a URL starting with postgres:// or postgresql://)",
+                shown_key(&key)
             )));
         }
         while chars.peek().is_some_and(|c| c.is_whitespace()) {
@@ -193,7 +209,10 @@ fn parse_key_value(s: &str) -> Result<Vec<(String, String)>> {
             }
         }
         if canonical(&key).is_none() {
-            return Err(Error::config(format!("unknown connection setting '{key}'")));
+            return Err(Error::config(format!(
+                "unknown connection setting {}",
+                shown_key(&key)
+            )));
         }
         out.push((key, value));
     }

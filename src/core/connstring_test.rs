@@ -56,3 +56,19 @@ fn key_value_strings() {
     assert_eq!(c.dbname, "a b");
     assert_eq!(c.tls.mode, SslMode::Disable);
 }
+
+#[test]
+fn a_malformed_url_is_not_repeated_with_its_password() {
+    for s in [
+        "postgres:/u:Secr3t-x@h/db",
+        "u:Secr3t-x@h/db",
+        "postgres//u:Secr3t-x@h/db",
+        "host=h u:Secr3t-x@h",
+    ] {
+        let e = resolve(s).unwrap_err().to_string();
+        assert!(!e.contains("Secr3t"), "{s}: {e}");
+    }
+    // A plain wrong key is still named.
+    let e = resolve("hots=h").unwrap_err().to_string();
+    assert!(e.contains("'hots'"), "{e}");
+}

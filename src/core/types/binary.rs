@@ -332,10 +332,18 @@ pub fn numeric_binary(text: &str, out: &mut BytesMut) -> Option<()> {
     {
         return None;
     }
-    let dscale = (frac.len() as i32 - exp).max(0);
+    let dscale = (frac.len() as i64 - exp as i64).max(0);
+    let point = int.len() as i64 + exp as i64; // position of the decimal point within the digits
+                                               // PostgreSQL's limits (numeric.c): 131072 digits before the point, a display scale of
+                                               // 16383. Beyond them the server refuses the text form ("value overflows numeric format");
+                                               // here they also bound the padding below ('1e2000000000' would allocate gigabytes), and
+                                               // keep the weight within its i16 (an exponent past it used to wrap and store 0).
+    if point > 131_072 || dscale > 16_383 {
+        return None;
+    }
+    let (dscale, point) = (dscale as i32, point as i32);
     let digits = format!("{int}{frac}");
-    let point = int.len() as i32 + exp; // position of the decimal point within `digits`
-                                        // Align to base-10000 groups around the decimal point.
+    // Align to base-10000 groups around the decimal point.
     let lead = (4 - point.rem_euclid(4)) % 4;
     let mut padded = "0".repeat(lead as usize);
     padded.push_str(&digits);
@@ -380,6 +388,23 @@ mod tests {
         let mut b = BytesMut::new();
         write_field(&v, ty, &mut b).unwrap();
         b.to_vec()
+    }
+
+    #[test]
+    fn numerics_beyond_postgres_limits_are_refused_not_wrapped() {
+        let mut b = BytesMut::new();
+        for text in [
+            "1e131072",
+            "1e200000",
+            "1e2000000000",
+            "1e-20000",
+            "-1e-2000000000",
+        ] {
+            assert!(numeric_binary(text, &mut b).is_none(), "{text}");
+        }
+        // The largest exponent that fits: 131072 digits before the point.
+        assert!(numeric_binary("1e131071", &mut b).is_some());
+        assert!(numeric_binary("1e-16383", &mut b).is_some());
     }
 
     #[test]

@@ -243,11 +243,15 @@ pub(super) fn canonical_uuid(s: &str) -> Option<String> {
 fn int_field(v: &JsValue<'_>, name: &str, max: i128) -> Result<i128, String> {
     match v.field(name) {
         None | Some(JsValue::Null) => Ok(0),
-        Some(JsValue::Number(n)) if n.fract() == 0.0 && n.abs() <= max as f64 => Ok(*n as i128),
+        // Compared as integers: `max as f64` rounds i64::MAX up to 2^63, which then passed
+        // and wrapped to i64::MIN.
+        Some(JsValue::Number(n)) if n.fract() == 0.0 => Some(*n as i128)
+            .filter(|i| (-max - 1..=max).contains(i))
+            .ok_or_else(|| format!("interval field '{name}' is out of range")),
         Some(JsValue::BigInt(s)) => s
             .parse::<i128>()
             .ok()
-            .filter(|n| n.abs() <= max)
+            .filter(|n| (-max - 1..=max).contains(n))
             .ok_or_else(|| format!("interval field '{name}' is out of range")),
         Some(other) => Err(format!(
             "interval field '{name}' must be an integer, got {}",
@@ -406,6 +410,23 @@ mod tests {
         assert_eq!(
             t(JsValue::Str("{\"a\":1}"), &Type::JSONB).unwrap(),
             "\"{\\\"a\\\":1}\""
+        );
+    }
+
+    #[test]
+    fn an_interval_field_at_2_pow_63_is_out_of_range_not_wrapped() {
+        let iv = |us: JsValue<'static>| JsValue::Object {
+            json: None,
+            fields: vec![("microseconds", us)],
+        };
+        assert!(
+            interval_parts(&iv(JsValue::Number(2f64.powi(63))), &Type::INTERVAL)
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert_eq!(
+            interval_parts(&iv(JsValue::Number(-(2f64.powi(63)))), &Type::INTERVAL).unwrap(),
+            (0, 0, i64::MIN)
         );
     }
 

@@ -96,6 +96,11 @@ pub(super) fn date_days(v: &JsValue<'_>) -> Option<i32> {
 
 /// µs since 2000-01-01 UTC. With `tz`, a zone in the text is applied; without it, the wall
 /// clock is kept (as the server does for timestamp without time zone).
+/// PostgreSQL's first valid timestamp (4714-11-24 00:00:00 BC, UTC) and the end of the range
+/// (294277-01-01 00:00:00 UTC, excluded), in µs since 2000-01-01 (datatype/timestamp.h).
+const MIN_TIMESTAMP: i64 = -211_813_488_000_000_000;
+const END_TIMESTAMP: i64 = 9_223_371_331_200_000_000;
+
 pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
     match v {
         JsValue::Date(ms) if ms.is_finite() => Some((*ms as i64) * 1000 - PG_EPOCH_US),
@@ -125,7 +130,16 @@ pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
             } else {
                 0
             };
-            Some(days * US_PER_DAY + us - shift - PG_EPOCH_US)
+            // Checked, and within PostgreSQL's range (4714-11-24 BC to 294277-01-01, exclusive):
+            // a year like 586524 used to overflow i64 and store a date in 1969.
+            // (In i128: `days` counts from an earlier epoch, so the product alone may pass
+            // i64 for a timestamp that is in range.)
+            let pg_us = days as i128 * US_PER_DAY as i128 + us as i128
+                - shift as i128
+                - PG_EPOCH_US as i128;
+            (MIN_TIMESTAMP as i128..END_TIMESTAMP as i128)
+                .contains(&pg_us)
+                .then_some(pg_us as i64)
         }
         _ => None,
     }
@@ -134,6 +148,19 @@ pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_beyond_postgres_range_are_refused_not_wrapped() {
+        for text in [
+            "586524-01-01T00:00:00Z",
+            "294277-01-01 00:00:00",
+            "4714-11-23 00:00:00 BC",
+        ] {
+            assert_eq!(timestamp_us(&JsValue::Str(text), true), None, "{text}");
+        }
+        assert!(timestamp_us(&JsValue::Str("294276-12-31 23:59:59"), true).is_some());
+        assert!(timestamp_us(&JsValue::Str("4714-11-24 00:00:00 BC"), false).is_some());
+    }
 
     #[test]
     fn parses_dates_and_times() {
