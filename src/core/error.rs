@@ -223,6 +223,18 @@ impl From<tokio_postgres::Error> for Error {
                 "the connection to the server is closed",
             );
         }
+        // A message from the server that could not be read: the protocol is out of step (the
+        // kinds are private; their texts are tokio-postgres's Display of Kind::Parse and
+        // Kind::UnexpectedMessage).
+        let text = e.to_string();
+        if text.starts_with("error parsing response from server")
+            || text.starts_with("unexpected message from server")
+        {
+            return match std::error::Error::source(&e) {
+                Some(cause) => Error::driver(Code::Protocol, format!("{text}: {cause}")),
+                None => Error::driver(Code::Protocol, text),
+            };
+        }
         // tokio-postgres never puts the password into its messages; they name the failing step
         // ("authentication error", ...) and the cause says why.
         match std::error::Error::source(&e) {

@@ -386,6 +386,13 @@ pub(crate) fn decode_row_with<C: ColumnInfo>(
         decoder(c.type_(), range.map(|r| &buf[r]), types, w)
             .map_err(|m| Error::driver(Code::Decode, m))?;
     }
+    // The count the row declares must be the description's: a value more is not dropped.
+    if matches!(ranges.next(), Ok(Some(_))) {
+        return Err(Error::driver(
+            Code::Protocol,
+            "a row has more values than columns",
+        ));
+    }
     Ok(())
 }
 

@@ -118,10 +118,20 @@ impl Session {
         Ok(s)
     }
 
-    /// A statement that failed because the session ended (FATAL, socket closed) leaves a
-    /// connection that must not be handed out again, even before tokio-postgres notices.
+    /// A statement that failed because the session ended (FATAL, socket closed), or because
+    /// the server's messages could not be read (a malformed message: the stream is out of step
+    /// from there on), leaves a connection that must not be used again, even before
+    /// tokio-postgres notices: what follows is refused at once and the pool discards it.
     pub fn note_error(&self, e: &Error) {
-        if e.code() == Code::ConnectionClosed.as_str() {
+        let broken = match e {
+            Error::Driver { code, .. } => match code {
+                Code::ConnectionClosed | Code::Connection => true,
+                Code::Protocol => !crate::core::exec::is_stale_statement(e),
+                _ => false,
+            },
+            Error::Db(_) => false,
+        };
+        if broken {
             self.broken.store(true, Ordering::Relaxed);
         }
     }
