@@ -888,3 +888,17 @@ scenario('a broken server answering with garbage: every call settles and rejects
     await fake.close()
   }
 })
+
+// A connection that delivered a malformed message is broken: the pool discards it, and each
+// call gets a connection of its own (three used to share one).
+scenario('a broken server behind a pool: a connection that delivered a malformed message is discarded', async (t) => {
+  const fake = await fakeServer(answer(raw('D', 10, Buffer.concat([i16(1), i32(0x7fffffff)])), 'execute'), { hold: HOLD })
+  try {
+    const p = t.pool({ connectionString: undefined, host: '127.0.0.1', port: fake.port, user: 'fake', database: 'fake', sslmode: 'disable', max: 2 })
+    for (let k = 0; k < 3; k++) await rejectsWithin(p.query('SELECT 1 AS v'), HOLD, `pool.query #${k}`, 'ERR_PROTOCOL')
+    assert.equal(fake.conns.length, 3, `the 3 calls used ${fake.conns.length} connection(s)`)
+    await waitFor(() => p.stats().size === 0, 1000, 'the pool discarded its broken connections')
+  } finally {
+    await fake.close()
+  }
+})
