@@ -902,3 +902,22 @@ scenario('a broken server behind a pool: a connection that delivered a malformed
     await fake.close()
   }
 })
+
+// After DISCARD ALL or DEALLOCATE ALL the next call's statement is gone on the server: it is
+// prepared again and answers on the same connection, which the pool keeps. (The Close that
+// tokio-postgres sends for the dropped statement is answered after the connection is back in
+// the pool; that unread CloseComplete used to look like a closing server.)
+for (const cmd of ['DISCARD ALL', 'DEALLOCATE ALL']) {
+  scenario(`a statement dropped by ${cmd} is re-prepared and the pool keeps its connection (max 1, 20 rounds)`, async (t) => {
+    const p = t.pool({ max: 1 })
+    const pid = async () => (await resolvesWithin(p.query('SELECT pg_backend_pid() AS pid'), 2000, 'pool.query')).rows[0].pid
+    const changes = []
+    for (let k = 0; k < 20; k++) {
+      const a = await pid()
+      await resolvesWithin(p.query(cmd), 2000, cmd)
+      const seen = [a, await pid(), await pid(), await pid()]
+      if (new Set(seen).size > 1) changes.push(`round ${k}: ${seen.join(' -> ')}`)
+    }
+    assert.deepEqual(changes, [], `the pool replaced a healthy connection in ${changes.length} of 20 rounds`)
+  })
+}

@@ -102,13 +102,13 @@ impl Conn {
         self.shared.client.is_closed() || self.shared.broken.load(Ordering::Relaxed)
     }
 
-    /// Whether the server has sent something, or closed the socket, that nobody has read, on a
-    /// connection with no statement running (call it only then: otherwise that is the
-    /// answer). An idle session is sent nothing it asked for; in practice it is the FATAL of a
-    /// terminated backend, an idle-session timeout or a shutdown, not yet read because the
-    /// connection's task has not run since. One recv(MSG_PEEK) syscall.
+    /// Whether the server is closing this connection, as far as its socket shows before the
+    /// connection's task has read it (call it only with no statement running): the FATAL of a
+    /// terminated backend, an idle-session timeout or a shutdown, or end of file, not yet read
+    /// because the JS thread was busy. One recv(MSG_PEEK) syscall (`driver::closing_input`).
     pub fn idle_input(&self) -> bool {
-        self.is_closed() || crate::core::driver::has_pending_input(self.fd)
+        self.is_closed()
+            || crate::core::driver::closing_input(self.fd, self.shared.canceller.tls.is_some())
     }
 
     /// One round trip (an empty simple query): whether the server still answers.

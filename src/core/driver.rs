@@ -132,8 +132,15 @@ impl Socket {
     }
 }
 
-/// Whether a socket holds input nobody has read yet, or the peer has closed it.
-pub fn has_pending_input(fd: RawFd) -> bool {
+/// Whether an idle connection's socket shows the server closing it, looked at without reading
+/// anything: end of file, a reset, or an unread message that starts an ErrorResponse (`E`:
+/// on an idle session only a FATAL comes unasked) or, under TLS, an alert record (0x15: a
+/// close_notify). Other unread input is benign: the answers to requests tokio-postgres sends
+/// on its own (a Close when a cached statement is dropped: CloseComplete, ReadyForQuery), or
+/// a ParameterStatus or notice; the connection's task reads them before anything that follows.
+/// Under TLS a FATAL is an application-data record like any other, so it is not seen here
+/// (the retry rule covers a statement it then answers: `Error::unrun`).
+pub fn closing_input(fd: RawFd, tls: bool) -> bool {
     let mut byte = 0u8;
     // SAFETY: recv(2) with MSG_PEEK writes at most one byte into `byte`, which outlives the
     // call, and consumes nothing from the socket. `fd` may be stale (the connection's socket
@@ -148,9 +155,11 @@ pub fn has_pending_input(fd: RawFd) -> bool {
             libc::MSG_PEEK | libc::MSG_DONTWAIT,
         )
     };
-    if n >= 0 {
-        // Data waiting (n > 0) or end of file (n == 0).
-        return true;
+    if n > 0 {
+        return byte == if tls { 0x15 } else { b'E' };
+    }
+    if n == 0 {
+        return true; // end of file
     }
     let e = io::Error::last_os_error();
     // EAGAIN: nothing waiting. Any other error (ECONNRESET, ENOTSOCK) means the socket is unusable.

@@ -67,7 +67,7 @@ impl managed::Manager for Manager {
         // thread was busy): such a connection is never handed to a caller.
         if conn.idle_input() {
             return Err(RecycleError::message(
-                "the server sent input to an idle connection (it is closing)",
+                "the server is closing the idle connection",
             ));
         }
         // `healthCheckAfterMillis`: a connection idle that long must answer a round trip (a
