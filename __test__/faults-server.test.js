@@ -12,55 +12,13 @@ const net = require('node:net')
 const { Pool, Client } = require('..')
 const { url, unique } = require('./helpers')
 const { faultProxy } = require('./fault-proxy')
+const { SLACK, sleep, show, settles, rejectsWithin, resolvesWithin, watch } = require('./fault-harness')
 
 const target = new URL(url)
-const SLACK = 1000 // what every bound allows beyond itself
 const GRACE = 5000 // README: a cancelled statement whose server does not answer within 5 s
 const CONNECTION_LOSS = ['ERR_CONNECTION_CLOSED', 'ERR_CONNECTION', '57P03']
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-
-// --- the harness (as in faults.test.js) -----------------------------------------------------
-
-/**
- * Waits for `promise` at most `bound + SLACK` ms. Resolves with its outcome
- * `{ ok, value, error, ms }`; fails the test if it has not settled by then.
- */
-async function settles(promise, bound, what) {
-  const t0 = Date.now()
-  let timer
-  const outcome = Promise.resolve(promise).then(
-    (value) => ({ ok: true, value, ms: Date.now() - t0 }),
-    (error) => ({ ok: false, error, ms: Date.now() - t0 }),
-  )
-  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), bound + SLACK)))
-  try {
-    const r = await Promise.race([outcome, late])
-    if (r === null) assert.fail(`${what}: did not settle within ${bound} ms + ${SLACK} ms`)
-    return r
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-const show = (v) => JSON.stringify(v?.rows?.slice?.(0, 2) ?? v, (k, x) => (typeof x === 'bigint' ? String(x) : x))
-
-/** `settles`, and it must reject with `code` (one of them, given an array). */
-async function rejectsWithin(promise, bound, what, code, message) {
-  const r = await settles(promise, bound, what)
-  assert.ok(!r.ok, `${what}: resolved (${show(r.value)}) instead of rejecting with ${code}`)
-  const codes = Array.isArray(code) ? code : [code]
-  assert.ok(codes.includes(r.error?.code), `${what}: rejected after ${r.ms} ms with ${r.error?.code}: ${r.error?.message}`)
-  if (message) assert.match(r.error.message, message, what)
-  return r
-}
-
-/** `settles`, and it must resolve. */
-async function resolvesWithin(promise, bound, what) {
-  const r = await settles(promise, bound, what)
-  assert.ok(r.ok, `${what}: rejected after ${r.ms} ms with ${r.error?.code}: ${r.error?.message}`)
-  return r.value
-}
+// --- the harness (fault-harness.js, and what these scenarios add) --------------------------
 
 /** Polls `cond` (sync or async) every 20 ms until it is truthy; fails after `bound` ms. */
 async function waitFor(cond, bound, what) {
@@ -83,23 +41,10 @@ async function waitFor(cond, bound, what) {
  */
 function scenario(name, fn, { timeout = 40_000 } = {}) {
   test(name, { timeout }, async () => {
-    const escaped = []
-    const onUnhandled = (e) => escaped.push(`unhandledRejection: ${e?.code ?? ''} ${e?.stack ?? e}`)
-    const onUncaught = (e) => escaped.push(`uncaughtException: ${e?.code ?? ''} ${e?.stack ?? e}`)
-    process.on('unhandledRejection', onUnhandled)
-    process.on('uncaughtException', onUncaught)
-    const pools = []
+    const w = watch()
+    const { pools, sample } = w
     const clients = []
     let proxy = null
-    let overMax = null
-    const sample = () => {
-      for (const p of pools) {
-        if (p.closed) continue
-        const s = p.stats()
-        if (s.size > s.max && !overMax) overMax = s
-      }
-    }
-    const sampler = setInterval(sample, 5)
     const admin = await Client.connect(url)
     const t = {
       admin,
@@ -145,18 +90,13 @@ function scenario(name, fn, { timeout = 40_000 } = {}) {
       await fn(t)
       sample()
     } finally {
-      clearInterval(sampler)
       proxy?.heal()
       const bounded = (p) => Promise.race([Promise.resolve(p).catch(() => {}), sleep(3000)])
       await bounded(Promise.all([...clients.map((c) => c.close()), ...pools.map((p) => p.close()), admin.close()]))
       await proxy?.close()
-      // Rejections from calls left running settle here, before the listeners go.
-      await sleep(50)
-      process.off('unhandledRejection', onUnhandled)
-      process.off('uncaughtException', onUncaught)
+      await w.stop()
     }
-    assert.deepEqual(escaped, [], 'errors escaped to the process')
-    assert.equal(overMax, null, `a pool held more connections than max: ${JSON.stringify(overMax)}`)
+    w.check()
   })
 }
 

@@ -23,8 +23,7 @@ use tokio_postgres::Statement;
 
 use crate::core::error::{Code, Error, Result};
 use crate::core::exec::{
-    bind_execute, check_columns, decode_row, encode_params, is_stale_statement, parse_unnamed,
-    result_format,
+    bind_execute, check_columns, decode_row, encode_params, parse_unnamed, result_format,
 };
 use crate::core::reply::Reply;
 use crate::core::response::{Event, Response};
@@ -208,7 +207,7 @@ pub async fn finish(session: &Session, sent: Option<Sent>) -> bool {
                 ok = false;
                 session.note_error(&e);
                 if let Some(run) = running.get_mut(i).and_then(Option::take) {
-                    if is_stale_statement(&e) {
+                    if e.is_stale_statement() {
                         // Re-prepared on its next use.
                         session.cache.remove(&run.sql);
                     }

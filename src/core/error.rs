@@ -30,6 +30,10 @@ pub struct DbFields {
 
 /// Every code a driver error can carry (also the `DriverErrorCode` union of `index.d.ts`,
 /// which a test keeps in step; the JS facade adds a few of its own there).
+/// The unnamed-statement counterpart of the server's "cached plan must not change result
+/// type": what a statement was described with no longer holds (see `exec::check_columns`).
+pub(crate) const STALE_COLUMNS: &str = "the statement's result columns changed since it was described (a schema change); it is described again on its next use";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
     ClientClosed,
@@ -139,6 +143,21 @@ impl Error {
     /// See [`Error::unrun`].
     pub fn is_unrun(&self) -> bool {
         matches!(self, Error::Driver { unrun: true, .. })
+    }
+
+    /// Is this the error after which a cached statement must be re-prepared?
+    pub fn is_stale_statement(&self) -> bool {
+        match self {
+            Error::Db(d) => {
+                d.code == "26000"
+                    || (d.code == "0A000"
+                        && d.message
+                            .contains("cached plan must not change result type"))
+            }
+            Error::Driver { code, message, .. } => {
+                *code == Code::Protocol && message == STALE_COLUMNS
+            }
+        }
     }
 
     pub fn config(message: impl Into<String>) -> Self {

@@ -13,7 +13,7 @@ use postgres_protocol::IsNull as WireNull;
 use tokio_postgres::types::Type;
 use tokio_postgres::Statement;
 
-use crate::core::error::{Code, Error, Result};
+use crate::core::error::{Code, Error, Result, STALE_COLUMNS};
 use crate::core::reply::Reply;
 use crate::core::response::{tag_command, tag_rows, Event, Response};
 use crate::core::result::{batch_error_buffer, describe, write_columns, ColumnInfo, Rows};
@@ -23,23 +23,6 @@ use crate::core::types::encode::{encode, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
 use crate::core::types::{ResultsMode, TypeOptions};
 use crate::core::wire::{status, Reader, Writer};
-
-/// Is this the error after which a cached statement must be re-prepared?
-pub(crate) fn is_stale_statement(e: &Error) -> bool {
-    match e {
-        Error::Db(d) => {
-            d.code == "26000"
-                || (d.code == "0A000"
-                    && d.message
-                        .contains("cached plan must not change result type"))
-        }
-        Error::Driver { code, message, .. } => *code == Code::Protocol && message == STALE_COLUMNS,
-    }
-}
-
-/// The unnamed-statement counterpart of the server's "cached plan must not change result
-/// type": what a statement was described with no longer holds (see [`check_columns`]).
-const STALE_COLUMNS: &str = "the statement's result columns changed since it was described (a schema change); it is described again on its next use";
 
 /// With `prepare: false` (a transaction-mode pooler in front of the server) a statement is the
 /// unnamed one: parsed again, with the parameter types it was described with, in each request
@@ -85,13 +68,13 @@ pub async fn query(
     let parts = parts.takes_parts().then_some(parts);
     let (r, status) = execute(session, &stmt, sql, &values, parts).await;
     match r {
-        Err(e) if is_stale_statement(&e) && status == Some(TxStatus::Idle) => {
+        Err(e) if e.is_stale_statement() && status == Some(TxStatus::Idle) => {
             // The server dropped or re-planned the statement (DDL, DISCARD ALL).
             session.cache.remove(sql);
             let fresh = session.statement(sql).await?;
             execute(session, &fresh, sql, &values, parts).await.0
         }
-        Err(e) if is_stale_statement(&e) => {
+        Err(e) if e.is_stale_statement() => {
             // Re-prepared on its next use, once the transaction has ended.
             session.cache.remove(sql);
             Err(e)

@@ -126,7 +126,7 @@ impl Session {
         let broken = match e {
             Error::Driver { code, .. } => match code {
                 Code::ConnectionClosed | Code::Connection => true,
-                Code::Protocol => !crate::core::exec::is_stale_statement(e),
+                Code::Protocol => !e.is_stale_statement(),
                 _ => false,
             },
             Error::Db(_) => false,
