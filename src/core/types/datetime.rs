@@ -124,7 +124,8 @@ pub fn date_to_ms(pg_days: i32) -> f64 {
 pub fn timetz_to_string(us: i64, offset_west: i32) -> String {
     let mut s = String::with_capacity(24);
     push_time(&mut s, us);
-    let east = -offset_west;
+    // In i64: the negation of i32::MIN (a malformed value) does not fit an i32 (cargo fuzz).
+    let east = -(offset_west as i64);
     let sign = if east < 0 { '-' } else { '+' };
     let a = east.unsigned_abs();
     let _ = write!(s, "{sign}{:02}", a / 3600);
@@ -182,6 +183,12 @@ pub fn ms_to_date_text(ms: f64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_timetz_offset_of_i32_min_prints_without_a_panic() {
+        // Found by cargo fuzz (fuzz/regressions/decode).
+        assert!(timetz_to_string(0, i32::MIN).starts_with("00:00:00+"));
+    }
 
     #[test]
     fn civil_round_trip() {

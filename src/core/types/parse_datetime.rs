@@ -103,7 +103,10 @@ const END_TIMESTAMP: i64 = 9_223_371_331_200_000_000;
 
 pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
     match v {
-        JsValue::Date(ms) if ms.is_finite() => Some((*ms as i64) * 1000 - PG_EPOCH_US),
+        // Checked: a JS Date stays within ±8.64e15 ms, but the buffer is input (cargo fuzz).
+        JsValue::Date(ms) if ms.is_finite() => {
+            (*ms as i64).checked_mul(1000)?.checked_sub(PG_EPOCH_US)
+        }
         JsValue::Number(n) if n.is_infinite() => Some(if *n > 0.0 { i64::MAX } else { i64::MIN }),
         JsValue::Str(s) => {
             let t = s.trim();
@@ -148,6 +151,13 @@ pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_beyond_js_range_is_refused_not_a_panic() {
+        // Found by cargo fuzz (fuzz/regressions/copy_encode).
+        assert_eq!(timestamp_us(&JsValue::Date(1e16), true), None);
+        assert!(timestamp_us(&JsValue::Date(0.0), true).is_some());
+    }
 
     #[test]
     fn timestamps_beyond_postgres_range_are_refused_not_wrapped() {

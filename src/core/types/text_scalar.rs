@@ -117,11 +117,12 @@ pub(super) fn zone(z: &str) -> Option<i64> {
         if i > 0 && v > 59 {
             return None;
         }
-        secs = secs * 60 + v;
+        // Checked: a zone of many digits is malformed input, not a panic (found by cargo fuzz).
+        secs = secs.checked_mul(60)?.checked_add(v)?;
         n = i + 1;
     }
     // Minutes and seconds count 60 per unit above them: HH -> *3600, HH:MM -> *60.
-    secs *= [3600, 60, 1].get(n.checked_sub(1)?)?;
+    secs = secs.checked_mul(*[3600, 60, 1].get(n.checked_sub(1)?)?)?;
     Some(sign * secs)
 }
 
@@ -399,4 +400,17 @@ pub(super) fn geometry(oid: u32, s: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&f.to_be_bytes());
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zones_too_large_are_malformed_not_a_panic() {
+        // Found by cargo fuzz (fuzz/regressions/decode).
+        assert_eq!(zone("+99999999999999999"), None);
+        assert_eq!(zone("+999999999999999999:00"), None);
+        assert_eq!(zone("+05:30"), Some(19_800));
+    }
 }
