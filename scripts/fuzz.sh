@@ -16,6 +16,9 @@
 # corpus (fuzz/corpus/<target>/) is read, not changed; FUZZ_UPDATE_CORPUS=1 adds them to it
 # (then shrink it with `cargo fuzz cmin <target>` before committing).
 # Crash inputs are written to fuzz/artifacts/<target>/ (CI: keep that directory).
+# FUZZ_SEED fixes libFuzzer's mutation sequence (0, the default: a random one each run). CI uses
+# a fixed seed, so that a run explores the inputs a longer run with that seed has explored, and
+# a new finding comes from a session that fuzzes longer, not from a CI run by chance.
 # Needs cargo-fuzz: `cargo install cargo-fuzz` (about 2.5 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/../fuzz"
@@ -69,7 +72,7 @@ for t in "${targets[@]}"; do
   # -timeout: one input running 10 s is a hang; -rss_limit_mb: 2 GiB is an unbounded
   # allocation; -max_len: inputs up to 4 KiB (the seeds are smaller).
   "${fuzz[@]}" run "${args[@]}" "$t" "${dirs[@]}" -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+    -max_total_time="$seconds" -seed="${FUZZ_SEED:-0}" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
     -print_final_stats=1 2>&1 |
     grep -E '^#[0-9]+ +(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec)|panicked at|^attempt|at .*/(src/core|fuzz_targets)/|ERROR|SUMMARY|Test unit written'
   # cargo fuzz's exit status (grep's is 1 when it shows nothing).

@@ -49,7 +49,8 @@ pub(super) fn parse_time(s: &str) -> Option<(i64, Option<i32>)> {
             let body = &z[1..];
             let (zh, zm) = match body.split_once(':') {
                 Some((a, b)) => (num(a)?, num(b)?),
-                None if body.len() == 4 => (num(&body[..2])?, num(&body[2..])?),
+                // `get`: four bytes need not be four characters (cargo fuzz).
+                None if body.len() == 4 => (num(body.get(..2)?)?, num(body.get(2..)?)?),
                 None => (num(body)?, 0),
             };
             if zh > 15 || zm > 59 {
@@ -151,6 +152,16 @@ pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_zone_of_four_bytes_that_are_not_four_characters_is_refused() {
+        // Found by cargo fuzz (fuzz/regressions/decode): 'z5\u{35c}2' sliced inside a character.
+        assert_eq!(parse_time("3:43+\u{35c}2"), None);
+        assert_eq!(
+            parse_time("3:43+0530"),
+            Some((13_380_000_000, Some(19_800)))
+        );
+    }
 
     #[test]
     fn a_date_beyond_js_range_is_refused_not_a_panic() {
