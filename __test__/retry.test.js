@@ -20,11 +20,13 @@ test.after(async () => {
   await admin.close()
 })
 
-// Terminates the backend running a statement that contains `marker`, once it runs.
+// Terminates the backend running a statement that contains `marker`, once it sleeps in it (not
+// while the statement is being prepared: that would stop it before it ran, and the retry would
+// be its first execution).
 async function terminateWhenRunning(marker) {
   for (let i = 0; i < 200; i++) {
     const r = await admin.query(
-      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE state = 'active' AND query LIKE $1 AND pid <> pg_backend_pid()",
+      "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE state = 'active' AND wait_event = 'PgSleep' AND query LIKE $1 AND pid <> pg_backend_pid()",
       [`%${marker}%`],
     )
     if (r.rows.length > 0) return
