@@ -391,6 +391,28 @@ mod tests {
     }
 
     #[test]
+    fn an_interval_field_at_2_pow_63_is_out_of_range_not_wrapped() {
+        let iv = |us: JsValue<'static>| JsValue::Object {
+            json: None,
+            fields: vec![("microseconds", us)],
+        };
+        assert!(super::super::encode::interval_parts(
+            &iv(JsValue::Number(2f64.powi(63))),
+            &Type::INTERVAL
+        )
+        .unwrap_err()
+        .contains("out of range"));
+        assert_eq!(
+            super::super::encode::interval_parts(
+                &iv(JsValue::Number(-(2f64.powi(63)))),
+                &Type::INTERVAL
+            )
+            .unwrap(),
+            (0, 0, i64::MIN)
+        );
+    }
+
+    #[test]
     fn numerics_beyond_postgres_limits_are_refused_not_wrapped() {
         let mut b = BytesMut::new();
         for text in [

@@ -414,23 +414,6 @@ mod tests {
     }
 
     #[test]
-    fn an_interval_field_at_2_pow_63_is_out_of_range_not_wrapped() {
-        let iv = |us: JsValue<'static>| JsValue::Object {
-            json: None,
-            fields: vec![("microseconds", us)],
-        };
-        assert!(
-            interval_parts(&iv(JsValue::Number(2f64.powi(63))), &Type::INTERVAL)
-                .unwrap_err()
-                .contains("out of range")
-        );
-        assert_eq!(
-            interval_parts(&iv(JsValue::Number(-(2f64.powi(63)))), &Type::INTERVAL).unwrap(),
-            (0, 0, i64::MIN)
-        );
-    }
-
-    #[test]
     fn integers_are_exact() {
         assert_eq!(t(JsValue::Number(42.0), &Type::INT4).unwrap(), "42");
         assert!(t(JsValue::Number(1.5), &Type::INT4)
