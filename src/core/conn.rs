@@ -83,6 +83,7 @@ impl Conn {
             config.types,
             (!driver.on_runtime()).then_some(e.roam),
             config.prepare,
+            e.hangup,
         ));
         let (queue, jobs) = mpsc::unbounded_channel();
         driver.spawn(Box::pin(submission_worker(shared.clone(), jobs)));

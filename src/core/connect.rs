@@ -13,6 +13,7 @@ use crate::core::config::{Config, Host, SslMode};
 use crate::core::driver::{open, Driver, Roam, Stream};
 use crate::core::error::{Code, Error, Result};
 use crate::core::events::{drive, Events};
+use crate::core::hangup::Hangup;
 use crate::core::hosts::{shuffle, Endpoint, SessionAttrs, DEFAULT_SOCKET_DIRS};
 use crate::core::passfile::{self, Miss};
 use crate::core::reply::gone;
@@ -42,6 +43,8 @@ pub struct Established {
     pub client: tokio_postgres::Client,
     pub server_version: String,
     pub roam: Arc<Roam>,
+    /// Ends the protocol task, which drops the socket (see `Session::note_error`).
+    pub hangup: Arc<Hangup>,
     pub endpoint: Endpoint,
     /// The address the TCP socket reached (a CancelRequest goes to the same server).
     pub peer: Option<std::net::SocketAddr>,
@@ -335,6 +338,8 @@ async fn attempt(
     let settings = settings.clone();
     let (tx, rx) = oneshot::channel();
     let roam = Arc::new(Roam::default());
+    let hangup = Arc::new(Hangup::default());
+    let task_hangup = hangup.clone();
     let events = events.clone();
     let task_connector = connector.clone();
     driver.spawn_roaming(
@@ -352,7 +357,7 @@ async fn attempt(
                     // is_closed() and the pool discards it. Statements in flight see
                     // ERR_CONNECTION_CLOSED.
                     if tx.send(Ok(s)).is_ok() {
-                        drive(connection, events).await;
+                        drive(connection, events, task_hangup).await;
                     }
                 }
                 Err(e) => {
@@ -367,6 +372,7 @@ async fn attempt(
         client: s.client,
         server_version: s.version,
         roam,
+        hangup,
         endpoint: ep.clone(),
         peer,
         fd,

@@ -10,6 +10,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_postgres::{AsyncMessage, Connection};
 
 use crate::core::error::Error;
+use crate::core::hangup::Hangup;
 
 /// Receives what a connection reports outside of any statement.
 pub trait Events: Send + Sync {
@@ -20,14 +21,24 @@ pub trait Events: Send + Sync {
     fn closed(&self);
 }
 
-/// Drives the protocol until the connection ends, forwarding notifications and notices.
-pub async fn drive<S, T>(mut connection: Connection<S, T>, events: Option<Arc<dyn Events>>)
-where
+/// Drives the protocol until the connection ends (or `hangup` asks it to: the socket is then
+/// dropped), forwarding notifications and notices.
+pub async fn drive<S, T>(
+    mut connection: Connection<S, T>,
+    events: Option<Arc<dyn Events>>,
+    hangup: Arc<Hangup>,
+) where
     S: AsyncRead + AsyncWrite + Unpin,
     T: AsyncRead + AsyncWrite + Unpin,
 {
     loop {
-        match poll_fn(|cx| connection.poll_message(cx)).await {
+        let next = poll_fn(|cx| {
+            if hangup.poll(cx).is_ready() {
+                return std::task::Poll::Ready(None);
+            }
+            connection.poll_message(cx)
+        });
+        match next.await {
             Some(Ok(AsyncMessage::Notification(n))) => {
                 if let Some(e) = &events {
                     e.notification(n.channel(), n.payload(), n.process_id());

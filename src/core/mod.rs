@@ -15,6 +15,7 @@ pub mod driver;
 pub mod error;
 pub mod events;
 pub mod exec;
+pub mod hangup;
 pub mod hosts;
 #[cfg(test)]
 mod hosts_test;

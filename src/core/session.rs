@@ -14,6 +14,7 @@ use tokio_postgres::Statement;
 use crate::core::cancel::Canceller;
 use crate::core::driver::Roam;
 use crate::core::error::{Code, Error, Result};
+use crate::core::hangup::Hangup;
 use crate::core::progress::Progress;
 use crate::core::stmt_cache::StatementCache;
 use crate::core::types::TypeOptions;
@@ -74,6 +75,8 @@ pub struct Session {
     /// transaction-mode pooler: the unnamed statement, parsed again in each request (see
     /// `exec::parse_unnamed`).
     pub named: bool,
+    /// Ends the connection's protocol task (and so closes the socket).
+    hangup: Arc<Hangup>,
 }
 
 impl Session {
@@ -84,6 +87,7 @@ impl Session {
         types: TypeOptions,
         roam: Option<Arc<Roam>>,
         named: bool,
+        hangup: Arc<Hangup>,
     ) -> Session {
         Session {
             client,
@@ -95,6 +99,7 @@ impl Session {
             progress: Arc::default(),
             roam,
             named,
+            hangup,
         }
     }
 
@@ -121,7 +126,10 @@ impl Session {
     /// A statement that failed because the session ended (FATAL, socket closed), or because
     /// the server's messages could not be read (a malformed message: the stream is out of step
     /// from there on), leaves a connection that must not be used again, even before
-    /// tokio-postgres notices: what follows is refused at once and the pool discards it.
+    /// tokio-postgres notices: what follows is refused at once and the pool discards it. The
+    /// socket is closed at once too (the protocol task is hung up), so that the server sees
+    /// the connection end now, not when its owner closes it: after a malformed message the
+    /// stream can no longer be read, and a `Client` may be kept long after.
     pub fn note_error(&self, e: &Error) {
         let broken = match e {
             Error::Driver { code, .. } => match code {
@@ -133,6 +141,7 @@ impl Session {
         };
         if broken {
             self.broken.store(true, Ordering::Relaxed);
+            self.hangup.hang_up();
         }
     }
 
