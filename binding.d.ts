@@ -157,6 +157,15 @@ export declare function connectClient(settings: Record<string, string>, connStri
 /** Takes every response queued in the inbox numbered `inbox` (see `Inbox::drain`). */
 export declare function drainInbox(inbox: number): Buffer
 
+/**
+ * Copies every response queued in the inbox numbered `inbox` into `into` from byte `at`, and
+ * returns how many bytes that took; or -1, taking nothing, when they do not fit (then
+ * `drainInbox` takes them). Why: a Buffer made by native code costs ~3k instructions (V8
+ * sets its prototype on each), more than the rest of a serial query's delivery; JS hands
+ * over space in a slab of its own instead (lib/completions.js), never writing there twice.
+ */
+export declare function drainInboxInto(inbox: number, into: Buffer, at: number): number
+
 /** What the password function receives: `{ host, port, user, database }`. */
 export interface PasswordRequest {
   /** The host as configured (a name, an address or a socket directory). */

@@ -845,4 +845,5 @@ module.exports.NativePool = nativeBinding.NativePool
 module.exports.clientSubmitQuery = nativeBinding.clientSubmitQuery
 module.exports.connectClient = nativeBinding.connectClient
 module.exports.drainInbox = nativeBinding.drainInbox
+module.exports.drainInboxInto = nativeBinding.drainInboxInto
 module.exports.poolSubmitQuery = nativeBinding.poolSubmitQuery

@@ -36,16 +36,37 @@ function hold() {
 }
 const noop = () => {}
 
+// Responses are copied into a slab of JS's own (`drainInboxInto`), each batch after the last,
+// as Node's Buffer pool does: a slab is never written twice, so a response buffer a caller
+// has not decoded yet stays intact; a spent slab is freed once no response views it. A batch
+// that does not fit the slab's rest comes as a native buffer (`drainInbox`).
+const SLAB = 64 * 1024
+const SLAB_MIN_LEFT = 4 * 1024
+let slab = null
+let slabAt = 0
+
 function onReady() {
-  const buf = native.drainInbox(inboxHandle)
-  let at = 0
-  while (at < buf.length) {
+  if (slab === null || slab.length - slabAt < SLAB_MIN_LEFT) {
+    slab = Buffer.allocUnsafeSlow(SLAB)
+    slabAt = 0
+  }
+  let buf = slab
+  let at = slabAt
+  let end = at + native.drainInboxInto(inboxHandle, slab, at)
+  if (end < at) {
+    buf = native.drainInbox(inboxHandle)
+    at = 0
+    end = buf.length
+  } else {
+    slabAt = (end + 7) & ~7
+  }
+  while (at < end) {
     const id = buf.readUInt32LE(at)
-    const end = at + 8 + buf.readUInt32LE(at + 4)
+    const stop = at + 8 + buf.readUInt32LE(at + 4)
     if (buf[at + 8] === PART) {
       const acc = parts.get(id)
       try {
-        decodePart(buf.subarray(at + 8, end), acc)
+        decodePart(buf.subarray(at + 8, stop), acc)
       } catch (e) {
         acc.error ??= e // e.g. duplicate column names: the query rejects with it
       }
@@ -53,9 +74,9 @@ function onReady() {
       const resolve = waiting.get(id)
       waiting.delete(id)
       parts.delete(id)
-      resolve(buf.subarray(at + 8, end))
+      resolve(buf.subarray(at + 8, stop))
     }
-    at = end
+    at = stop
   }
   if (waiting.size === 0 && held) {
     keepAlive.unref()
