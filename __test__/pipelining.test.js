@@ -4,7 +4,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Client } = require('..')
-const { connect, countingProxy, roundTrips, unique } = require('./helpers')
+const { connect, pool, countingProxy, roundTrips, unique } = require('./helpers')
 
 test('queries run in call order even when an earlier one must be prepared first', async () => {
   const c = await connect()
@@ -86,6 +86,22 @@ test('pool.query spreads concurrent load over the pool', async () => {
   try {
     const r = await Promise.all(Array.from({ length: 40 }, () => p.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.01)')))
     assert.ok(new Set(r.map((x) => x.rows[0].pid)).size >= 2)
+  } finally {
+    await p.close()
+  }
+})
+
+// lib/pending.js keeps waiting requests in a ring of 4,096 slots by request id, with an
+// overflow for a slot still held: a slow statement holds its slot while more than 4,096 later
+// ones pass through the ring (some landing on its slot), and every caller gets its own answer.
+test('more than 4,096 requests in flight around a slow one each get their own result', async () => {
+  const p = pool({ max: 4 })
+  try {
+    const slow = p.query('SELECT pg_sleep(0.3), $1::int4 AS v', [-1])
+    const first = await Promise.all(Array.from({ length: 5000 }, (_, i) => p.query('SELECT $1::int4 AS v', [i])))
+    const rest = await Promise.all(Array.from({ length: 5000 }, (_, i) => p.query('SELECT $1::int4 AS v', [5000 + i])))
+    assert.deepEqual([...first, ...rest].map((r) => r.rows[0].v), Array.from({ length: 10000 }, (_, i) => i))
+    assert.equal((await slow).rows[0].v, -1)
   } finally {
     await p.close()
   }

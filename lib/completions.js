@@ -10,9 +10,8 @@ const { decodePart } = require('./reader')
 
 const { PART } = require('./wire').status // rows of a result still running, ahead of its response
 
-const waiting = new Map()
-// Request id -> the `partial()` its early rows go to (queries only).
-const parts = new Map()
+// Request id -> its resolve function and the `partial()` its early rows go to (lib/pending.js).
+const pending = require('./pending')
 let nextId = 0
 let inbox = null
 // The inbox's number: the per-query calls (`drainInbox`, `poolSubmitQuery`) take numbers, not
@@ -64,21 +63,22 @@ function onReady() {
     const id = buf.readUInt32LE(at)
     const stop = at + 8 + buf.readUInt32LE(at + 4)
     if (buf[at + 8] === PART) {
-      const acc = parts.get(id)
-      try {
-        decodePart(buf.subarray(at + 8, stop), acc)
-      } catch (e) {
-        acc.error ??= e // e.g. duplicate column names: the query rejects with it
+      // None when its caller has settled without it (abandon): the rows are dropped.
+      const acc = pending.accOf(id)
+      if (acc !== undefined) {
+        try {
+          decodePart(buf.subarray(at + 8, stop), acc)
+        } catch (e) {
+          acc.error ??= e // e.g. duplicate column names: the query rejects with it
+        }
       }
     } else {
-      const resolve = waiting.get(id)
-      waiting.delete(id)
-      parts.delete(id)
-      resolve(buf.subarray(at + 8, stop))
+      const resolve = pending.take(id)
+      if (resolve !== undefined) resolve(buf.subarray(at + 8, stop))
     }
     at = stop
   }
-  if (waiting.size === 0 && held) {
+  if (pending.size() === 0 && held) {
     keepAlive.unref()
     held = false
   }
@@ -91,13 +91,11 @@ function onReady() {
 function request(submit, acc) {
   ensureInbox()
   const id = (nextId = (nextId + 1) >>> 0)
-  const promise = new Promise((resolve) => waiting.set(id, resolve))
-  if (acc !== undefined) parts.set(id, acc)
+  const promise = new Promise((resolve) => pending.add(id, resolve, acc))
   try {
     submit(id, inbox)
   } catch (e) {
-    waiting.delete(id)
-    parts.delete(id)
+    pending.take(id)
     return Promise.reject(e)
   }
   hold()
@@ -119,19 +117,19 @@ function requestBatch(count, accs, submit) {
   const promise = new Promise((resolve) => (done = resolve))
   for (let i = 0; i < count; i++) {
     const id = (first + i) >>> 0
-    waiting.set(id, (buf) => {
-      bufs[i] = buf
-      if (--left === 0) done(bufs)
-    })
-    if (accs[i] !== undefined) parts.set(id, accs[i])
+    pending.add(
+      id,
+      (buf) => {
+        bufs[i] = buf
+        if (--left === 0) done(bufs)
+      },
+      accs[i],
+    )
   }
   try {
     submit(first, inbox)
   } catch (e) {
-    for (let i = 0; i < count; i++) {
-      waiting.delete((first + i) >>> 0)
-      parts.delete((first + i) >>> 0)
-    }
+    for (let i = 0; i < count; i++) pending.take((first + i) >>> 0)
     return Promise.reject(e)
   }
   hold()
@@ -149,8 +147,7 @@ function requestWithId(submit, acc) {
 
 /** The caller of request `id` has settled without it: its answer, when it comes, is dropped. */
 function abandon(id) {
-  if (waiting.has(id)) waiting.set(id, noop)
-  parts.delete(id)
+  pending.replace(id, noop)
 }
 
 const C = native.NativeClient.prototype
