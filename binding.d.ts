@@ -146,10 +146,11 @@ export declare class NativePool {
 }
 
 /**
- * `client.query` on the client numbered `client` (see `NativeClient::query`), answered in the
- * inbox numbered `inbox` under `id`.
+ * `client.query` on the client numbered `client` (see `NativeClient::query`), with the first
+ * `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
+ * `inbox` under `id`.
  */
-export declare function clientSubmitQuery(client: number, sql: string, params: Buffer, id: number, inbox: number): void
+export declare function clientSubmitQuery(client: number, sql: string, params: Buffer, paramsLength: number, id: number, inbox: number): void
 
 /** Opens a standalone connection. */
 export declare function connectClient(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null): Promise<NativeClient | Buffer>
@@ -184,7 +185,8 @@ export interface PoolStats {
 }
 
 /**
- * `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, answered in the inbox
- * numbered `inbox` under `id`.
+ * `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, with the first
+ * `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
+ * `inbox` under `id`.
  */
-export declare function poolSubmitQuery(pool: number, sql: string, params: Buffer, id: number, inbox: number): void
+export declare function poolSubmitQuery(pool: number, sql: string, params: Buffer, paramsLength: number, id: number, inbox: number): void

@@ -106,3 +106,31 @@ test('more than 4,096 requests in flight around a slow one each get their own re
     await p.close()
   }
 })
+
+// Parameters are encoded into one scratch buffer that each submit copies from (lib/params.js
+// `encodeParamsShared`), except above 64 KiB, where a query gets a buffer of its own that is
+// kept, not copied: calls made in one tick, small and large, each send their own values.
+test('small and large (> 64 KiB) parameters submitted in one tick each arrive intact', async () => {
+  const p = pool({ max: 2 })
+  const c = await connect()
+  try {
+    const big = (ch) => ch.repeat(100 * 1024)
+    for (const q of [(s, v) => p.query(s, v), (s, v) => c.query(s, v)]) {
+      const rs = await Promise.all([
+        q('SELECT $1::text AS v', [big('a')]),
+        q('SELECT $1::text AS v', ['small']),
+        q('SELECT $1::text AS v', [big('b')]),
+        q('SELECT $1::text AS v, $2::int4 AS n', ['x', 7]),
+        q('SELECT 1 AS v'),
+      ])
+      assert.deepEqual(rs.map((r) => r.rows[0].v), [big('a'), 'small', big('b'), 'x', 1])
+      assert.equal(rs[3].rows[0].n, 7)
+    }
+    // A value that cannot be sent rejects its own call before anything is sent.
+    await assert.rejects(p.query('SELECT $1::int4 AS v', [{}]), (e) => e.code === 'ERR_INVALID_PARAMETER')
+    assert.equal((await p.query('SELECT $1::int4 AS v', [5])).rows[0].v, 5)
+  } finally {
+    await c.close()
+    await p.close()
+  }
+})

@@ -111,7 +111,7 @@ class Client {
       if (this.#closed) throw this._closedError()
       checkSql(sql)
       const acc = partial(options?.rowMode)
-      return settle(await this.#native.query(sql, encodeParams(params), acc), options, acc)
+      return settle(await this.#native.query(sql, params, acc), options, acc)
     }
     checkSql(sql)
     const acc = partial(options.rowMode)

@@ -7,6 +7,7 @@
 // defined here on the native classes, over their `submit*` counterparts.
 const native = require('../binding')
 const { decodePart } = require('./reader')
+const { encodeParamsShared, paramsArgument } = require('./params')
 
 const { PART } = require('./wire').status // rows of a result still running, ahead of its response
 
@@ -151,11 +152,17 @@ function abandon(id) {
 }
 
 const C = native.NativeClient.prototype
-/** `acc` (reader.partial()) receives the rows of a large result while it runs. */
+/**
+ * `params` as given by the caller, encoded here (a value that cannot be sent rejects the
+ * call); `acc` (reader.partial()) receives the rows of a large result while it runs.
+ */
 C.query = function (sql, params, acc) {
   // The handle is read once per client (a getter is a native call) and kept on the object.
   const client = (this._handle ??= this.handle)
-  return request((id) => native.clientSubmitQuery(client, sql, params, id, inboxHandle), acc)
+  return request((id) => {
+    const n = encodeParamsShared(params)
+    native.clientSubmitQuery(client, sql, paramsArgument(n), n, id, inboxHandle)
+  }, acc)
 }
 /** `segment`: the batch ends with `endSegment`, which a set refused natively makes roll back. */
 C.executeChunk = function (sql, sets, returning, segment) {
@@ -189,9 +196,12 @@ C.uncachedCancellable = function (sql) {
 C.simple = function (sql) {
   return request((id, box) => this.submitSimple(sql, id, box))
 }
-/** `pool.query` on the pool numbered `pool` (NativePool#handle). */
+/** `pool.query` on the pool numbered `pool` (NativePool#handle); `params` as for `C.query`. */
 function poolQuery(pool, sql, params, acc) {
-  return request((id) => native.poolSubmitQuery(pool, sql, params, id, inboxHandle), acc)
+  return request((id) => {
+    const n = encodeParamsShared(params)
+    native.poolSubmitQuery(pool, sql, paramsArgument(n), n, id, inboxHandle)
+  }, acc)
 }
 
 module.exports = { abandon, poolQuery }

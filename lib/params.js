@@ -169,14 +169,44 @@ function writeValue(v, depth, index) {
 
 /** One buffer holding every parameter; throws for values no PostgreSQL type could take. */
 function encodeParams(params) {
-  if (params === undefined || params === null) return EMPTY
-  if (params instanceof TextParams) return encodeTextParams(params.values)
+  return Buffer.from(buf.subarray(0, encodeParamsShared(params)))
+}
+
+/**
+ * The largest encoding `paramsArgument` passes as the shared scratch buffer: up to it, the
+ * native submit calls copy the parameters before they return (src/js/mod.rs `params`,
+ * `COPY_PARAMS_MAX`); a larger one is kept by reference and must be a buffer of its own.
+ */
+const SHARED_MAX = 64 * 1024
+
+/** The buffer to pass with `encodeParamsShared`'s `length`, valid until the next encoding. */
+function paramsArgument(length) {
+  return length <= SHARED_MAX ? buf : Buffer.from(buf.subarray(0, length))
+}
+
+/**
+ * Encodes `params` at the start of the shared scratch buffer and returns the encoding's
+ * length. For a native submit call that takes `(buffer, length)`, `paramsArgument(length)` is
+ * the buffer to pass: this saves copying the encoding into a buffer of its own for every
+ * query (an allocation and a copy, through `Buffer.from`).
+ */
+function encodeParamsShared(params) {
+  pos = 0
+  if (params === undefined || params === null) {
+    ensure(4)
+    buf.writeUInt32LE(0, 0)
+    pos = 4
+    return pos
+  }
+  if (params instanceof TextParams) {
+    encodeTextParams(params.values)
+    return pos
+  }
   if (!Array.isArray(params)) {
     throw new FerroError('ERR_INVALID_ARGUMENT', `query parameters must be an array, got ${typeof params}`)
   }
-  pos = 0
   writeList(params)
-  return Buffer.from(buf.subarray(0, pos))
+  return pos
 }
 
 /**
@@ -191,7 +221,6 @@ class TextParams {
 }
 
 function encodeTextParams(values) {
-  pos = 0
   ensure(4)
   buf.writeUInt32LE(values.length, pos)
   pos += 4
@@ -203,7 +232,6 @@ function encodeTextParams(values) {
     }
     else writeValue(v, 0, i + 1)
   }
-  return Buffer.from(buf.subarray(0, pos))
 }
 
 // A u32 count, then the values.
@@ -219,7 +247,6 @@ function writeStatement(sql, params) {
   writeList(params)
 }
 
-const EMPTY = Buffer.alloc(4)
 
 /**
  * Parameter sets encoded one by one as they arrive (executeMany, copyFrom): the rows
@@ -289,4 +316,4 @@ class SetWriter {
   }
 }
 
-module.exports = { encodeParams, TextParams, SetWriter }
+module.exports = { encodeParams, encodeParamsShared, paramsArgument, TextParams, SetWriter }

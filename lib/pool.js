@@ -98,7 +98,7 @@ class Pool {
       }
     }
     const acc = partial(options?.rowMode)
-    return settle(await poolQuery(this.#handle, sql, encodeParams(params), acc), options, acc)
+    return settle(await poolQuery(this.#handle, sql, params, acc), options, acc)
   }
 
   /**

@@ -63,19 +63,21 @@ fn conn_of(holder: &Mutex<Option<Holder>>) -> Result<Arc<Conn>, Error> {
         .ok_or_else(|| Error::driver(Code::ClientClosed, "the client is closed or was released"))
 }
 
-/// `client.query` on the client numbered `client` (see `NativeClient::query`), answered in the
-/// inbox numbered `inbox` under `id`.
+/// `client.query` on the client numbered `client` (see `NativeClient::query`), with the first
+/// `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
+/// `inbox` under `id`.
 #[napi(js_name = "clientSubmitQuery")]
 pub fn client_submit_query(
     env: &Env,
     client: u32,
     sql: String,
     params: BufferSlice,
+    params_length: u32,
     id: u32,
     inbox: u32,
 ) -> napi::Result<()> {
     let holder = handles::find(&CLIENTS, client, "client")?;
-    let params = super::params(env, params)?;
+    let params = super::params_prefix(env, params, params_length)?;
     let reply = completions::reply(inbox, id)?;
     match conn_of(&holder) {
         Ok(c) => local::submit(|| c.submit_query(sql, params, reply)),

@@ -51,6 +51,29 @@ fn params(env: &Env, buf: BufferSlice) -> napi::Result<Params> {
     }
 }
 
+/// The parameters of a `(buffer, length)` pair from `lib/params.js` (`encodeParamsShared`,
+/// `paramsArgument`): up to `COPY_PARAMS_MAX`, the first `length` bytes of a scratch buffer
+/// that the next query writes again, so copied now; beyond it, a buffer of their own.
+fn params_prefix(env: &Env, buf: BufferSlice, length: u32) -> napi::Result<Params> {
+    let n = length as usize;
+    if n <= COPY_PARAMS_MAX {
+        return match buf.get(..n) {
+            Some(b) => Ok(Box::new(b.to_vec())),
+            None => Err(napi::Error::new(
+                napi::Status::InvalidArg,
+                "parameter length beyond its buffer",
+            )),
+        };
+    }
+    if n != buf.len() {
+        return Err(napi::Error::new(
+            napi::Status::InvalidArg,
+            "large parameters must come in a buffer of their own",
+        ));
+    }
+    params(env, buf)
+}
+
 /// One runtime worker: a query's task and the connection's protocol task then run on the same
 /// thread, so a round trip costs the two JS-thread handoffs and no hop between workers.
 /// FERROPG_WORKER_THREADS overrides it (for measurements).

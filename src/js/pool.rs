@@ -18,6 +18,7 @@ use super::loop_driver;
 use super::password::{JsPassword, PasswordFn};
 use super::resolve_config;
 use crate::core::config::Transport;
+use crate::core::conn::Params;
 use crate::core::driver::Driver;
 use crate::core::events::Events;
 use crate::core::lease::{Leases, Retrier};
@@ -50,8 +51,7 @@ thread_local! {
 
 impl PoolCore {
     /// Runs one query on a pooled connection; its response goes to `reply`.
-    fn query(&self, env: &Env, sql: String, params: BufferSlice, reply: Reply) -> napi::Result<()> {
-        let params = super::params(env, params)?;
+    fn query(&self, sql: String, params: Params, reply: Reply) -> napi::Result<()> {
         local::submit(|| {
             // Riding a busy connection needs no task; borrowing one does, and is tried at once:
             // an idle connection is then taken (and shared) before the next call of this turn
@@ -74,19 +74,22 @@ impl PoolCore {
     }
 }
 
-/// `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, answered in the inbox
-/// numbered `inbox` under `id`.
+/// `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, with the first
+/// `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
+/// `inbox` under `id`.
 #[napi(js_name = "poolSubmitQuery")]
 pub fn pool_submit_query(
     env: &Env,
     pool: u32,
     sql: String,
     params: BufferSlice,
+    params_length: u32,
     id: u32,
     inbox: u32,
 ) -> napi::Result<()> {
     let core = handles::find(&POOLS, pool, "pool")?;
-    core.query(env, sql, params, completions::reply(inbox, id)?)
+    let params = super::params_prefix(env, params, params_length)?;
+    core.query(sql, params, completions::reply(inbox, id)?)
 }
 
 impl Drop for NativePool {
