@@ -121,3 +121,31 @@ test('a large result that fails after parts were delivered rejects, and the clie
     await c.close()
   }
 })
+
+// lib/reader.js reuses the names and row builder of the last column list when the next one is
+// byte for byte the same: lists that differ only in a name, a type or the row mode, short (a
+// byte loop) and long (Buffer#compare, over 64 bytes), each get their own shape.
+test('results alternating between column lists that differ in one byte each keep their own names and types', async () => {
+  const c = await connect()
+  try {
+    const long = (x) => Array.from({ length: 8 }, (_, i) => `1::int4 AS column_number_${i}_${x}`).join(', ')
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual((await c.query('SELECT 1::int4 AS a')).rows, [{ a: 1 }])
+      assert.deepEqual((await c.query('SELECT 2::int4 AS b')).rows, [{ b: 2 }])
+      const t = await c.query('SELECT 3::int8 AS b')
+      assert.deepEqual([t.rows, t.fields[0].typeOid], [[{ b: 3n }], 20])
+      assert.deepEqual((await c.query('SELECT 2::int4 AS b', [], { rowMode: 'array' })).rows, [[2]])
+      const la = await c.query(`SELECT ${long('a')}`)
+      const lb = await c.query(`SELECT ${long('b')}`)
+      assert.deepEqual([Object.keys(la.rows[0])[7], Object.keys(lb.rows[0])[7]], ['column_number_7_a', 'column_number_7_b'])
+      // Each result has fields of its own: changing one leaves the next result's alone.
+      la.fields[0].name = 'changed'
+      assert.equal((await c.query(`SELECT ${long('a')}`)).fields[0].name, 'column_number_0_a')
+    }
+    await assert.rejects(c.query('SELECT 1 AS x, 2 AS x'), (e) => e.code === 'ERR_DUPLICATE_COLUMN')
+    await assert.rejects(c.query('SELECT 1 AS x, 2 AS x'), (e) => e.code === 'ERR_DUPLICATE_COLUMN')
+    assert.deepEqual((await c.query('SELECT 1 AS x, 2 AS x', [], { rowMode: 'array' })).rows, [[1, 2]])
+  } finally {
+    await c.close()
+  }
+})
