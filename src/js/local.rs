@@ -49,6 +49,8 @@ thread_local! {
     /// Set while a libuv callback of this thread's executor runs (see [`defer`]).
     static IN_CALLBACK: Cell<*const Remote> = const { Cell::new(std::ptr::null()) };
     static DEFERRED: RefCell<Vec<Box<dyn FnOnce()>>> = const { RefCell::new(Vec::new()) };
+    /// An emptied vector swapped with DEFERRED in `callback` (see `Exec::spare_ready`).
+    static SPARE_DEFERRED: RefCell<Vec<Box<dyn FnOnce()>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// How many times one callback runs its deferred JS calls and the executor in turn before it
@@ -68,21 +70,24 @@ pub(super) fn callback(exec: &'static Exec, wake: impl FnOnce(), settle: impl Fn
     let me = Arc::as_ptr(&exec.remote);
     IN_CALLBACK.with(|c| c.set(me));
     exec.run_with(wake);
+    // Swapped with the queue rather than taken, so that both keep their capacity.
+    let mut deferred = SPARE_DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut()));
     for round in 0.. {
-        let deferred = DEFERRED.with(|d| std::mem::take(&mut *d.borrow_mut()));
+        DEFERRED.with(|d| std::mem::swap(&mut deferred, &mut *d.borrow_mut()));
         if deferred.is_empty() {
             break;
         }
         if round == ROUNDS {
-            DEFERRED.with(|d| *d.borrow_mut() = deferred);
+            DEFERRED.with(|d| std::mem::swap(&mut deferred, &mut *d.borrow_mut()));
             unsafe { uv::uv_async_send(exec.remote.signal) };
             break;
         }
-        for f in deferred {
+        for f in deferred.drain(..) {
             f();
         }
         exec.run_with(|| {});
     }
+    SPARE_DEFERRED.with(|d| *d.borrow_mut() = deferred);
     IN_CALLBACK.with(|c| c.set(std::ptr::null()));
     settle();
 }
@@ -155,6 +160,11 @@ pub struct Exec {
     remote: Arc<Remote>,
     tasks: RefCell<Vec<Option<Slot>>>,
     free: RefCell<Vec<usize>>,
+    /// Emptied vectors swapped with the queues in `run_with`, so that the queues keep their
+    /// capacity: taking them left empty vectors that grew again on the next wake-ups (W1:
+    /// ~5 allocations per query).
+    spare_ready: RefCell<Vec<usize>>,
+    spare_incoming: RefCell<Vec<Task>>,
     runtime: tokio::runtime::Handle,
     lp: *mut uv::Loop,
 }
@@ -194,6 +204,8 @@ impl Exec {
             }),
             tasks: RefCell::new(Vec::new()),
             free: RefCell::new(Vec::new()),
+            spare_ready: RefCell::new(Vec::new()),
+            spare_incoming: RefCell::new(Vec::new()),
             runtime,
             lp,
         }));
@@ -213,24 +225,33 @@ impl Exec {
         let _context = self.runtime.enter();
         let before = RUNNING.with(|r| r.replace(me));
         let out = first();
+        // Not reentrant (RUNNING above): these are this run's alone until put back.
+        let mut incoming = self.spare_incoming.take();
+        let mut ready = self.spare_ready.take();
+        let mut idle = false;
         for _ in 0..1024 {
-            let incoming = std::mem::take(&mut *Remote::lock(&self.remote.incoming));
+            std::mem::swap(&mut incoming, &mut *Remote::lock(&self.remote.incoming));
             let spawned = !incoming.is_empty();
-            for task in incoming {
+            for task in incoming.drain(..) {
                 let id = self.insert(task);
                 self.poll(id);
             }
-            let ready = std::mem::take(&mut *Remote::lock(&self.remote.ready));
+            std::mem::swap(&mut ready, &mut *Remote::lock(&self.remote.ready));
             if ready.is_empty() && !spawned {
-                RUNNING.with(|r| r.set(before));
-                return out;
+                idle = true;
+                break;
             }
-            for id in ready {
+            for id in ready.drain(..) {
                 self.poll(id);
             }
         }
-        // Still busy (tasks that keep waking themselves): let the loop breathe, come back.
+        self.spare_incoming.replace(incoming);
+        self.spare_ready.replace(ready);
         RUNNING.with(|r| r.set(before));
+        if idle {
+            return out;
+        }
+        // Still busy (tasks that keep waking themselves): let the loop breathe, come back.
         unsafe { uv::uv_async_send(self.remote.signal) };
         out
     }
