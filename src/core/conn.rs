@@ -139,6 +139,12 @@ impl Conn {
         !self.is_closed() && self.transaction_status() == TxStatus::Idle
     }
 
+    /// Whether every job queued on the connection is done (or the connection closed).
+    pub fn is_settled(&self) -> bool {
+        let p = &self.shared.progress;
+        p.through() >= p.submitted() || self.is_closed()
+    }
+
     /// Waits until every job queued on the connection is done (a borrower may release it with
     /// statements still queued or running; the pool waits for them before judging it).
     pub async fn settled(&self) {

@@ -49,9 +49,12 @@ impl managed::Manager for Manager {
         // just as it was released settles within microseconds; one still running after
         // SETTLE_WAIT means the connection is busy, and it is discarded. Inside a transaction
         // block, as the server then says: never handed to the next borrower.
-        if tokio::time::timeout(SETTLE_WAIT, conn.settled())
-            .await
-            .is_err()
+        // The waits here are boxed, and taken only when needed: this future is part of every
+        // `pool.query` that borrows, which moves it (W1: a borrow per query).
+        if !conn.is_settled()
+            && Box::pin(tokio::time::timeout(SETTLE_WAIT, conn.settled()))
+                .await
+                .is_err()
         {
             return Err(RecycleError::message(
                 "connection returned with statements running",
@@ -76,7 +79,7 @@ impl managed::Manager for Manager {
         if let Some(after) = self.config.pool.health_check_after {
             if metrics.last_used() >= after {
                 let wait = self.config.connect_timeout.unwrap_or(HEALTH_CHECK_WAIT);
-                match tokio::time::timeout(wait, conn.ping()).await {
+                match Box::pin(tokio::time::timeout(wait, conn.ping())).await {
                     Ok(Ok(())) => {}
                     _ => {
                         conn.mark_broken();

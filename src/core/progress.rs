@@ -67,7 +67,8 @@ impl Progress {
         self.changed.notify_waiters();
     }
 
-    fn through(&self) -> u64 {
+    /// Jobs 1..=this are done.
+    pub fn through(&self) -> u64 {
         self.done.lock().unwrap_or_else(|p| p.into_inner()).through
     }
 
