@@ -2,14 +2,18 @@
 // Instructions per query (`npm run bench:instructions`): W1 (one caller, a pool of one) and W2
 // (64 callers, a pool of 8) for ferropg (and W1 on a ferropg Client), pg and postgres.js, each through its pool with default
 // settings, counted by `valgrind --tool=callgrind` over the whole client process (every thread,
-// user space only: the kernel's share of a syscall is not counted). Each driver x workload runs
-// at two sizes after the same warm-up; the difference divided by the extra queries is the
-// marginal cost of one query, start-up and warm-up cancelling out. Counts repeat within ~2% for
-// the same build whatever else the machine does, which wall time on this machine does not.
-//   node scripts/with-pg.mjs node benchmark/instructions.mjs        (SMALL, LARGE: query counts)
-//   node benchmark/instructions.mjs --child <driver> <W1|W2> <n>    (one process; used by the above)
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+// user space only: the kernel's share of a syscall is not counted).
+//
+// Steady state, in one process: instrumentation is off through a warm-up of WARM queries
+// (connections open, statements prepared, hot paths compiled), on for SETTLE more (what the
+// switch itself disturbs settles), then the counters are zeroed and N queries counted. The
+// same build repeats within ~0.1% on W1. What still moves between builds is V8's optimizing
+// compiler, which may run on its threads during the counted queries or just before them: the
+// table shows the count with and without it ("excl. compiler").
+//   node scripts/with-pg.mjs node benchmark/instructions.mjs        (N, WARM, SETTLE, ONLY, DRIVERS)
+//   node benchmark/instructions.mjs --child <driver> <W1|W2> <n> <dir>  (one process; used by the above)
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,7 +64,16 @@ const drivers = {
   },
 }
 
-async function child(driver, w, n) {
+const WARM = Number(process.env.WARM || 5000)
+const SETTLE = Number(process.env.SETTLE || 3000)
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+/** Waits for the file `name` in `dir` (written by the parent once it has acted). */
+async function signalled(dir, name) {
+  while (!existsSync(join(dir, name))) await sleep(50)
+}
+
+async function child(driver, w, n, dir) {
   const d = await drivers[driver](w)
   const run = async (count) => {
     let next = 0
@@ -68,42 +81,72 @@ async function child(driver, w, n) {
       while (next < count) await d.one(next++)
     }))
   }
-  await run(500) // warm-up: connections open, statements prepared, hot paths compiled
+  await run(WARM)
+  console.log('WARM')
+  await signalled(dir, 'on')
+  await run(SETTLE)
+  console.log('MARK')
+  await signalled(dir, 'zeroed')
   await run(n)
-  await d.close()
+  process.exit(0) // before closing: only the n queries are counted
 }
 
 if (process.argv[2] === '--child') {
-  await child(process.argv[3], process.argv[4], Number(process.argv[5]))
-  process.exit(0)
+  await child(process.argv[3], process.argv[4], Number(process.argv[5]), process.argv[6])
 }
 
-const SMALL = Number(process.env.SMALL || 1000)
-const LARGE = Number(process.env.LARGE || 4000)
+const N = Number(process.env.N || 6000)
 const dir = mkdtempSync(join(tmpdir(), 'ferropg-callgrind-'))
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
 const self = fileURLToPath(import.meta.url)
 
-function count(driver, w, n) {
-  const out = join(dir, `${driver}-${w}-${n}.out`)
-  const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, self, '--child', driver, w, String(n)],
-    { encoding: 'utf8', maxBuffer: 1 << 26, timeout: 20 * 60_000 })
-  if (r.status !== 0) throw new Error(`${driver} ${w} ${n}: exit ${r.status}: ${(r.stderr || '').split('\n').slice(-5).join(' | ')}`)
+/** `{ total, compiler }`: instructions of N steady-state queries, and V8's compiler's share. */
+async function count(driver, w) {
+  const tag = `${driver}-${w}`
+  const out = join(dir, `${tag}.out`)
+  const sig = join(dir, tag)
+  rmSync(sig, { recursive: true, force: true })
+  spawnSync('mkdir', ['-p', sig])
+  const vg = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, self, '--child', driver, w, String(N), sig],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+  let err = ''
+  vg.stderr.on('data', (d) => (err = (err + d).slice(-4000)))
+  const control = (arg) => spawnSync('callgrind_control', [arg, String(vg.pid)], { encoding: 'utf8' })
+  vg.stdout.setEncoding('utf8')
+  vg.stdout.on('data', (d) => {
+    if (d.includes('WARM')) {
+      control('--instr=on')
+      writeFileSync(join(sig, 'on'), '')
+    }
+    if (d.includes('MARK')) {
+      control('--zero')
+      writeFileSync(join(sig, 'zeroed'), '')
+    }
+  })
+  const code = await new Promise((resolve) => vg.on('close', resolve))
+  if (code !== 0) throw new Error(`${tag}: exit ${code}: ${err.split('\n').slice(-5).join(' | ')}`)
   const m = /^(?:summary|totals):\s+(\d+)/m.exec(readFileSync(out, 'utf8'))
-  if (!m) throw new Error(`${driver} ${w} ${n}: no totals in the callgrind output`)
-  return Number(m[1])
+  if (!m) throw new Error(`${tag}: no totals in the callgrind output`)
+  const annotated = spawnSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', out], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout
+  let compiler = 0
+  for (const line of annotated.split('\n')) {
+    const f = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line)
+    if (f && /v8::internal::compiler::|v8::internal::maglev::|Compile/.test(f[2])) compiler += Number(f[1].replaceAll(',', ''))
+  }
+  return { total: Number(m[1]) / N, compiler: compiler / N }
 }
 
-let md = `| workload | driver | instructions per query | vs pg |\n|---|---|---|---|\n`
+let md = `| workload | driver | instructions per query | excl. compiler | vs pg |\n|---|---|---|---|---|\n`
 for (const w of (process.env.ONLY || 'W1,W2').split(',')) {
   const per = {}
   for (const driver of (process.env.DRIVERS || 'ferropg,ferropg-client,pg,postgresjs').split(',')) {
     if (driver === 'ferropg-client' && w !== 'W1') continue
-    per[driver] = (count(driver, w, LARGE) - count(driver, w, SMALL)) / (LARGE - SMALL)
-    process.stderr.write(`${w} ${driver}: ${Math.round(per[driver])} instructions per query\n`)
+    per[driver] = await count(driver, w)
+    process.stderr.write(`${w} ${driver}: ${Math.round(per[driver].total)} instructions per query (${Math.round(per[driver].total - per[driver].compiler)} excluding V8's compiler)\n`)
   }
   for (const [driver, v] of Object.entries(per)) {
-    md += `| ${w} | ${driver} | ${(v / 1000).toFixed(1)}k | ${per.pg ? (per.pg / v).toFixed(2) + 'x' : ''} |\n`
+    const net = v.total - v.compiler
+    md += `| ${w} | ${driver} | ${(v.total / 1000).toFixed(1)}k | ${(net / 1000).toFixed(1)}k | ${per.pg ? ((per.pg.total - per.pg.compiler) / net).toFixed(2) + 'x' : ''} |\n`
   }
 }
 console.log(md)
