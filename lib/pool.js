@@ -2,7 +2,6 @@
 const native = require('../binding')
 const { poolQuery } = require('./completions') // and the promise-returning native query methods
 const { FerroError, responseError } = require('./errors')
-const { encodeParams } = require('./params')
 const { partial } = require('./reader')
 const { toNative } = require('./config')
 const { PoolClient, settle, checkSql } = require('./client')
