@@ -5,6 +5,7 @@
 use bytes::{Bytes, BytesMut};
 use postgres_protocol::message::frontend;
 use tokio::sync::Mutex;
+use tokio_postgres::types::Type;
 use tokio_postgres::{RawCopyIn, Statement};
 
 use crate::core::cancel::Canceller;
@@ -251,9 +252,11 @@ pub struct CopyOutRows {
     state: Mutex<RowsState>,
 }
 
+/// Where a binary COPY OUT stream stands: bytes received and not decoded yet, and whether
+/// the header has been read. Public for the fuzz target (`fuzz/fuzz_targets/copy_out.rs`).
 #[derive(Default)]
-struct RowsState {
-    pending: BytesMut,
+pub struct RowsState {
+    pub pending: BytesMut,
     header_done: bool,
     ended: bool,
 }
@@ -280,10 +283,11 @@ impl CopyOutRows {
         write_header(&mut w, columns);
         let count_at = w.buf.len();
         w.u32(0);
+        let column_types: Vec<&Type> = columns.iter().map(|c| c.type_()).collect();
         let mut n: u32 = 0;
         let mut total = 0;
         loop {
-            total += self.parse(&mut st, &mut w, &mut n, max)?;
+            total += parse_tuples(&mut st, &column_types, &self.types, &mut w, &mut n, max)?;
             if n > 0 && (total >= max || st.ended) {
                 break;
             }
@@ -302,75 +306,84 @@ impl CopyOutRows {
         Ok(Some(w.buf))
     }
 
-    /// Decodes the complete tuples in `pending`; returns the bytes consumed.
-    fn parse(&self, st: &mut RowsState, w: &mut Writer, n: &mut u32, max: usize) -> Result<usize> {
-        let bad = || Error::driver(Code::Protocol, "malformed binary COPY data");
-        let mut p = 0usize;
-        let buf = &st.pending[..];
-        if !st.header_done {
-            if buf.len() < SIGNATURE.len() + 8 {
-                return Ok(0);
-            }
-            if &buf[..SIGNATURE.len()] != SIGNATURE {
-                return Err(bad());
-            }
-            let ext = u32::from_be_bytes(buf[15..19].try_into().map_err(|_| bad())?) as usize;
-            if buf.len() < 19 + ext {
-                return Ok(0);
-            }
-            p = 19 + ext;
-            st.header_done = true;
-        }
-        let columns = self.stmt.columns();
-        while p + 2 <= buf.len() && p < max {
-            let fields = i16::from_be_bytes([buf[p], buf[p + 1]]);
-            if fields == -1 {
-                p = buf.len();
-                break;
-            }
-            if fields as usize != columns.len() {
-                return Err(bad());
-            }
-            // Check that the whole tuple is here before writing any of it.
-            let mut q = p + 2;
-            let mut complete = true;
-            for _ in 0..fields {
-                let Some(lb) = buf.get(q..q + 4) else {
-                    complete = false;
-                    break;
-                };
-                let len = i32::from_be_bytes(lb.try_into().map_err(|_| bad())?);
-                q += 4 + len.max(0) as usize;
-                if q > buf.len() {
-                    complete = false;
-                    break;
-                }
-            }
-            if !complete {
-                break;
-            }
-            let mut q = p + 2;
-            for c in columns {
-                let len = i32::from_be_bytes(buf[q..q + 4].try_into().map_err(|_| bad())?);
-                q += 4;
-                let raw = if len < 0 {
-                    None
-                } else {
-                    let v = &buf[q..q + len as usize];
-                    q += len as usize;
-                    Some(v)
-                };
-                decode(c.type_(), raw, &self.types, w)
-                    .map_err(|m| Error::driver(Code::Decode, m))?;
-            }
-            *n += 1;
-            p = q;
-        }
-        let _ = st.pending.split_to(p);
-        Ok(p)
-    }
-
     pub async fn cancel(&self) {
         self.out.cancel().await;
     }
+}
+
+/// Decodes the complete tuples in `st.pending` (binary COPY: the header once, then tuples of
+/// `columns.len()` fields until the -1 trailer) into `w`, counting them in `n`, and stops once
+/// `max` bytes are consumed; returns the bytes consumed. An incomplete tuple waits for more
+/// bytes; data that cannot be binary COPY of these columns is `ERR_PROTOCOL`, a value that does
+/// not decode `ERR_DECODE`. Public for the fuzz target.
+pub fn parse_tuples(
+    st: &mut RowsState,
+    columns: &[&Type],
+    types: &TypeOptions,
+    w: &mut Writer,
+    n: &mut u32,
+    max: usize,
+) -> Result<usize> {
+    let bad = || Error::driver(Code::Protocol, "malformed binary COPY data");
+    let mut p = 0usize;
+    let buf = &st.pending[..];
+    if !st.header_done {
+        if buf.len() < SIGNATURE.len() + 8 {
+            return Ok(0);
+        }
+        if &buf[..SIGNATURE.len()] != SIGNATURE {
+            return Err(bad());
+        }
+        let ext = u32::from_be_bytes(buf[15..19].try_into().map_err(|_| bad())?) as usize;
+        if buf.len() < 19 + ext {
+            return Ok(0);
+        }
+        p = 19 + ext;
+        st.header_done = true;
+    }
+    while p + 2 <= buf.len() && p < max {
+        let fields = i16::from_be_bytes([buf[p], buf[p + 1]]);
+        if fields == -1 {
+            p = buf.len();
+            break;
+        }
+        if fields as usize != columns.len() {
+            return Err(bad());
+        }
+        // Check that the whole tuple is here before writing any of it.
+        let mut q = p + 2;
+        let mut complete = true;
+        for _ in 0..fields {
+            let Some(lb) = buf.get(q..q + 4) else {
+                complete = false;
+                break;
+            };
+            let len = i32::from_be_bytes(lb.try_into().map_err(|_| bad())?);
+            q += 4 + len.max(0) as usize;
+            if q > buf.len() {
+                complete = false;
+                break;
+            }
+        }
+        if !complete {
+            break;
+        }
+        let mut q = p + 2;
+        for ty in columns {
+            let len = i32::from_be_bytes(buf[q..q + 4].try_into().map_err(|_| bad())?);
+            q += 4;
+            let raw = if len < 0 {
+                None
+            } else {
+                let v = &buf[q..q + len as usize];
+                q += len as usize;
+                Some(v)
+            };
+            decode(ty, raw, types, w).map_err(|m| Error::driver(Code::Decode, m))?;
+        }
+        *n += 1;
+        p = q;
+    }
+    let _ = st.pending.split_to(p);
+    Ok(p)
 }
