@@ -1,6 +1,7 @@
 'use strict'
 // Properties whose counterexamples were driver bugs, found by fast-check and fixed (issue 17,
 // point 5): each replays its minimal counterexample first (`examples`), then random values.
+//  1. a float4 parameter halfway between two float4s was rounded twice (through float8 text);
 //  2. interval microseconds at 2^63 wrapped to -2^63 (a float compared as a float);
 //  4. a string with an unpaired surrogate was stored with U+FFFD in its place;
 //  7. copyFrom stored 0 for a numeric whose exponent passed the weight's 16 bits;
@@ -28,7 +29,34 @@ async function attempt(fn) {
   }
 }
 
-// Doubles halfway between two neighbouring float4s (where rounding twice goes wrong).
+// Doubles halfway between two neighbouring float4s (where rounding twice goes wrong), and just
+// beside the halfway point: a float4 parameter is the double rounded once to the nearest float4
+// (ties to even), as Math.fround does. It went as the double's shortest text, which the server
+// rounded to float4 again: 1 + 2^-24 was stored as 1.0000001192092896 instead of 1.
+test('1. float4: a number is rounded to float4 once, as Math.fround does', async () => {
+  const p = pool({ max: 1 })
+  const f32 = new Float32Array(1)
+  const u32 = new Uint32Array(f32.buffer)
+  // The double halfway between the float4 `a` and the next one away from zero, nudged by `k` ulps.
+  const near = fc.tuple(fc.float({ noNaN: true, noDefaultInfinity: true, min: Math.fround(-3e38), max: Math.fround(3e38) }), fc.integer({ min: -1, max: 1 })).map(([a, k]) => {
+    f32[0] = a
+    u32[0] += 1
+    const mid = (a + f32[0]) / 2
+    return k === 0 ? mid : mid + k * Math.abs(mid) * 2 ** -52
+  })
+  try {
+    await check(
+      fc.asyncProperty(near, async (x) => {
+        const got = (await p.query('SELECT $1::float4 AS v', [x])).rows[0].v
+        assert.ok(Object.is(got, Math.fround(x)), `${x} was stored as ${got}, not ${Math.fround(x)}`)
+      }),
+      300,
+      [[1 + 2 ** -24]],
+    )
+  } finally {
+    await p.close()
+  }
+})
 
 const I64 = 2n ** 63n
 
