@@ -5,6 +5,10 @@ use postgres_protocol::message::frontend::CopyData;
 use std::io;
 use tokio_util::codec::{Decoder, Encoder};
 
+/// ferropg: the longest backend message accepted (1 GiB, PostgreSQL's MaxAllocSize, and room
+/// for the header).
+const MAX_MESSAGE_LEN: usize = (1 << 30) + 1024;
+
 pub enum FrontendMessage {
     Raw(Bytes),
     CopyData(CopyData<Box<dyn Buf + Send>>),
@@ -65,6 +69,15 @@ impl Decoder for PostgresCodec {
 
         while let Some(header) = backend::Header::parse(&src[idx..])? {
             let len = header.len() as usize + 1;
+            // ferropg: PostgreSQL builds each message in at most 1 GiB (MaxAllocSize); a
+            // longer one is refused as soon as its header arrives, not buffered while its
+            // bytes do (a broken or hostile server could claim 2 GiB).
+            if len > MAX_MESSAGE_LEN {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("a message of {len} bytes from the server, beyond what PostgreSQL sends"),
+                ));
+            }
             if src[idx..].len() < len {
                 break;
             }
