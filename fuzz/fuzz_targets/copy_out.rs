@@ -14,7 +14,6 @@
 mod common;
 
 use ferropg::core::copy::{parse_tuples, RowsState};
-use ferropg::core::types::{DateMode, Int8Mode, NumericMode, TimestampMode, TypeOptions};
 use ferropg::core::wire::Writer;
 use libfuzzer_sys::fuzz_target;
 use tokio_postgres::types::Type;
@@ -38,29 +37,7 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     let flags = data[head - 2];
     let piece = data[head - 1] as usize + 1;
-    let opts = TypeOptions {
-        int8: match flags & 3 {
-            1 => Int8Mode::Number,
-            2 => Int8Mode::String,
-            _ => Int8Mode::BigInt,
-        },
-        numeric: if flags & 4 != 0 {
-            NumericMode::Number
-        } else {
-            NumericMode::String
-        },
-        date: if flags & 8 != 0 {
-            DateMode::Date
-        } else {
-            DateMode::String
-        },
-        timestamp: if flags & 16 != 0 {
-            TimestampMode::String
-        } else {
-            TimestampMode::Date
-        },
-        ..TypeOptions::default()
-    };
+    let opts = common::type_options(flags);
     let stream = &data[head..];
     let mut st = RowsState::default();
     let mut w = Writer::default();

@@ -15,7 +15,6 @@ mod common;
 
 use ferropg::core::types::decode::decode;
 use ferropg::core::types::text::decode_text;
-use ferropg::core::types::{DateMode, Int8Mode, NumericMode, TimestampMode, TypeOptions};
 use ferropg::core::wire::Writer;
 use libfuzzer_sys::fuzz_target;
 
@@ -33,29 +32,7 @@ fuzz_target!(|data: &[u8]| {
     let flags = data[0];
     let ty = common::by_oid(u32::from_le_bytes([data[1], data[2], data[3], data[4]]));
     let value = &data[5..];
-    let opts = TypeOptions {
-        int8: match flags & 3 {
-            1 => Int8Mode::Number,
-            2 => Int8Mode::String,
-            _ => Int8Mode::BigInt,
-        },
-        numeric: if flags & 4 != 0 {
-            NumericMode::Number
-        } else {
-            NumericMode::String
-        },
-        date: if flags & 8 != 0 {
-            DateMode::Date
-        } else {
-            DateMode::String
-        },
-        timestamp: if flags & 16 != 0 {
-            TimestampMode::String
-        } else {
-            TimestampMode::Date
-        },
-        ..TypeOptions::default()
-    };
+    let opts = common::type_options(flags);
     let raw = if flags & 64 != 0 { None } else { Some(value) };
     let mut w = Writer::default();
     let _ = if flags & 32 != 0 {

@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use ferropg::core::types::{DateMode, Int8Mode, NumericMode, TimestampMode, TypeOptions};
 use tokio_postgres::types::{Field, Kind, Type};
 
 /// OIDs outside tokio-postgres's built-in table, for the user-defined types below.
@@ -103,4 +104,32 @@ fn pick(table: &[Type], oid: u32) -> &Type {
         .iter()
         .find(|t| t.oid() == oid)
         .unwrap_or(&table[oid as usize % table.len()])
+}
+
+/// The type options an input's flags byte picks: bits 0-1 int8 mode, 2 numeric as Number, 3
+/// date as Date, 4 timestamp as string.
+pub fn type_options(flags: u8) -> TypeOptions {
+    TypeOptions {
+        int8: match flags & 3 {
+            1 => Int8Mode::Number,
+            2 => Int8Mode::String,
+            _ => Int8Mode::BigInt,
+        },
+        numeric: if flags & 4 != 0 {
+            NumericMode::Number
+        } else {
+            NumericMode::String
+        },
+        date: if flags & 8 != 0 {
+            DateMode::Date
+        } else {
+            DateMode::String
+        },
+        timestamp: if flags & 16 != 0 {
+            TimestampMode::String
+        } else {
+            TimestampMode::Date
+        },
+        ..TypeOptions::default()
+    }
 }
