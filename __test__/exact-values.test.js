@@ -1,7 +1,9 @@
 'use strict'
 // Issue 17, "no silent truncation": a value is stored and read back exactly, or rejected with
 // ERR_INVALID_PARAMETER. The gaps the property tests found, each checked against the server:
-//  - interval microseconds beyond 2^53 (read back as a bigint, sent back unchanged).
+//  - interval microseconds beyond 2^53 (read back as a bigint, sent back unchanged);
+//  - Dates and NaN/±Infinity inside json values (as JSON.stringify writes a Date; a number
+//    it would write as null is refused, naming where it is).
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fc = require('fast-check')
@@ -120,6 +122,123 @@ test('interval: any int64 microseconds, given as a bigint, read back as itself',
       { seed: 1717, numRuns: 200, examples: [[2n ** 53n + 1n], [-(2n ** 53n) - 1n]] },
     )
   } finally {
+    await p.close()
+  }
+})
+
+// --- json ---------------------------------------------------------------------------------------
+
+const DATES = [
+  new Date('0001-01-01T00:00:00.000Z'),
+  new Date('9999-12-31T23:59:59.999Z'),
+  new Date('+010000-01-01T00:00:00.000Z'),
+  new Date('+275760-09-13T00:00:00.000Z'),
+  new Date('-000001-06-15T12:30:00.250Z'),
+  new Date('0000-01-01T00:00:00.000Z'),
+  new Date(-8.64e15),
+  new Date(NaN),
+]
+
+class Money {
+  constructor(cents) {
+    this.cents = cents
+  }
+  toJSON() {
+    return { amount: this.cents / 100, at: new Date('+010000-01-01T00:00:00Z') }
+  }
+}
+
+/** Values holding `d` at every depth the driver treats apart (top, arrays, objects, toJSON). */
+const around = (d) => [d, [d], [[1, d]], { d }, [{ a: [d] }], { a: { b: [null, d] } }, { toJSON: () => [d] }, [new Money(150), d]]
+
+test('json/jsonb: a Date at any depth is written as JSON.stringify writes it (years 1, 9999, 10000, 275760, -1, invalid)', async () => {
+  const p = pool({ max: 1 })
+  const table = unique('json_dates')
+  try {
+    await p.query(`CREATE TABLE ${table} (i int4, j json, b jsonb)`)
+    const values = DATES.flatMap(around)
+    for (const v of values) {
+      const want = JSON.parse(JSON.stringify(v))
+      const r = (await p.query('SELECT $1::json AS j, $1::jsonb AS b', [v])).rows[0]
+      assert.deepStrictEqual(r.j, want, `json ${JSON.stringify(v)}`)
+      assert.deepStrictEqual(r.b, want, `jsonb ${JSON.stringify(v)}`)
+    }
+    assert.equal(await p.copyFrom(table, values.map((v, i) => [i, v, v])), values.length)
+    const rows = (await p.query(`SELECT i, j, b FROM ${table} ORDER BY i`)).rows
+    for (const { i, j, b } of rows) {
+      const want = JSON.parse(JSON.stringify(values[i]))
+      assert.deepStrictEqual(j, want, `copyFrom json ${JSON.stringify(values[i])}`)
+      assert.deepStrictEqual(b, want, `copyFrom jsonb ${JSON.stringify(values[i])}`)
+    }
+  } finally {
+    await p.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {})
+    await p.close()
+  }
+})
+
+test('jsonb: any tree of Dates, numbers, strings, arrays and objects is stored as JSON.parse(JSON.stringify(v))', async () => {
+  const p = pool({ max: 1 })
+  const leaf = fc.oneof(
+    fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15) }),
+    fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('+012000-01-01T00:00:00Z') }),
+    fc.integer(),
+    fc.string({ unit: 'grapheme-ascii', maxLength: 6 }).filter((s) => !s.includes('\0')),
+    fc.boolean(),
+    fc.constant(null),
+  )
+  const { tree } = fc.letrec((tie) => ({
+    tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.array(tie('tree'), { maxLength: 4 }), fc.dictionary(fc.string({ unit: 'grapheme-ascii', maxLength: 4 }), tie('tree'), { maxKeys: 4 })),
+  }))
+  try {
+    await fc.assert(
+      fc.asyncProperty(tree, async (v) => {
+        const got = (await p.query('SELECT $1::jsonb AS b', [v])).rows[0].b
+        assert.deepStrictEqual(got, JSON.parse(JSON.stringify(v)))
+      }),
+      { seed: 1717, numRuns: 300, examples: [[[new Date('+010000-01-01T00:00:00Z')]]] },
+    )
+  } finally {
+    await p.close()
+  }
+})
+
+// [value, what, where] for a number JSON.stringify would write as null.
+const NON_FINITE = [
+  [NaN, 'NaN', ''],
+  [{ a: [1, 2, NaN] }, 'NaN', '.a[2]'],
+  [[1, { b: Infinity }], 'Infinity', '[1].b'],
+  [[[0, -Infinity]], '-Infinity', '[0][1]'],
+  [{ 'x y': { z: [0, { w: NaN }] } }, 'NaN', '["x y"].z[1].w'],
+  [{ toJSON: () => ({ n: -Infinity }) }, '-Infinity', '.n'],
+  [[null, { n: Object(NaN) }], 'NaN', '[1].n'],
+  [{ a: null, b: 'null', c: [new Money(Infinity)] }, 'Infinity', '.c[0].amount'],
+]
+
+test('json/jsonb: NaN and ±Infinity anywhere inside the value are refused with $n, the type and where; nothing is written', async () => {
+  const p = pool({ max: 1 })
+  const table = unique('json_nan')
+  try {
+    await p.query(`CREATE TABLE ${table} (j json, b jsonb)`)
+    for (const [v, what, where] of NON_FINITE) {
+      for (const type of ['json', 'jsonb']) {
+        const [, e] = await attempt(() => p.query(`INSERT INTO ${table} (${type === 'json' ? 'j' : 'b'}) VALUES ($1)`, [v]))
+        assert.equal(e?.code, 'ERR_INVALID_PARAMETER', `${type} ${where}: ${e?.code} ${e?.message}`)
+        assert.ok(e.message.startsWith(`$1: expected ${type}: ${what}${where ? ` at ${where}` : ''} has no JSON form`), e.message)
+      }
+      const [, ce] = await attempt(() => p.copyFrom(table, [[{ ok: 1 }, { ok: 2 }], [null, v]]))
+      assert.equal(ce?.code, 'ERR_INVALID_PARAMETER', `copyFrom ${where}: ${ce?.code} ${ce?.message}`)
+      assert.equal(ce.index, 1)
+      assert.ok(ce.message.includes(`column "b": expected jsonb: ${what}${where ? ` at ${where}` : ''} has no JSON form`), ce.message)
+      const [, me] = await attempt(() => p.executeMany(`INSERT INTO ${table} (j) VALUES ($1)`, [[{ ok: 3 }], [[v]]]))
+      assert.equal(me?.code, 'ERR_INVALID_PARAMETER', `executeMany ${where}: ${me?.message}`)
+      assert.ok(me.message.includes(`${what} at [0]${where}`), me.message)
+    }
+    assert.equal((await p.query(`SELECT count(*)::int4 AS n FROM ${table}`)).rows[0].n, 0)
+    // A null of the value, or the text "null", is not mistaken for one.
+    const ok = { a: null, b: 'null', c: [null, 'NaN', 1e308] }
+    assert.deepStrictEqual((await p.query('SELECT $1::jsonb AS b', [ok])).rows[0].b, ok)
+  } finally {
+    await p.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {})
     await p.close()
   }
 })
