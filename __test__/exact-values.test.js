@@ -3,11 +3,15 @@
 // ERR_INVALID_PARAMETER. The gaps the property tests found, each checked against the server:
 //  - interval microseconds beyond 2^53 (read back as a bigint, sent back unchanged);
 //  - Dates and NaN/±Infinity inside json values (as JSON.stringify writes a Date; a number
-//    it would write as null is refused, naming where it is).
+//    it would write as null is refused, naming where it is);
+//  - copyFrom and a timestamptz string without an offset (UTC only in a UTC session).
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fc = require('fast-check')
+const { Client } = require('..')
 const { pool, unique } = require('./helpers')
+
+const url = process.env.DATABASE_URL
 
 /** `[value]` or `[undefined, error]`. */
 async function attempt(fn) {
@@ -240,5 +244,84 @@ test('json/jsonb: NaN and ±Infinity anywhere inside the value are refused with 
   } finally {
     await p.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {})
     await p.close()
+  }
+})
+
+// --- copyFrom and TimeZone ------------------------------------------------------------------------
+
+test('copyFrom: a timestamptz string without an offset is UTC only in a UTC session; otherwise the row is refused and nothing is written', async () => {
+  const p = pool({ max: 1 })
+  const c = await p.connect()
+  const table = unique('tz_copy')
+  const zoneless = '2020-06-01 10:00:00'
+  const count = async () => (await c.query(`SELECT count(*)::int4 AS n FROM ${table}`)).rows[0].n
+  try {
+    await c.query(`CREATE TABLE ${table} (i int4, at timestamptz, ats timestamptz[], r tstzrange)`)
+    // UTC by any of its names: accepted, and the same instant as INSERT stores.
+    for (const zone of ['UTC', 'Etc/UTC', 'GMT', 'utc', 'Zulu', 'Universal', 'UCT']) {
+      await c.query(`SET TimeZone = '${zone}'`)
+      await c.query(`TRUNCATE ${table}`)
+      assert.equal(await c.copyFrom(table, [[1, zoneless, [zoneless], { lower: zoneless, upper: null }]]), 1, zone)
+      await c.query(`INSERT INTO ${table} VALUES (2, $1, $2, $3)`, [zoneless, [zoneless], { lower: zoneless, upper: null }])
+      const rows = (await c.query(`SELECT at, ats::text, r::text FROM ${table} ORDER BY i`)).rows
+      assert.deepStrictEqual(rows[0], rows[1], `TimeZone ${zone}`)
+      assert.equal(rows[0].at.toISOString(), '2020-06-01T10:00:00.000Z')
+    }
+    // Another zone: refused (the row's index, the column, the zone), nothing written, and the
+    // connection serves on.
+    await c.query(`TRUNCATE ${table}`)
+    await c.query(`SET TimeZone = 'Europe/Paris'`)
+    const good = [0, new Date('2020-06-01T10:00:00Z'), ['2020-06-01T10:00:00Z', '2020-06-01 12:00+02'], { lower: '2020-06-01 10:00:00Z' }]
+    const cases = [
+      [[3, zoneless, null, null], 'column "at": the timestamptz \'2020-06-01 10:00:00\''],
+      [[3, '2020-06-01', null, null], 'column "at": the timestamptz \'2020-06-01\''],
+      [[3, null, ['2020-06-01T10:00Z', zoneless], null], 'column "ats": element 1: the timestamptz'],
+      [[3, null, null, { lower: '2020-06-01T10:00Z', upper: '2021-01-01T00:00' }], 'column "r": range upper bound: the timestamptz'],
+    ]
+    for (const [bad, where] of cases) {
+      const rows = [good, good, bad, good]
+      const [, e] = await attempt(() => c.copyFrom(table, rows))
+      assert.equal(e?.code, 'ERR_INVALID_PARAMETER', `${where}: ${e?.code} ${e?.message}`)
+      assert.equal(e.index, 2)
+      assert.ok(e.message.includes(where), e.message)
+      assert.match(e.message, /TimeZone is Europe\/Paris, not UTC.*give an offset .* or a Date/)
+      assert.equal(await count(), 0, `${where}: rows were written`)
+    }
+    // Dates, strings with an offset and ±infinity are unaffected.
+    const rows = [good, [1, '2020-06-01T12:00:00+02:00', ['infinity'], { lower: '-infinity', upper: new Date(0) }]]
+    assert.equal(await c.copyFrom(table, rows), 2)
+    assert.equal(await count(), 2)
+    assert.equal((await c.query(`SELECT at FROM ${table} WHERE i = 1`)).rows[0].at.toISOString(), '2020-06-01T10:00:00.000Z')
+    // SET LOCAL inside a transaction is seen too, and its end.
+    await c.query(`SET TimeZone = 'UTC'`)
+    await c.query('BEGIN')
+    await c.query(`SET LOCAL TimeZone = 'America/New_York'`)
+    const [, te] = await attempt(() => c.copyFrom(table, [[5, zoneless, null, null]]))
+    assert.equal(te?.code, 'ERR_INVALID_PARAMETER', te?.message)
+    await c.query('ROLLBACK')
+    assert.equal(await c.copyFrom(table, [[5, zoneless, null, null]]), 1)
+  } finally {
+    await c.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {})
+    c.release()
+    await p.close()
+  }
+})
+
+test('copyFrom: a session started in another TimeZone (options) refuses a zoneless timestamptz; a Client in UTC takes it', async () => {
+  const paris = await Client.connect({ connectionString: url, options: { TimeZone: 'Asia/Kathmandu' } })
+  const utc = await Client.connect({ connectionString: url, options: { TimeZone: 'Etc/UTC' } })
+  const table = unique('tz_opts')
+  try {
+    await paris.query(`CREATE TABLE ${table} (at timestamptz)`)
+    const [, e] = await attempt(() => paris.copyFrom(table, [['2020-01-01T00:00:00']]))
+    assert.equal(e?.code, 'ERR_INVALID_PARAMETER', e?.message)
+    assert.match(e.message, /TimeZone is Asia\/Kathmandu/)
+    assert.equal((await paris.query(`SELECT count(*)::int4 AS n FROM ${table}`)).rows[0].n, 0)
+    assert.equal(await utc.copyFrom(table, [['2020-01-01T00:00:00']]), 1)
+    assert.equal((await utc.query(`SELECT at FROM ${table}`)).rows[0].at.toISOString(), '2020-01-01T00:00:00.000Z')
+  } finally {
+    await paris.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {})
+    await paris.close()
+    await utc.close()
   }
 })
