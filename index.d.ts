@@ -5,6 +5,17 @@ import type { Readable, Writable } from 'node:stream'
 /** A row: a plain object keyed by column name, in column order. */
 export type Row = Record<string, any>
 
+/**
+ * An interval as read (and as it may be sent: `microseconds` may also be given as a bigint at
+ * any size within int64).
+ */
+export interface Interval {
+  months: number
+  days: number
+  /** A number when it is a safe integer (|x| < 2^53), else a bigint: exact, as int8 is. */
+  microseconds: number | bigint
+}
+
 /** How values of some types reach JS. */
 export interface TypeOverrides {
   /** int8: `'bigint'` (default, exact), `'number'` (rejects values beyond 2^53), or `'string'`. */

@@ -792,6 +792,9 @@ async function garbageRun([what, at, garbage], transport, hold) {
 
 const HOLD = 2000 // the fake server closes a garbage connection after this long
 
+// Messages whose length field is malformed: the stream cannot be framed from there on.
+const MALFORMED_LENGTH = new Set(['a message whose length is below 4', 'a length of -2^31', 'a message claiming 2^31-1 bytes, then 8 MiB'])
+
 scenario('a broken server answering with garbage: every call settles and rejects, the client is not used again, no crash, bounded memory', async (t) => {
   const rss0 = process.memoryUsage().rss
   let peak = rss0
@@ -813,6 +816,12 @@ scenario('a broken server answering with garbage: every call settles and rejects
     // (the 'execute-open' messages are still arriving: the driver waits for their bytes).
     // A message claiming more than PostgreSQL can send (1 GiB) is refused when its header
     // arrives, not buffered while its bytes do.
+    // A malformed length is the server's fault, reported to the statement in flight as such
+    // (it used to see the connection closed: ERR_CONNECTION_CLOSED).
+    if (MALFORMED_LENGTH.has(x.what)) {
+      assert.equal(x.r.error.code, 'ERR_PROTOCOL', `${x.name}: ${x.r.error.code} ${x.r.error.message}`)
+      assert.match(x.r.error.message, /^error parsing response from server: (invalid message length|a message of \d+ bytes)/, x.name)
+    }
     const tooLong = x.what.startsWith('a message claiming 2^31-1 bytes')
     if (tooLong) assert.ok(x.r.ms < HOLD, `${x.name}: settled after ${x.r.ms} ms, when the server closed`)
     if (tooLong || x.r.error.code === 'ERR_PROTOCOL' || (x.r.error.code === 'ERR_CONNECTION_CLOSED' && x.at !== 'execute-open')) {
@@ -835,6 +844,21 @@ scenario('a broken server answering with garbage: every call settles and rejects
     console.log(`broken server, pool.query: ${lines.join('; ')}; ${fake.conns.length} connection(s) opened`)
   } finally {
     await fake.close()
+  }
+
+  // A pool.query in flight when a malformed length arrives: ERR_PROTOCOL, over both
+  // transports, and never retried (it may have run).
+  for (const [what, at, garbage] of GARBAGE.filter(([what]) => MALFORMED_LENGTH.has(what))) {
+    for (const transport of ['loop', 'runtime']) {
+      const bad = await fakeServer(answer(garbage, at), { hold: HOLD })
+      try {
+        const p = t.pool({ connectionString: undefined, host: '127.0.0.1', port: bad.port, user: 'fake', database: 'fake', sslmode: 'disable', max: 1, transport })
+        await rejectsWithin(p.query('SELECT 1 AS v'), HOLD, `pool.query, ${what} (${at}, ${transport})`, 'ERR_PROTOCOL')
+        assert.equal(bad.conns.length, 1, `${what} (${transport}): the statement went to ${bad.conns.length} connections`)
+      } finally {
+        await bad.close()
+      }
+    }
   }
 })
 

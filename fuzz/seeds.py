@@ -270,8 +270,10 @@ arr = lambda items: b"\x08" + u32(len(items)) + b"".join(items)
 txt = lambda s: s_(10, s)
 
 
-def obj(fields, json=None):
-    b = b"\x09" + (u32(0xFFFFFFFF) if json is None else u32(len(json)) + json.encode())
+def obj(fields, json=None, no_json=("", "")):
+    # No JSON text: u32::MAX, then the number without a JSON form and its path (lib/params.js).
+    missing = u32(0xFFFFFFFF) + b"".join(u32(len(s.encode())) + s.encode() for s in no_json)
+    b = b"\x09" + (missing if json is None else u32(len(json.encode())) + json.encode())
     b += u32(len(fields))
     for k, v in fields:
         b += u32(len(k)) + k.encode() + v
@@ -331,7 +333,7 @@ PARAMS = {
     "int-errors": params([23, 21], [num(1.5), num(2 ** 31)]),
     "floats-numeric": params([700, 701, 1700, 1700], [num(1e-7), num(float("inf")), st("-1.5e3"), big("123456789012345678901234567890")]),
     "text-bytea": params([25, 17, 17, 1043], [st("héllo"), byt(b"\0\xff"), st("\\x00ff"), TRUE]),
-    "json": params([114, 3802], [obj([("a", arr([num(1), NULL]))], '{"a":[1,null]}'), arr([st("x"), obj([], None)])]),
+    "json": params([114, 3802], [obj([("a", arr([num(1), NULL]))], '{"a":[1,null]}'), arr([st("x"), obj([], None), obj([], None, ("NaN", ".a[1]"))])]),
     "uuid": params([2950, 2950], [st("A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"), st("not-a-uuid")]),
     "dates": params([1082, 1114, 1184, 1083], [date(1.7e12), date(8.64e15), date(-8.64e15), st("13:45")]),
     "interval": params([1186, 1186], [obj([("years", num(1)), ("months", num(2)), ("days", num(3)), ("hours", num(4)), ("milliseconds", num(5.5))]), st("1 day")]),

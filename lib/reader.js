@@ -51,9 +51,12 @@ function value() {
     case INTERVAL: {
       const months = B.readInt32LE(P)
       const days = B.readInt32LE(P + 4)
-      const microseconds = Number(B.readBigInt64LE(P + 8))
+      // A bigint beyond 2^53, as an exact int8 is: a Number would round it, and sending the
+      // value back would then store another interval.
+      const big = B.readBigInt64LE(P + 8)
+      const n = Number(big)
       P += 16
-      return { months, days, microseconds }
+      return { months, days, microseconds: Number.isSafeInteger(n) ? n : big }
     }
     case RANGE: {
       const f = B[P++]

@@ -1,5 +1,5 @@
 // Type-checked by `npm run typecheck` (tsc --noEmit): the public types as users write them.
-import { Pool, Client, DatabaseError, FerroError, type QueryResult, type PoolConfig, type DriverErrorCode } from 'ferropg'
+import { Pool, Client, DatabaseError, FerroError, type QueryResult, type PoolConfig, type DriverErrorCode, type Interval } from 'ferropg'
 
 interface User {
   id: number
@@ -13,6 +13,10 @@ async function main(): Promise<void> {
   const name: string = r.rows[0].name
   const arr = await pool.query<[number, string]>('SELECT 1, $1::text', ['x'], { rowMode: 'array' })
   const first: number = arr.rows[0][0]
+  const iv = await pool.query<{ v: Interval }>("SELECT interval '2562047788 hours' AS v")
+  const us: number | bigint = iv.rows[0].v.microseconds
+  await pool.query('SELECT $1::interval', [{ months: 0, days: 0, microseconds: 2n ** 60n } satisfies Interval])
+  void us
   const c = await pool.connect()
   const status: 'idle' | 'inTransaction' | 'inError' = c.transactionStatus
   const script = await c.simpleQuery('CREATE TEMP TABLE t (v int); INSERT INTO t VALUES (1); SELECT v FROM t')

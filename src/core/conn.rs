@@ -336,7 +336,12 @@ impl Conn {
             }
         };
         match started(self.submit_copy_in(target.copy_sql.clone())).await {
-            Ok(sink) => Ok(CopyFrom::new(target, sink, key)),
+            // Read once the COPY has started: the codec records a ParameterStatus when it
+            // frames it, so any SET TimeZone answered before is seen.
+            Ok(sink) => {
+                let zone = self.shared.client.parameter("TimeZone");
+                Ok(CopyFrom::new(target, sink, key, zone))
+            }
             Err(e) => {
                 self.forget_copy_target(&key);
                 Err(e)

@@ -355,7 +355,7 @@ async fn attempt(
                 Ok((s, connection)) => {
                     // The protocol task ends when the socket closes; the client then reports
                     // is_closed() and the pool discards it. Statements in flight see
-                    // ERR_CONNECTION_CLOSED.
+                    // ERR_CONNECTION_CLOSED (ERR_PROTOCOL after a malformed message length).
                     if tx.send(Ok(s)).is_ok() {
                         drive(connection, events, task_hangup).await;
                     }

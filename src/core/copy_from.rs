@@ -15,7 +15,8 @@ use tokio_postgres::types::Type;
 use crate::core::copy::CopyIn;
 use crate::core::error::{Code, Error, Result};
 use crate::core::types::binary::{supported, write_field};
-use crate::core::types::value::read_list;
+use crate::core::types::parse_datetime::zoneless_timestamptz;
+use crate::core::types::value::{read_list, JsValue};
 use crate::core::wire::Reader;
 
 /// Flush threshold of the COPY buffer.
@@ -89,6 +90,34 @@ pub struct CopyFrom {
     buf: Mutex<BytesMut>,
     /// The target's cache key on its connection.
     pub key: String,
+    /// The session's TimeZone when it is not UTC (see [`utc_zone`]): a timestamptz string
+    /// without an offset is then refused.
+    zone: Option<String>,
+}
+
+/// Whether the TimeZone the server reported is UTC by another name. Binary COPY takes
+/// timestamptz as an instant, so a wall clock without an offset must be placed in a zone by
+/// the driver: only in one of these is that the zone the server would use (INSERT reads
+/// such a string in the session's TimeZone).
+pub fn utc_zone(zone: &str) -> bool {
+    const UTC: &[&str] = &[
+        "UTC",
+        "Etc/UTC",
+        "GMT",
+        "Etc/GMT",
+        "Z",
+        "UCT",
+        "Etc/UCT",
+        "Zulu",
+        "Etc/Zulu",
+        "Universal",
+        "Etc/Universal",
+        "GMT0",
+        "Etc/GMT0",
+        "Greenwich",
+        "Etc/Greenwich",
+    ];
+    UTC.iter().any(|z| z.eq_ignore_ascii_case(zone.trim()))
 }
 
 /// A row that could not be encoded: its index, and the message naming column and type.
@@ -98,7 +127,14 @@ pub struct RowError {
 }
 
 impl CopyFrom {
-    pub fn new(target: Arc<CopyTarget>, sink: CopyIn, key: String) -> CopyFrom {
+    /// A copyFrom into `target` through `sink`; `zone` is the session's TimeZone as the
+    /// server reported it (None: not reported, so not known to be UTC).
+    pub fn new(
+        target: Arc<CopyTarget>,
+        sink: CopyIn,
+        key: String,
+        zone: Option<String>,
+    ) -> CopyFrom {
         let mut buf = BytesMut::with_capacity(FLUSH_AT + 64 * 1024);
         buf.put_slice(HEADER);
         CopyFrom {
@@ -106,7 +142,24 @@ impl CopyFrom {
             sink,
             buf: Mutex::new(buf),
             key,
+            zone: match zone {
+                Some(z) if utc_zone(&z) => None,
+                Some(z) => Some(z),
+                None => Some("unknown (the server did not report it)".into()),
+            },
         }
+    }
+
+    /// Why `v` (of column `ty`) cannot be written in this session: a timestamptz string
+    /// without an offset, when the session's TimeZone is not UTC.
+    fn zone_error(&self, v: &JsValue<'_>, ty: &Type) -> Option<String> {
+        let zone = self.zone.as_deref()?;
+        let (at, s) = zoneless_timestamptz(v, ty)?;
+        Some(format!(
+            "{at}the timestamptz '{s}' has no zone offset, and the session's TimeZone is \
+             {zone}, not UTC (INSERT reads it in that zone; copyFrom, with binary COPY, \
+             cannot): give an offset ('Z', '+02:00') or a Date"
+        ))
     }
 
     pub fn names(&self) -> &[String] {
@@ -138,7 +191,9 @@ impl CopyFrom {
                 .zip(&self.target.types)
                 .zip(&self.target.names)
             {
-                if let Err(m) = write_field(v, ty, &mut buf) {
+                let written = write_field(v, ty, &mut buf)
+                    .and_then(|()| self.zone_error(v, ty).map_or(Ok(()), Err));
+                if let Err(m) = written {
                     buf.truncate(row_start);
                     drop(buf);
                     self.sink.abort().await;

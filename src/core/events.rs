@@ -50,7 +50,8 @@ pub async fn drive<S, T>(
                 }
             }
             Some(Ok(_)) => {}
-            // The error (if any) reaches the statements in flight as ERR_CONNECTION_CLOSED.
+            // The statements in flight see the connection end: ERR_CONNECTION_CLOSED, or
+            // ERR_PROTOCOL when the stream could not be framed (the vendored codec's fault).
             Some(Err(_)) | None => break,
         }
     }

@@ -108,6 +108,17 @@ pub fn gone() -> Error {
     )
 }
 
+/// The error of a request whose answer stopped: [`gone`] when the connection closed, and
+/// ERR_PROTOCOL when the server's messages could not be read (a malformed message, or a
+/// malformed length that ended the connection: the server's fault, not a lost connection).
+pub fn lost(e: tokio_postgres::Error) -> Error {
+    if e.is_closed() {
+        gone()
+    } else {
+        e.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

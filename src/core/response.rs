@@ -22,7 +22,7 @@ use postgres_protocol::message::frontend;
 use tokio_postgres::{RawCopyIn, RawResponses};
 
 use crate::core::error::{Code, Error, Result};
-use crate::core::reply::gone;
+use crate::core::reply::lost;
 use crate::core::session::{Session, TxStatus};
 
 /// What one backend message says about statement `index` of its request.
@@ -153,7 +153,7 @@ impl Response {
         while !self.tracker.ready {
             let message = match self.raw.poll_next(cx) {
                 Poll::Ready(Ok(m)) => m,
-                Poll::Ready(Err(_)) => return Poll::Ready(Err(gone())),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(lost(e))),
                 Poll::Pending => return Poll::Pending,
             };
             if let Some(step) = self.tracker.step(message)? {
@@ -173,7 +173,7 @@ impl Response {
         let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
         let message = match self.raw.poll_next(&mut cx) {
             Poll::Ready(Ok(m)) => m,
-            Poll::Ready(Err(_)) => return Err(gone()),
+            Poll::Ready(Err(e)) => return Err(lost(e)),
             Poll::Pending => return Ok(None),
         };
         if let Message::CopyData(body) = message {

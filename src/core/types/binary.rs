@@ -393,7 +393,7 @@ mod tests {
     #[test]
     fn an_interval_field_at_2_pow_63_is_out_of_range_not_wrapped() {
         let iv = |us: JsValue<'static>| JsValue::Object {
-            json: None,
+            json: Err(Default::default()),
             fields: vec![("microseconds", us)],
         };
         assert!(super::super::encode::interval_parts(

@@ -472,7 +472,7 @@ mod tests {
         let bad = JsValue::Array(vec![JsValue::Number(1.0), JsValue::Number(1.5)]);
         assert!(t(bad, &Type::INT4_ARRAY).unwrap_err().contains("element 1"));
         let r = JsValue::Object {
-            json: None,
+            json: Err(Default::default()),
             fields: vec![
                 ("lower", JsValue::Number(1.0)),
                 ("upper", JsValue::Number(5.0)),
@@ -481,7 +481,7 @@ mod tests {
         };
         assert_eq!(t(r, &Type::INT4_RANGE).unwrap(), r#"["1","5"]"#);
         let i = JsValue::Object {
-            json: None,
+            json: Err(Default::default()),
             fields: vec![
                 ("months", JsValue::Number(14.0)),
                 ("microseconds", JsValue::BigInt("-1")),

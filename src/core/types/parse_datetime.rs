@@ -2,6 +2,8 @@
 //! (`YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][Z|±HH[:MM]]`, ` BC`, `infinity`), parsed exactly.
 
 use super::datetime::{days_from_civil, PG_EPOCH_DAYS, PG_EPOCH_US, US_PER_DAY};
+use tokio_postgres::types::{Kind, Type};
+
 use super::value::JsValue;
 
 fn num(s: &str) -> Option<i64> {
@@ -149,6 +151,49 @@ pub(super) fn timestamp_us(v: &JsValue<'_>, tz: bool) -> Option<i64> {
     }
 }
 
+/// Whether `s`, a timestamp `timestamp_us` accepted, has no zone offset (and is not
+/// ±infinity): the server reads such a wall clock in the session's TimeZone.
+fn without_offset(s: &str) -> bool {
+    let t = s.trim();
+    if t.ends_with("infinity") {
+        return false;
+    }
+    let t = t.strip_suffix(" BC").unwrap_or(t);
+    match t.find(['T', 't', ' ']) {
+        Some(i) => matches!(parse_time(&t[i + 1..]), Some((_, None))),
+        None => true,
+    }
+}
+
+/// The first timestamptz string without a zone offset in `v`, a value copyFrom wrote as `ty`
+/// (arrays, ranges and domains included): where it is, as the prefix of an error message
+/// (`element 2: `, `range lower bound: `), and the string.
+pub fn zoneless_timestamptz<'a>(v: &'a JsValue<'a>, ty: &Type) -> Option<(String, &'a str)> {
+    match (ty.kind(), v) {
+        (Kind::Domain(base), _) => zoneless_timestamptz(v, base),
+        (Kind::Array(elem), JsValue::Array(items)) => {
+            items.iter().enumerate().find_map(|(i, x)| {
+                // A JS sub-array of a multidimensional array is walked as the same type.
+                let inner = match (x, elem.kind()) {
+                    (JsValue::Array(_), k) if !matches!(k, Kind::Array(_)) => ty,
+                    _ => elem,
+                };
+                zoneless_timestamptz(x, inner).map(|(at, s)| (format!("element {i}: {at}"), s))
+            })
+        }
+        (Kind::Range(elem), JsValue::Object { fields, .. }) => fields
+            .iter()
+            .filter(|(k, _)| *k == "lower" || *k == "upper")
+            .find_map(|(k, b)| {
+                zoneless_timestamptz(b, elem).map(|(at, s)| (format!("range {k} bound: {at}"), s))
+            }),
+        (_, JsValue::Str(s)) if *ty == Type::TIMESTAMPTZ && without_offset(s) => {
+            Some((String::new(), s))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +205,54 @@ mod tests {
         assert_eq!(
             parse_time("3:43+0530"),
             Some((13_380_000_000, Some(19_800)))
+        );
+    }
+
+    #[test]
+    fn timestamptz_strings_without_an_offset_are_found_where_they_are() {
+        let found = |v: &JsValue<'_>, ty: &Type| {
+            zoneless_timestamptz(v, ty).map(|(a, s)| format!("{a}{s}"))
+        };
+        for s in [
+            "2020-01-01",
+            "2020-01-01 10:00",
+            "2020-01-01T10:00:00.5",
+            " 0044-03-15 12:00 BC",
+        ] {
+            assert_eq!(
+                found(&JsValue::Str(s), &Type::TIMESTAMPTZ),
+                Some(s.to_string())
+            );
+        }
+        for s in [
+            "2020-01-01T10:00Z",
+            "2020-01-01 10:00+02",
+            "2020-01-01 10:00-0330",
+            "infinity",
+            "-infinity",
+        ] {
+            assert_eq!(found(&JsValue::Str(s), &Type::TIMESTAMPTZ), None, "{s}");
+        }
+        assert_eq!(found(&JsValue::Str("2020-01-01"), &Type::TIMESTAMP), None);
+        assert_eq!(found(&JsValue::Date(0.0), &Type::TIMESTAMPTZ), None);
+        let nested = JsValue::Array(vec![
+            JsValue::Array(vec![JsValue::Null, JsValue::Str("2020-01-01T00:00Z")]),
+            JsValue::Array(vec![JsValue::Date(0.0), JsValue::Str("2020-01-02 03:04")]),
+        ]);
+        assert_eq!(
+            found(&nested, &Type::TIMESTAMPTZ_ARRAY).as_deref(),
+            Some("element 1: element 1: 2020-01-02 03:04")
+        );
+        let range = JsValue::Object {
+            json: Err(Default::default()),
+            fields: vec![
+                ("lower", JsValue::Str("2020-01-01T00:00Z")),
+                ("upper", JsValue::Str("2021-01-01")),
+            ],
+        };
+        assert_eq!(
+            found(&range, &Type::TSTZ_RANGE).as_deref(),
+            Some("range upper bound: 2021-01-01")
         );
     }
 

@@ -18,11 +18,21 @@ pub enum JsValue<'a> {
     /// A Date's time value in ms (NaN for an invalid Date).
     Date(f64),
     Array(Vec<JsValue<'a>>),
-    /// A plain object: its `JSON.stringify` text (None when that threw) and its own fields.
+    /// A plain object: its `JSON.stringify` text (or why it has none) and its own fields.
     Object {
-        json: Option<&'a str>,
+        json: Result<&'a str, NoJson<'a>>,
         fields: Vec<(&'a str, JsValue<'a>)>,
     },
+}
+
+/// Why an object has no JSON text, as lib/params.js found it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NoJson<'a> {
+    /// The number `JSON.stringify` would have written as null (`NaN`, `Infinity`,
+    /// `-Infinity`), or empty when `JSON.stringify` threw (a bigint, a cycle).
+    pub value: &'a str,
+    /// Where that number is inside the object (`.a[2]`), empty for the object itself.
+    pub path: &'a str,
 }
 
 impl JsValue<'_> {
@@ -91,10 +101,13 @@ fn read_at<'a>(r: &mut Reader<'a>, depth: usize) -> Result<JsValue<'a>, String> 
         inp::OBJECT => {
             let json_len = r.u32()?;
             let json = if json_len == u32::MAX {
-                None
+                Err(NoJson {
+                    value: r.str()?,
+                    path: r.str()?,
+                })
             } else {
                 let b = r.raw(json_len as usize)?;
-                Some(std::str::from_utf8(b).map_err(|_| "malformed parameter buffer (UTF-8)")?)
+                Ok(std::str::from_utf8(b).map_err(|_| "malformed parameter buffer (UTF-8)")?)
             };
             let n = r.u32()? as usize;
             let mut fields = Vec::with_capacity(n.min(64));

@@ -41,6 +41,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 pub struct Responses {
     receiver: mpsc::Receiver<BackendMessages>,
     cur: BackendMessages,
+    /// ferropg patch: the codec's framing error, reported when the connection ends after it.
+    fault: Arc<std::sync::OnceLock<String>>,
 }
 
 /// ferropg patch: the backend messages answering [`Client::send_raw`].
@@ -70,8 +72,21 @@ impl Responses {
 
             match ready!(self.receiver.poll_next_unpin(cx)) {
                 Some(messages) => self.cur = messages,
-                None => return Poll::Ready(Err(Error::closed())),
+                None => return Poll::Ready(Err(self.closed())),
             }
+        }
+    }
+
+    /// ferropg patch: the error of a request whose connection ended: a parse error when the
+    /// stream could not be framed (a malformed message length), so that the server's fault
+    /// is not reported as a lost connection.
+    fn closed(&self) -> Error {
+        match self.fault.get() {
+            Some(m) => Error::parse(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                m.clone(),
+            )),
+            None => Error::closed(),
         }
     }
 
@@ -87,7 +102,7 @@ impl Responses {
             }
             match ready!(self.receiver.poll_next_unpin(cx)) {
                 Some(messages) => self.cur = messages,
-                None => return Poll::Ready(Err(Error::closed())),
+                None => return Poll::Ready(Err(self.closed())),
             }
         }
     }
@@ -116,6 +131,8 @@ struct CachedTypeInfo {
 pub struct InnerClient {
     sender: mpsc::UnboundedSender<Request>,
     cached_typeinfo: Mutex<CachedTypeInfo>,
+    /// ferropg patch: shared with the codec (see `Responses::closed`).
+    fault: Arc<std::sync::OnceLock<String>>,
 
     /// A buffer to use when writing out postgres commands.
     buffer: Mutex<BytesMut>,
@@ -132,6 +149,7 @@ impl InnerClient {
         Ok(Responses {
             receiver,
             cur: BackendMessages::empty(),
+            fault: self.fault.clone(),
         })
     }
 
@@ -216,6 +234,7 @@ pub struct Client {
     process_id: i32,
     secret_key: i32,
     transaction_status: Arc<std::sync::atomic::AtomicU8>,
+    parameters: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Client {
@@ -226,12 +245,15 @@ impl Client {
         process_id: i32,
         secret_key: i32,
         transaction_status: Arc<std::sync::atomic::AtomicU8>,
+        parameters: Arc<Mutex<HashMap<String, String>>>,
+        fault: Arc<std::sync::OnceLock<String>>,
     ) -> Client {
         Client {
             inner: Arc::new(InnerClient {
                 sender,
                 cached_typeinfo: Default::default(),
                 buffer: Default::default(),
+                fault,
             }),
             #[cfg(feature = "runtime")]
             socket_config: None,
@@ -240,6 +262,7 @@ impl Client {
             process_id,
             secret_key,
             transaction_status,
+            parameters,
         }
     }
 
@@ -278,6 +301,14 @@ impl Client {
     pub fn transaction_status(&self) -> u8 {
         self.transaction_status
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// ferropg patch: a session parameter as the server last reported it (ParameterStatus:
+    /// `TimeZone`, `DateStyle`, ...), as `Connection::parameter` has it, but readable from the
+    /// client's side while the connection runs. Recorded when the codec frames the message, so
+    /// a request answered after it sees the new value.
+    pub fn parameter(&self, name: &str) -> Option<String> {
+        self.parameters.lock().get(name).cloned()
     }
 
     /// ferropg patch: the type behind a type OID, looked up (and cached) as `prepare` does

@@ -44,6 +44,12 @@ impl FallibleIterator for BackendMessages {
 #[derive(Default)]
 pub struct PostgresCodec {
     pub(crate) transaction_status: std::sync::Arc<std::sync::atomic::AtomicU8>,
+    /// ferropg patch: the session's parameters as the server last reported them
+    /// (ParameterStatus), recorded when framed, so before anything the server sent after them.
+    pub(crate) parameters: std::sync::Arc<parking_lot::Mutex<std::collections::HashMap<String, String>>>,
+    /// ferropg patch: why the stream could not be framed (a malformed message length), once
+    /// it could not: the requests in flight report it instead of a closed connection.
+    pub(crate) fault: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl Encoder<FrontendMessage> for PostgresCodec {
@@ -64,6 +70,16 @@ impl Decoder for PostgresCodec {
     type Error = io::Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BackendMessage>, io::Error> {
+        let r = self.frame(src);
+        if let Err(e) = &r {
+            let _ = self.fault.set(e.to_string());
+        }
+        r
+    }
+}
+
+impl PostgresCodec {
+    fn frame(&mut self, src: &mut BytesMut) -> Result<Option<BackendMessage>, io::Error> {
         let mut idx = 0;
         let mut request_complete = false;
 
@@ -88,6 +104,11 @@ impl Decoder for PostgresCodec {
                 | backend::PARAMETER_STATUS_TAG => {
                     if idx == 0 {
                         let message = backend::Message::parse(src)?.unwrap();
+                        if let backend::Message::ParameterStatus(body) = &message {
+                            let name = body.name()?.to_string();
+                            let value = body.value()?.to_string();
+                            self.parameters.lock().insert(name, value);
+                        }
                         return Ok(Some(BackendMessage::Async(message)));
                     } else {
                         break;

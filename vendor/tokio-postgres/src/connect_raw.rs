@@ -121,6 +121,8 @@ where
         process_id,
         secret_key,
         stream.inner.codec().transaction_status.clone(),
+        stream.inner.codec().parameters.clone(),
+        stream.inner.codec().fault.clone(),
     );
     let connection = Connection::new(stream.inner, stream.delayed, parameters, receiver);
 
