@@ -10,7 +10,7 @@
 // same build repeats within ~0.1% on W1. What still moves between builds is V8's optimizing
 // compiler, which may run on its threads during the counted queries or just before them: the
 // table shows the count with and without it ("excl. compiler").
-//   node scripts/with-pg.mjs node benchmark/instructions.mjs        (N, WARM, SETTLE, ONLY, DRIVERS)
+//   node scripts/with-pg.mjs node benchmark/instructions.mjs        (N, WARM, SETTLE, ONLY, DRIVERS, KEEP)
 //   node benchmark/instructions.mjs --child <driver> <W1|W2> <n> <dir>  (one process; used by the above)
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -64,7 +64,9 @@ const drivers = {
   },
 }
 
-const WARM = Number(process.env.WARM || 5000)
+// Node 22+ (Maglev, then TurboFan) reaches the hot path with its optimizing compiler only near
+// the 10,000th query (seen with --trace-opt on Node 24); Node 20 well before 5,000.
+const WARM = Number(process.env.WARM || 20000)
 const SETTLE = Number(process.env.SETTLE || 3000)
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
@@ -97,7 +99,8 @@ if (process.argv[2] === '--child') {
 
 const N = Number(process.env.N || 6000)
 const dir = mkdtempSync(join(tmpdir(), 'ferropg-callgrind-'))
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+// KEEP=1 keeps the callgrind profiles (for benchmark/callgrind_stages.py) and prints where.
+process.on('exit', () => process.env.KEEP ? process.stderr.write(`profiles kept in ${dir}\n`) : rmSync(dir, { recursive: true, force: true }))
 const self = fileURLToPath(import.meta.url)
 
 /** `{ total, compiler }`: instructions of N steady-state queries, and V8's compiler's share. */

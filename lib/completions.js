@@ -22,6 +22,7 @@ function ensureInbox() {
   if (inbox !== null) return
   inbox = new native.Completions(onReady)
   inboxHandle = inbox.handle
+  newSlab()
 }
 // The inbox's wake-up is weak (an idle pool must not keep the process alive); a ref'd timer
 // keeps the process alive while requests are outstanding. It is made once and only ref'd and
@@ -36,24 +37,38 @@ function hold() {
 }
 const noop = () => {}
 
-// Responses are copied into a slab of JS's own (`drainInboxInto`), each batch after the last,
-// as Node's Buffer pool does: a slab is never written twice, so a response buffer a caller
-// has not decoded yet stays intact; a spent slab is freed once no response views it. A batch
-// that does not fit the slab's rest comes as a native buffer (`drainInbox`).
+// Responses are copied into a slab of JS's own, registered with the inbox (`inboxSlab`), each
+// batch after the last, as Node's Buffer pool does: a slab is never written twice, so a
+// response buffer a caller has not decoded yet stays intact; a spent slab is freed once no
+// response views it. Native code does the copying and says where the batch ends: as
+// `onReady(end)` when it calls from the loop driver's callback, or as `drainInboxInto`'s
+// result when `onReady()` comes without one (the threadsafe wake-up, or a batch that did not
+// fit). `slabAt` mirrors the inbox's cursor: each batch's end rounded up to 8. A batch larger
+// than a slab comes as a native buffer (`drainInbox`).
 const SLAB = 64 * 1024
 const SLAB_MIN_LEFT = 4 * 1024
 let slab = null
 let slabAt = 0
 
-function onReady() {
-  if (slab === null || slab.length - slabAt < SLAB_MIN_LEFT) {
-    slab = Buffer.allocUnsafeSlow(SLAB)
-    slabAt = 0
-  }
+function newSlab() {
+  slab = Buffer.allocUnsafeSlow(SLAB)
+  slabAt = 0
+  native.inboxSlab(inboxHandle, slab)
+}
+
+function onReady(end) {
   let buf = slab
   let at = slabAt
-  let end = at + native.drainInboxInto(inboxHandle, slab, at)
-  if (end < at) {
+  if (end === undefined) {
+    end = native.drainInboxInto(inboxHandle)
+    if (end === -1) {
+      newSlab()
+      buf = slab
+      at = 0
+      end = native.drainInboxInto(inboxHandle)
+    }
+  }
+  if (end < 0) {
     buf = native.drainInbox(inboxHandle)
     at = 0
     end = buf.length
@@ -79,6 +94,7 @@ function onReady() {
     }
     at = stop
   }
+  if (SLAB - slabAt < SLAB_MIN_LEFT) newSlab()
   if (pending.size() === 0 && held) {
     keepAlive.unref()
     held = false
