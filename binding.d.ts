@@ -145,13 +145,6 @@ export declare class NativePool {
   close(): void
 }
 
-/**
- * `client.query` on the client numbered `client` (see `NativeClient::query`), with the first
- * `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
- * `inbox` under `id`.
- */
-export declare function clientSubmitQuery(client: number, sql: string, params: Buffer, paramsLength: number, id: number, inbox: number): void
-
 /** Opens a standalone connection. */
 export declare function connectClient(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null): Promise<NativeClient | Buffer>
 
@@ -159,13 +152,20 @@ export declare function connectClient(settings: Record<string, string>, connStri
 export declare function drainInbox(inbox: number): Buffer
 
 /**
- * Copies every response queued in the inbox numbered `inbox` into `into` from byte `at`, and
- * returns how many bytes that took; or -1, taking nothing, when they do not fit (then
- * `drainInbox` takes them). Why: a Buffer made by native code costs ~3k instructions (V8
- * sets its prototype on each), more than the rest of a serial query's delivery; JS hands
- * over space in a slab of its own instead (lib/completions.js), never writing there twice.
+ * Copies every response queued in the inbox numbered `inbox` into its slab (`inboxSlab`),
+ * after the last batch, and returns where they end. Takes nothing and returns -1 when they do
+ * not fit the slab's rest, -2 when they would not fit a whole slab either (then `drainInbox`
+ * takes them). Why: a Buffer made by native code costs ~3k
+ * instructions (V8 sets its prototype on each), more than the rest of a serial query's
+ * delivery; JS hands over space in a slab of its own instead (lib/completions.js).
  */
-export declare function drainInboxInto(inbox: number, into: Buffer, at: number): number
+export declare function drainInboxInto(inbox: number): number
+
+/**
+ * Makes `slab` the Buffer that the inbox numbered `inbox` copies responses into, from its
+ * first byte (see `Slab`); the previous one is released.
+ */
+export declare function inboxSlab(inbox: number, slab: Buffer): void
 
 /** What the password function receives: `{ host, port, user, database }`. */
 export interface PasswordRequest {
@@ -183,10 +183,3 @@ export interface PoolStats {
   waiting: number
   max: number
 }
-
-/**
- * `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, with the first
- * `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
- * `inbox` under `id`.
- */
-export declare function poolSubmitQuery(pool: number, sql: string, params: Buffer, paramsLength: number, id: number, inbox: number): void

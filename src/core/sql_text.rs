@@ -29,12 +29,15 @@ pub fn can_share(sql: &str) -> bool {
 /// following messages on the wire as COPY data, so it may only be sent by `copyIn` (which
 /// holds the connection), never as a query pipelined with others.
 pub fn is_copy_from_stdin(sql: &str) -> bool {
-    // Every query passes here: most are told apart without splitting them into words.
-    if !sql
-        .as_bytes()
-        .windows(5)
-        .any(|w| w.eq_ignore_ascii_case(b"stdin"))
-    {
+    // Every query passes here: most are told apart without splitting them into words, by a
+    // scan that compares a window only where an `s` starts one.
+    let b = sql.as_bytes();
+    let has_stdin = b.iter().enumerate().any(|(i, &c)| {
+        c | 0x20 == b's'
+            && b.get(i..i + 5)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"stdin"))
+    });
+    if !has_stdin {
         return false;
     }
     let words = top_level_words(sql);

@@ -63,27 +63,29 @@ fn conn_of(holder: &Mutex<Option<Holder>>) -> Result<Arc<Conn>, Error> {
         .ok_or_else(|| Error::driver(Code::ClientClosed, "the client is closed or was released"))
 }
 
-/// `client.query` on the client numbered `client` (see `NativeClient::query`), with the first
-/// `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
-/// `inbox` under `id`.
-#[napi(js_name = "clientSubmitQuery")]
-pub fn client_submit_query(
-    env: &Env,
-    client: u32,
-    sql: String,
-    params: BufferSlice,
-    params_length: u32,
-    id: u32,
-    inbox: u32,
-) -> napi::Result<()> {
-    let holder = handles::find(&CLIENTS, client, "client")?;
-    let params = super::params_prefix(env, params, params_length)?;
-    let reply = completions::reply(inbox, id)?;
-    match conn_of(&holder) {
-        Ok(c) => local::submit(|| c.submit_query(sql, params, reply)),
-        Err(e) => reply.send(Err(e)),
+/// `clientSubmitQuery(client, sql, params, paramsLength, id, inbox)`: queues a query on the
+/// client numbered `client` (on the JS thread), with the first `paramsLength` bytes of
+/// `params` (see `params_prefix`), answered in the inbox numbered `inbox` under `id`. A plain
+/// Node-API callback (see `raw_call`), registered in `super::exports`.
+///
+/// # Safety
+/// Called by Node-API only, with its `env` and `info`.
+pub unsafe extern "C" fn client_submit_query(
+    env: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> napi::sys::napi_value {
+    // SAFETY: as this function's contract.
+    unsafe {
+        super::raw_call::submit(env, info, |a| {
+            let holder = handles::find(&CLIENTS, a.handle, "client")?;
+            let reply = completions::reply(a.inbox, a.id)?;
+            match conn_of(&holder) {
+                Ok(c) => local::submit(|| c.submit_query(a.sql, a.params, reply)),
+                Err(e) => reply.send(Err(e)),
+            }
+            Ok(())
+        })
     }
-    Ok(())
 }
 
 impl Drop for NativeClient {

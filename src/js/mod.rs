@@ -11,6 +11,7 @@ mod local;
 mod loop_driver;
 mod password;
 mod pool;
+mod raw_call;
 mod uv;
 mod uv_stream;
 
@@ -72,6 +73,22 @@ fn params_prefix(env: &Env, buf: BufferSlice, length: u32) -> napi::Result<Param
         ));
     }
     params(env, buf)
+}
+
+/// Adds the per-query calls made as plain Node-API callbacks (see `raw_call`).
+#[napi_derive::napi(module_exports)]
+pub fn exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
+    let (env, exports) = (env.raw(), napi::JsValue::value(&exports).value);
+    // SAFETY: the module's env and exports object, during its registration.
+    unsafe {
+        raw_call::define(env, exports, c"poolSubmitQuery", pool::pool_submit_query)?;
+        raw_call::define(
+            env,
+            exports,
+            c"clientSubmitQuery",
+            client::client_submit_query,
+        )
+    }
 }
 
 /// One runtime worker: a query's task and the connection's protocol task then run on the same

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, BufferSlice, Either};
+use napi::bindgen_prelude::{Buffer, Either};
 use napi::Env;
 use napi_derive::napi;
 
@@ -76,22 +76,24 @@ impl PoolCore {
     }
 }
 
-/// `pool.query` (see [`PoolCore::query`]) on the pool numbered `pool`, with the first
-/// `params_length` bytes of `params` (see `params_prefix`), answered in the inbox numbered
-/// `inbox` under `id`.
-#[napi(js_name = "poolSubmitQuery")]
-pub fn pool_submit_query(
-    env: &Env,
-    pool: u32,
-    sql: String,
-    params: BufferSlice,
-    params_length: u32,
-    id: u32,
-    inbox: u32,
-) -> napi::Result<()> {
-    let core = handles::find(&POOLS, pool, "pool")?;
-    let params = super::params_prefix(env, params, params_length)?;
-    core.query(sql, params, completions::reply(inbox, id)?)
+/// `poolSubmitQuery(pool, sql, params, paramsLength, id, inbox)`: `pool.query` (see
+/// [`PoolCore::query`]) on the pool numbered `pool`, with the first `paramsLength` bytes of
+/// `params` (see `params_prefix`), answered in the inbox numbered `inbox` under `id`. A plain
+/// Node-API callback (see `raw_call`), registered in `super::exports`.
+///
+/// # Safety
+/// Called by Node-API only, with its `env` and `info`.
+pub unsafe extern "C" fn pool_submit_query(
+    env: napi::sys::napi_env,
+    info: napi::sys::napi_callback_info,
+) -> napi::sys::napi_value {
+    // SAFETY: as this function's contract.
+    unsafe {
+        super::raw_call::submit(env, info, |a| {
+            let core = handles::find(&POOLS, a.handle, "pool")?;
+            core.query(a.sql, a.params, completions::reply(a.inbox, a.id)?)
+        })
+    }
 }
 
 impl Drop for NativePool {
