@@ -209,3 +209,75 @@ test('pool.query hands a large result over in parts too, including on a shared c
     await p.close()
   }
 })
+
+// A serial caller keeps the connection its last statement used (src/core/lease.rs): it must
+// still look idle, go to a borrower of its own rather than make the pool open another one, and
+// never keep such a borrower waiting, even at max 1.
+test('a connection kept for the next pool.query is idle to stats(), goes to connect(), and does not starve it', async () => {
+  const app = unique('linger')
+  const p = pool({ max: 4, applicationName: app })
+  const admin = await connect()
+  try {
+    const pids = new Set()
+    for (let i = 0; i < 20; i++) pids.add((await p.query('SELECT pg_backend_pid() AS pid, $1::int4 AS i', [i])).rows[0].pid)
+    assert.equal(pids.size, 1)
+    assert.deepEqual(p.stats(), { size: 1, idle: 1, waiting: 0, max: 4 })
+    const c = await p.connect()
+    try {
+      assert.deepEqual([(await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid], [...pids])
+      assert.equal(p.stats().size, 1)
+    } finally {
+      c.release()
+    }
+    assert.equal(await backends(admin, app), 1)
+
+    // More callers than connections: the callers that keep a connection busy must not keep
+    // it from the ones waiting in the pool (each of 8 callers on a pool of 2 gets answers).
+    const few = pool({ max: 2 })
+    try {
+      const answered = new Array(8).fill(0)
+      let total = 0
+      const callers = Promise.all(answered.map(async (_, i) => {
+        while (total < 4000) {
+          total++
+          await few.query('SELECT $1::int4 AS i', [i])
+          answered[i]++
+        }
+      }))
+      let timer
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, 20_000, 'late')))
+      const outcome = await Promise.race([callers.then(() => 'done'), late])
+      clearTimeout(timer)
+      assert.equal(outcome, 'done', `callers starved: answers per caller ${answered}`)
+      assert.ok(answered.every((n) => n > 0), `answers per caller: ${answered}`)
+    } finally {
+      await few.close()
+    }
+
+    // At max 1: a serial loop and a borrower that arrives while it runs both finish.
+    const one = pool({ max: 1 })
+    try {
+      let n = 0
+      let stop = false
+      const loop = (async () => {
+        while (!stop && n < 20000) {
+          await one.query('SELECT $1::int4 AS i', [n])
+          n++
+        }
+      })()
+      while (n < 50) await new Promise((r) => setImmediate(r))
+      const borrowed = await one.connect()
+      const at = n
+      borrowed.release()
+      stop = true
+      await loop
+      assert.ok(at < 20000, `connect() waited for the whole loop (${at} queries)`)
+      assert.deepEqual(one.stats(), { size: 1, idle: 1, waiting: 0, max: 1 })
+    } finally {
+      await one.close()
+    }
+  } finally {
+    await admin.close()
+    await p.close()
+  }
+})

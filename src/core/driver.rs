@@ -184,6 +184,12 @@ pub trait Driver: Send + Sync {
     fn spawn_eager(&self, task: Task) {
         self.spawn(task)
     }
+    /// Runs `f` on this driver's thread after JS has reacted to the completions of the current
+    /// turn (the loop driver: later in the same libuv callback, after `onReady` and the promise
+    /// reactions it runs). Hands `f` back where there is no such turn (the runtime).
+    fn after_js(&self, f: Box<dyn FnOnce()>) -> Result<(), Box<dyn FnOnce()>> {
+        Err(f)
+    }
     /// Polls a connection's protocol task, which may be asked through `roam` to run on the
     /// runtime for a while (a driver whose tasks run there already ignores it).
     fn spawn_roaming(&self, task: Task, roam: Arc<Roam>) {

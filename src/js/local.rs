@@ -336,6 +336,11 @@ impl Spawner {
         Ok(Spawner(Exec::get(env)?.remote.clone()))
     }
 
+    /// See `Driver::after_js`: deferred when called inside a libuv callback of this executor.
+    pub fn after_js(&self, f: Box<dyn FnOnce()>) -> Result<(), Box<dyn FnOnce()>> {
+        defer(Arc::as_ptr(&self.0) as *const (), f)
+    }
+
     /// Queues `task` and wakes the loop; dropped when the executor has shut down (its replies
     /// then report the closed connection).
     pub fn spawn(&self, task: Task) {

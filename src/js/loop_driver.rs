@@ -43,6 +43,10 @@ impl Driver for LoopDriver {
         false
     }
 
+    fn after_js(&self, f: Box<dyn FnOnce()>) -> Result<(), Box<dyn FnOnce()>> {
+        self.home.after_js(f)
+    }
+
     fn spawn_eager(&self, mut task: Task) {
         // Timers (deadpool's waits, the pool's recycle) need the runtime's context. A task
         // still pending was polled with a waker that does nothing: the executor polls it again

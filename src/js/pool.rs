@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
@@ -130,7 +130,9 @@ impl NativePool {
         let driver = loop_driver::driver(&env, config.transport.unwrap_or(Transport::Loop))?;
         let pool = Pool::new(config, source, events, driver.clone())
             .map_err(|e| napi::Error::new(napi::Status::InvalidArg, e.to_string()))?;
-        let (pool, leases) = (Arc::new(pool), Arc::<Leases>::default());
+        let health = pool.config.pool.health_check_after;
+        let leases = Arc::new(Leases::new(driver.clone(), health));
+        let pool = Arc::new(pool);
         let retry = Arc::new(Retrier::new(leases.clone(), pool.clone(), driver.clone()));
         let core = Arc::new(PoolCore {
             driver,
@@ -149,20 +151,27 @@ impl NativePool {
         self.handle
     }
 
-    fn touch(&self) {
-        if !self.core.reaper.swap(true, Ordering::Relaxed) {
-            self.core.pool.start_reaper();
-        }
-    }
-
     /// Borrows a connection until `release()`.
     #[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
-    pub async fn connect(&self) -> Either<NativeClient, Buffer> {
-        self.touch();
-        match self.core.pool.get().await {
-            Ok(o) => Either::A(NativeClient::pooled(o)),
-            Err(e) => Either::B(error_response(&e)),
-        }
+    pub fn connect<'env>(
+        &self,
+        env: &'env Env,
+    ) -> napi::Result<PromiseRaw<'env, Either<NativeClient, Buffer>>> {
+        // A connection kept for the next `pool.query` goes back first, here on the JS thread
+        // before the borrow starts: it is the one to hand out, rather than a new one opened
+        // beside it (from the runtime's thread the borrow could look while it is on its way).
+        self.core.leases.release_lingering();
+        let core = self.core.clone();
+        env.spawn_future(async move {
+            // The reaper needs the runtime: started from inside the task.
+            if !core.reaper.swap(true, Ordering::Relaxed) {
+                core.pool.start_reaper();
+            }
+            Ok(match core.pool.get().await {
+                Ok(o) => Either::A(NativeClient::pooled(o)),
+                Err(e) => Either::B(error_response(&e)),
+            })
+        })
     }
 
     #[napi]
@@ -170,7 +179,8 @@ impl NativePool {
         let s = self.core.pool.stats();
         PoolStats {
             size: s.size as u32,
-            idle: s.idle as u32,
+            // A connection kept for the next `pool.query` (see `Leases`) is idle to the user.
+            idle: (s.idle + self.core.leases.lingering()) as u32,
             waiting: s.waiting as u32,
             max: s.max as u32,
         }
