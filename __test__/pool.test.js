@@ -229,6 +229,10 @@ test('a connection kept for the next pool.query is idle to stats(), goes to conn
     } finally {
       c.release()
     }
+    // A statement that may not share (SHOW) borrows a connection of its own: the kept one.
+    await p.query('SELECT 1')
+    assert.equal((await p.query('SHOW work_mem')).rows.length, 1)
+    assert.equal(p.stats().size, 1)
     assert.equal(await backends(admin, app), 1)
 
     // More callers than connections: the callers that keep a connection busy must not keep

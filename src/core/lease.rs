@@ -125,6 +125,11 @@ impl Leases {
             self.run(lease, sql, params, reply, retry);
             return None;
         }
+        if !share {
+            // A statement that needs a connection of its own gets a lingering one, rather than
+            // the pool opening another beside it.
+            self.release_lingering();
+        }
         Some(
             self.clone()
                 .borrow(pool.clone(), share, sql, params, reply, retry),
