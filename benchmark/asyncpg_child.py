@@ -3,7 +3,7 @@
 Restates the constants of benchmark/workloads.mjs; the suite checks the checksum printed here
 against the one it computes, so a drift fails the run instead of flattering it.
 """
-import asyncio, datetime, json, os, resource, sys, time
+import asyncio, datetime, gc, json, os, resource, sys, time
 
 W1_N, W2_N, W2_POOL, W2_CALLERS = 20_000, 100_000, 8, 64
 W3_ROWS, W4_ROWS, W5_N, W6_ROWS = 200_000, 200_000, 5_000, 1_000_000
@@ -83,6 +83,7 @@ async def main(w):
             await con.copy_from_query(W6_QUERY, output=out)
             return n
 
+    gc.collect()  # as the Node children do before reading the base RSS
     base_rss = rss()
     cpu0 = time.process_time()
     t0 = time.perf_counter()

@@ -78,7 +78,7 @@ const runners = {}
 for (const [name, ws] of Object.entries(listed)) {
   if (name === 'bun' && !haveNodePeers) continue
   if (name === 'pg-native' && !haveNative) continue
-  runners[name] = { workloads: ws, argv: (w) => name === 'bun' ? [bunBin, child, name, w] : [nodeBin, child, name, w] }
+  runners[name] = { workloads: ws, argv: (w) => name === 'bun' ? [bunBin, child, name, w] : [nodeBin, '--expose-gc', child, name, w] }
 }
 if (havePy) runners.asyncpg = { workloads: ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'], argv: (w) => [py, join(here, 'asyncpg_child.py'), w] }
 if (haveRust) runners['pure Rust (tokio-postgres)'] = { workloads: ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'], argv: (w) => [rustRef, w] }
