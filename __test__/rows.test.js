@@ -149,3 +149,33 @@ test('results alternating between column lists that differ in one byte each keep
     await c.close()
   }
 })
+
+test('strings and JSON of a many-row result read back exactly: ASCII and not, short and long, empty, in arrays and records', async () => {
+  // A result of 8 rows or more reads its short ASCII strings from one latin1 copy of the
+  // buffer (lib/reader.js): every other byte, and every length around the cut, must still
+  // come back as sent.
+  const values = ['', 'a', 'row 1', '123456789012', '1234567890123', 'é', 'naïve', 'abcdefghijké', '日本', '\u007f', 'x\u0080', '😀', 'z'.repeat(40), 'w'.repeat(200)]
+  const c = await connect()
+  try {
+    for (const rowMode of [undefined, 'array']) {
+      const r = await c.query(
+        `SELECT v, ARRAY[v, v || 'a'] AS arr, ROW(v, 1)::record AS rec, length(v) AS n, (g % 7)::numeric(6,2) AS num,
+                jsonb_build_object('v', v) AS j, to_json(v) AS js
+           FROM unnest($1::text[]) WITH ORDINALITY AS t(v, g)`,
+        [values],
+        rowMode ? { rowMode } : undefined,
+      )
+      assert.equal(r.rows.length, values.length)
+      r.rows.forEach((row, i) => {
+        const [v, arr, num, j, js] = rowMode ? [row[0], row[1], row[4], row[5], row[6]] : [row.v, row.arr, row.num, row.j, row.js]
+        assert.equal(v, values[i])
+        assert.deepEqual(j, { v: values[i] })
+        assert.equal(js, values[i])
+        assert.deepEqual(arr, [values[i], values[i] + 'a'])
+        assert.equal(num, ((i + 1) % 7).toFixed(2))
+      })
+    }
+  } finally {
+    await c.close()
+  }
+})
