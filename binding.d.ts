@@ -107,6 +107,12 @@ export declare class NativeCopyFrom {
   finish(): Promise<Buffer>
   /** Aborts the COPY (CopyFail): nothing of it remains. */
   abort(): Promise<void>
+  /**
+   * Resolves when the server ends the COPY before `finish` (its error, or the connection
+   * lost) with that error, or with `[OK]` once the COPY was finished or aborted. JS stops
+   * pulling rows from its source when it resolves with an error.
+   */
+  watch(): Promise<Buffer>
 }
 
 export declare class NativeCopyIn {
