@@ -372,3 +372,37 @@ scenario('a black-holed server: acquireTimeoutMillis bounds pool.query and pool.
   t.proxy.blackhole(false)
   await t.servesAgain(p)
 })
+
+// With neither connectTimeoutMillis nor acquireTimeoutMillis (libpq waits forever too), a caller
+// that gives up on a black-holed server (signal, timeoutMillis) stops its connection attempt:
+// it no longer counts in stats().waiting, the socket is closed and its slot freed, so the pool
+// serves once the server answers again. (The attempts used to go on, holding the slots.)
+scenario('a black-holed server, no connect or acquire timeout: callers that give up drop their connection attempts', async (t) => {
+  t.proxy.blackhole(true)
+  const p = t.pool({ max: 2 })
+  const ac = new AbortController()
+  const timeout = 300
+  const calls = [
+    rejectsWithin(p.query('SELECT 1', [], { timeoutMillis: timeout }), timeout, 'pool.query with timeoutMillis', 'ERR_QUERY_CANCELLED', /timeoutMillis \(300 ms\)/),
+    rejectsWithin(p.connect({ signal: ac.signal }), timeout, 'pool.connect with a signal', 'ERR_QUERY_CANCELLED'),
+  ]
+  await waitUntil(() => t.proxy.held === 2, 1000, 'both attempts reached the black hole')
+  assert.equal(p.stats().waiting, 2, `stats while connecting: ${JSON.stringify(p.stats())}`)
+  setTimeout(() => ac.abort(), timeout)
+  await Promise.all(calls)
+  await waitUntil(() => p.stats().waiting === 0, 200, () => `waiting after the callers gave up: ${JSON.stringify(p.stats())}`)
+  await waitUntil(() => t.proxy.held === 0, 500, () => `the abandoned attempts' sockets were closed (${t.proxy.held} still open)`)
+  assert.equal(p.stats().size, 0, `stats: ${JSON.stringify(p.stats())}`)
+  // Both slots are free: the server answers again and the pool serves.
+  t.proxy.blackhole(false)
+  await t.servesAgain(p)
+})
+
+/** Polls `cond` every 10 ms; fails after `bound` ms. */
+async function waitUntil(cond, bound, what) {
+  const until = Date.now() + bound
+  while (!cond()) {
+    if (Date.now() > until) assert.fail(`${typeof what === 'function' ? what() : what}: not within ${bound} ms`)
+    await sleep(10)
+  }
+}
