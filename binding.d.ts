@@ -107,6 +107,12 @@ export declare class NativeCopyFrom {
   finish(): Promise<Buffer>
   /** Aborts the COPY (CopyFail): nothing of it remains. */
   abort(): Promise<void>
+  /**
+   * Resolves when the server ends the COPY before `finish` (its error, or the connection
+   * lost) with that error, or with `[OK]` once the COPY was finished or aborted. JS stops
+   * pulling rows from its source when it resolves with an error.
+   */
+  watch(): Promise<Buffer>
 }
 
 export declare class NativeCopyIn {
@@ -133,6 +139,14 @@ export declare class NativeCopyOutRows {
   cancel(): Promise<void>
 }
 
+/** What JS fires when a `pool.connect()` caller gives up (see `Pool::get_unless`). */
+export declare class NativeGiveUp {
+  /** A give-up not fired yet. */
+  constructor()
+  /** Stops the wait it was given to. */
+  fire(): void
+}
+
 export declare class NativePool {
   /** Validates the configuration; opens no connection. */
   constructor(settings: Record<string, string>, connString?: string | undefined | null, password?: PasswordFn | undefined | null, events?: EventsFn | undefined | null)
@@ -140,6 +154,11 @@ export declare class NativePool {
   get handle(): number
   /** Borrows a connection until `release()`. */
   connect(): Promise<NativeClient | Buffer>
+  /**
+   * `connect()` that stops waiting (and drops a connection attempt it was making) when
+   * `giveUp.fire()` is called; it then resolves with an error JS no longer waits for.
+   */
+  connectUnless(giveUp: NativeGiveUp): Promise<NativeClient | Buffer>
   stats(): PoolStats
   /** Closes idle connections now and the others when they are released. */
   close(): void

@@ -841,6 +841,7 @@ module.exports.NativeCopyFrom = nativeBinding.NativeCopyFrom
 module.exports.NativeCopyIn = nativeBinding.NativeCopyIn
 module.exports.NativeCopyOut = nativeBinding.NativeCopyOut
 module.exports.NativeCopyOutRows = nativeBinding.NativeCopyOutRows
+module.exports.NativeGiveUp = nativeBinding.NativeGiveUp
 module.exports.NativePool = nativeBinding.NativePool
 module.exports.connectClient = nativeBinding.connectClient
 module.exports.drainInbox = nativeBinding.drainInbox

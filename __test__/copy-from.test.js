@@ -170,6 +170,50 @@ test('an aborted signal stops the COPY the same way', async () => {
   }
 })
 
+// The signal (or timeoutMillis) used to be looked at only when the next row arrived: a source
+// that stopped yielding held copyFrom (and its connection) for as long as it waited.
+test('signal and timeoutMillis stop a COPY whose source waits for its next row; return() is called', async () => {
+  const c = await connect()
+  const t = unique('t_cf_stall')
+  try {
+    await c.query(`CREATE TABLE ${t} (a int4)`)
+    for (const how of ['signal', 'timeoutMillis']) {
+      let closed = 0
+      let given = 0
+      // 100 rows, then a next() that never settles.
+      const rows = {
+        [Symbol.asyncIterator]() {
+          return this
+        },
+        next() {
+          return given < 100 ? Promise.resolve({ value: [given++], done: false }) : new Promise(() => {})
+        },
+        return() {
+          closed++
+          return Promise.resolve({ done: true })
+        },
+      }
+      const ac = new AbortController()
+      const options = how === 'signal' ? { signal: ac.signal } : { timeoutMillis: 200 }
+      if (how === 'signal') setTimeout(() => ac.abort(new Error('user stop')), 200)
+      const t0 = Date.now()
+      const call = c.copyFrom(t, rows, options)
+      let timer
+      const late = new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting after 3 s'), 3000)))
+      const e = await Promise.race([call.then(() => 'resolved', (x) => x), late])
+      clearTimeout(timer)
+      assert.equal(e?.code, 'ERR_QUERY_CANCELLED', `${how}: ${e?.code ?? e}`)
+      assert.ok(Date.now() - t0 < 1500, `${how}: settled after ${Date.now() - t0} ms`)
+      assert.equal(given, 100)
+      assert.equal(closed, 1, `${how}: return() calls`)
+      assert.equal((await c.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows[0].n, 0)
+    }
+  } finally {
+    await c.query(`DROP TABLE IF EXISTS ${t}`)
+    await c.close()
+  }
+})
+
 test('unsupported column types are refused before the COPY starts', async () => {
   const c = await connect()
   try {

@@ -270,6 +270,10 @@ async function faultProxy({ host = '127.0.0.1', port = 5432 } = {}) {
     get open() {
       return conns.size
     },
+    /** Blackholed or swallowed sockets still open (the driver has not given them up). */
+    get held() {
+      return held.size
+    },
     /** Every chunk, both directions, existing and new connections, waits `ms` (order kept). */
     delay(ms) {
       settings.delay = ms

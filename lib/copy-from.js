@@ -6,7 +6,7 @@
 // sends its buffer every 512 KiB. While one chunk is being written the next is encoded.
 const { FerroError, responseError } = require('./errors')
 const { SetWriter } = require('./params')
-const { feed } = require('./feed')
+const { feed, Interrupt } = require('./feed')
 const { cancelledError } = require('./cancel')
 
 const CHUNK_BYTES = 256 * 1024
@@ -50,8 +50,21 @@ async function copyFrom(native, table, rows, options = {}) {
   const copy = started
   const names = copy.columns
   let aborted = false
+  // The server ends a COPY early only to fail it (an ERROR, a FATAL, the connection lost); the
+  // answer is watched while rows are awaited, so that a slow source is not read on for a COPY
+  // that can no longer succeed.
+  let lost = null
+  const interrupt = new Interrupt()
+  copy.watch().then(
+    (buf) => {
+      lost = responseError(buf) ?? null
+      if (lost) interrupt.fire()
+    },
+    () => {},
+  )
   const onAbort = () => {
     aborted = true
+    interrupt.fire()
   }
   signal?.addEventListener('abort', onAbort, { once: true })
   let base = 0
@@ -78,7 +91,8 @@ async function copyFrom(native, table, rows, options = {}) {
       next++
       return writer.size >= CHUNK_BYTES
     }
-    await feed(rows, () => aborted, add, flush)
+    await feed(rows, () => aborted || lost !== null, add, flush, interrupt)
+    if (lost) throw lost
     if (!aborted) await flush()
     await settle()
     if (aborted) throw cancelled(signal)
@@ -89,7 +103,9 @@ async function copyFrom(native, table, rows, options = {}) {
   } catch (e) {
     await pending?.catch(() => {})
     await copy.abort()
-    throw e
+    // The server's own account of why the COPY ended beats the failed write that met it; a
+    // row at fault (`index`) is the caller's to know.
+    throw lost !== null && e?.index === undefined ? lost : e
   } finally {
     signal?.removeEventListener('abort', onAbort)
   }

@@ -10,14 +10,16 @@ const { eventsCallback } = require('./events')
 const { Listener } = require('./listener')
 const { Client } = require('./client')
 
-// Resolves with `pending`, or rejects when `signal` aborts first; a connection that arrives
-// after the abort goes straight back to the pool.
-function raceAbort(pending, signal) {
+// Resolves with `pending`, or rejects when `signal` aborts first: `giveUp()` then drops the
+// native wait (and a connection attempt it was making), and a connection that arrives anyway
+// goes straight back to the pool.
+function raceAbort(pending, signal, giveUp) {
   return new Promise((resolve, reject) => {
     let settled = false
     const onAbort = () => {
       settled = true
       reject(cancelledError(signal.reason))
+      giveUp()
       pending.then((r) => r instanceof native.NativeClient && r.release(false), () => {})
     }
     signal.addEventListener('abort', onAbort, { once: true })
@@ -208,8 +210,15 @@ class Pool {
     const signal = options?.signal
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new FerroError('ERR_INVALID_ARGUMENT', "'signal' must be an AbortSignal")
     if (signal?.aborted) throw cancelledError(signal.reason)
-    const pending = this.#native.connect()
-    const r = signal ? await raceAbort(pending, signal) : await pending
+    let r
+    if (signal) {
+      // A caller that gives up stops waiting in the pool (stats().waiting) and drops the
+      // connection attempt it was making, which frees its slot.
+      const giveUp = new native.NativeGiveUp()
+      r = await raceAbort(this.#native.connectUnless(giveUp), signal, () => giveUp.fire())
+    } else {
+      r = await this.#native.connect()
+    }
     if (r instanceof native.NativeClient) return new PoolClient(r)
     throw responseError(r)
   }

@@ -2,7 +2,11 @@
 //! `COPY ... TO STDOUT`. Both are started through the connection's submission queue, so they
 //! run in call order with everything else on the connection.
 
+use std::sync::PoisonError;
+use std::task::Poll;
+
 use bytes::{Bytes, BytesMut};
+use futures_util::task::AtomicWaker;
 use postgres_protocol::message::frontend;
 use tokio::sync::Mutex;
 use tokio_postgres::types::Type;
@@ -28,14 +32,19 @@ fn ended() -> Error {
 /// An open `COPY ... FROM STDIN`: its data goes out through the request that started it, and
 /// its answer (the start, the final tag, an error) is read by the one response reader. It stays
 /// in flight on its connection (`Sent`) until it is finished or aborted.
+///
+/// The data side and the answer side are held apart so that the answer can be watched
+/// ([`CopyIn::watch`]) while the caller is between writes: a COPY fed by a slow source would
+/// otherwise learn of a lost connection only at its next write.
 pub struct CopyIn {
-    open: Mutex<Option<OpenCopyIn>>,
-}
-
-struct OpenCopyIn {
-    copy: RawCopyIn,
-    response: Response,
-    _sent: Sent,
+    /// The data side; taken by `finish` and `abort`.
+    copy: Mutex<Option<RawCopyIn>>,
+    /// The answer side and the job's place in flight; taken by `finish` and `abort`. A std
+    /// mutex, held only while the answer is polled, never across an await.
+    answer: std::sync::Mutex<Option<(Response, Sent)>>,
+    /// The task of a pending [`CopyIn::watch`], woken when the answer side is taken (its
+    /// waker registered in the answer's channel is then replaced by the new reader's).
+    watcher: AtomicWaker,
 }
 
 impl CopyIn {
@@ -57,11 +66,9 @@ impl CopyIn {
             match response.next().await? {
                 Some((_, Event::CopyIn)) => {
                     return Ok(CopyIn {
-                        open: Mutex::new(Some(OpenCopyIn {
-                            copy,
-                            response,
-                            _sent: sent,
-                        })),
+                        copy: Mutex::new(Some(copy)),
+                        answer: std::sync::Mutex::new(Some((response, sent))),
+                        watcher: AtomicWaker::new(),
                     })
                 }
                 Some((_, Event::Failed(e))) => break e,
@@ -84,16 +91,45 @@ impl CopyIn {
 
     /// Sends data; resolves once the connection has taken it (backpressure).
     pub async fn write(&self, data: Bytes) -> Result<()> {
-        let mut g = self.open.lock().await;
-        let open = g.as_mut().ok_or_else(ended)?;
-        open.copy.send(data).await.map_err(Into::into)
+        let mut g = self.copy.lock().await;
+        let copy = g.as_mut().ok_or_else(ended)?;
+        copy.send(data).await.map_err(Into::into)
+    }
+
+    /// Resolves when the server answers before the COPY's end, which it does only to end it:
+    /// with its error (an ERROR, a FATAL such as `pg_terminate_backend`'s) or the connection's
+    /// loss. None once the COPY was finished or aborted, or for any other answer. The answer
+    /// is left for `finish` or `abort` to read.
+    pub async fn watch(&self) -> Option<Error> {
+        std::future::poll_fn(|cx| {
+            self.watcher.register(cx.waker());
+            let mut g = self.answer.lock().unwrap_or_else(PoisonError::into_inner);
+            match g.as_mut() {
+                Some((response, _)) => response.poll_peek(cx),
+                None => Poll::Ready(None),
+            }
+        })
+        .await
+    }
+
+    /// Takes the answer side (ending a pending `watch`).
+    fn take_answer(&self) -> Option<(Response, Sent)> {
+        let taken = self
+            .answer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        self.watcher.wake();
+        taken
     }
 
     /// Ends the COPY; returns the number of rows copied (from the server's `COPY n` tag).
     pub async fn finish(&self) -> Result<u64> {
-        let OpenCopyIn {
-            copy, mut response, ..
-        } = self.open.lock().await.take().ok_or_else(ended)?;
+        let copy = self.copy.lock().await.take();
+        let answer = self.take_answer();
+        let (Some(copy), Some((mut response, _sent))) = (copy, answer) else {
+            return Err(ended());
+        };
         copy.finish().await?;
         let mut outcome = None;
         while let Some((_, event)) = response.next().await? {
@@ -108,11 +144,8 @@ impl CopyIn {
 
     /// Aborts the COPY (CopyFail): the server rolls it back and the connection stays usable.
     pub async fn abort(&self) {
-        if let Some(OpenCopyIn {
-            copy, mut response, ..
-        }) = self.open.lock().await.take()
-        {
-            drop(copy);
+        drop(self.copy.lock().await.take());
+        if let Some((mut response, _sent)) = self.take_answer() {
             drain(&mut response).await;
         }
     }

@@ -120,9 +120,11 @@ pub fn utc_zone(zone: &str) -> bool {
     UTC.iter().any(|z| z.eq_ignore_ascii_case(zone.trim()))
 }
 
-/// A row that could not be encoded: its index, and the message naming column and type.
+/// Why a chunk of rows was not written: a row that could not be encoded (its index, and the
+/// message naming column and type), or the connection failing while the buffer was sent
+/// (`index` None: no row is at fault).
 pub struct RowError {
-    pub index: usize,
+    pub index: Option<usize>,
     pub error: Error,
 }
 
@@ -169,7 +171,10 @@ impl CopyFrom {
     /// Encodes a chunk of rows (u32 count, then parameter lists); `base` is the index of the
     /// chunk's first row. On a bad row the COPY is aborted and the row is reported.
     pub async fn write_rows(&self, rows: &[u8], base: usize) -> std::result::Result<(), RowError> {
-        let fail = |index, error| RowError { index, error };
+        let fail = |index, error| RowError {
+            index: Some(index),
+            error,
+        };
         let mut buf = self.buf.lock().await;
         let mut r = Reader::new(rows);
         let n = r.u32().map_err(|m| fail(base, Error::param(m)))? as usize;
@@ -202,7 +207,10 @@ impl CopyFrom {
             }
             if buf.len() >= FLUSH_AT {
                 let data = buf.split().freeze();
-                self.sink.write(data).await.map_err(|e| fail(index, e))?;
+                self.sink
+                    .write(data)
+                    .await
+                    .map_err(|error| RowError { index: None, error })?;
             }
         }
         Ok(())
@@ -221,6 +229,12 @@ impl CopyFrom {
 
     pub async fn abort(&self) {
         self.sink.abort().await;
+    }
+
+    /// Resolves with the error when the server ends the COPY early or the connection is lost
+    /// (see [`CopyIn::watch`]); None once it was finished or aborted.
+    pub async fn watch(&self) -> Option<Error> {
+        self.sink.watch().await
     }
 }
 

@@ -26,6 +26,8 @@ pub mod pool;
 pub mod progress;
 pub mod reply;
 pub mod response;
+#[cfg(test)]
+mod response_test;
 pub mod result;
 pub mod retry;
 pub mod script;

@@ -4,12 +4,13 @@
 //! connection task; ours creates `Conn`s (bounded LRU, server facts) and discards a connection
 //! on return when it is closed, broken or past `maxLifetimeSeconds`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_postgres::{PoolConfig, Runtime, Timeouts};
+use tokio::sync::Notify;
 
 use crate::core::config::Config;
 use crate::core::conn::Conn;
@@ -108,6 +109,29 @@ const SETTLE_WAIT: Duration = Duration::from_millis(100);
 
 pub type Object = managed::Object<Manager>;
 
+/// A caller's wish to stop waiting for a connection (see [`Pool::get_unless`]).
+#[derive(Default)]
+pub struct GiveUp {
+    fired: AtomicBool,
+    notify: Notify,
+}
+
+impl GiveUp {
+    /// The caller gives up (its signal aborted, its timeout passed).
+    pub fn fire(&self) {
+        self.fired.store(true, Ordering::Release);
+        // One waiter; its permit is kept if it is not waiting yet.
+        self.notify.notify_one();
+    }
+
+    /// Resolves once [`GiveUp::fire`] was called.
+    pub async fn fired(&self) {
+        if !self.fired.load(Ordering::Acquire) {
+            self.notify.notified().await;
+        }
+    }
+}
+
 /// A pool of connections; creating it does no I/O.
 pub struct Pool {
     inner: managed::Pool<Manager>,
@@ -197,6 +221,19 @@ impl Pool {
         self.exclusive_waiting.fetch_add(1, Ordering::Relaxed);
         let _waiting = Waiting(&self.exclusive_waiting);
         self.get_to_share().await
+    }
+
+    /// [`Pool::get`], unless the caller gives up first (`pool.connect({ signal })`, and
+    /// `pool.query` with `signal` or `timeoutMillis`): the wait is then dropped, with the
+    /// connection attempt it was making, so the caller no longer counts in `stats().waiting`
+    /// and the attempt's slot is free. Without it a server that accepts and never answers
+    /// held the slot for as long as its socket lived. None when given up.
+    pub async fn get_unless(&self, give_up: &GiveUp) -> Option<Result<Object>> {
+        tokio::select! {
+            biased;
+            () = give_up.fired() => None,
+            got = self.get() => Some(got),
+        }
     }
 
     /// Borrows a connection for statements that other `pool.query` calls may ride.

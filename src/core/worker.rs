@@ -265,7 +265,14 @@ where
 /// How long a cancelled statement may take to answer once its first CancelRequest goes out;
 /// past it the server is taken for unresponsive and the connection is given up (the call then
 /// settles with ERR_CONNECTION_CLOSED: the statement's outcome is unknown).
-const CANCEL_GRACE: Duration = Duration::from_secs(5);
+///
+/// Why 1 s: `timeoutMillis` is the caller's deadline, and only the server's answer can say
+/// "cancelled, did not run" (57014); a server that answers at all does so within a few round
+/// trips of the CancelRequest (the postmaster signals the backend at once: ~10 ms past the
+/// timeout here, `faults.test.js`), and one repeat (CANCEL_REPEAT) still fits. A longer wait only delays the caller of
+/// a stalled link or a stopped backend (it was 5 s); a shorter one would give up connections
+/// whose answer is merely a round trip away.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// A CancelRequest that reaches the backend between two statements is ignored (the one before
 /// has answered, this one has not started): it is repeated this often while the statement runs.

@@ -130,12 +130,16 @@ impl NativeCopyFrom {
         }
     }
 
-    fn failed(&self, index: usize, e: &crate::core::error::Error) -> Buffer {
+    /// The error of a chunk: a batch error naming the row when one is at fault.
+    fn failed(&self, index: Option<usize>, e: &crate::core::error::Error) -> Buffer {
         if e.sqlstate().is_some() {
             // The table may have changed since it was looked up.
             self.conn.forget_copy_target(&self.inner.key);
         }
-        Buffer::from(batch_error_buffer(index, e))
+        match index {
+            Some(index) => Buffer::from(batch_error_buffer(index, e)),
+            None => error_response(e),
+        }
     }
 }
 
@@ -170,6 +174,17 @@ impl NativeCopyFrom {
     #[napi]
     pub async fn abort(&self) {
         self.inner.abort().await;
+    }
+
+    /// Resolves when the server ends the COPY before `finish` (its error, or the connection
+    /// lost) with that error, or with `[OK]` once the COPY was finished or aborted. JS stops
+    /// pulling rows from its source when it resolves with an error.
+    #[napi]
+    pub async fn watch(&self) -> Buffer {
+        match self.inner.watch().await {
+            Some(e) => self.failed(None, &e),
+            None => ok(),
+        }
     }
 }
 

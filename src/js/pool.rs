@@ -20,9 +20,10 @@ use super::resolve_config;
 use crate::core::config::Transport;
 use crate::core::conn::Params;
 use crate::core::driver::Driver;
+use crate::core::error::{Code, Error};
 use crate::core::events::Events;
 use crate::core::lease::{Leases, Retrier};
-use crate::core::pool::{PasswordSource, Pool};
+use crate::core::pool::{GiveUp, PasswordSource, Pool};
 use crate::core::reply::Reply;
 use crate::core::retry::Retry;
 
@@ -103,6 +104,30 @@ impl Drop for NativePool {
     }
 }
 
+/// What JS fires when a `pool.connect()` caller gives up (see `Pool::get_unless`).
+#[napi]
+pub struct NativeGiveUp {
+    inner: Arc<GiveUp>,
+}
+
+#[napi]
+impl NativeGiveUp {
+    /// A give-up not fired yet.
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        NativeGiveUp {
+            inner: Arc::default(),
+        }
+    }
+
+    /// Stops the wait it was given to.
+    #[napi]
+    pub fn fire(&self) {
+        self.inner.fire();
+    }
+}
+
 /// `pool.stats()`.
 #[napi(object)]
 pub struct PoolStats {
@@ -157,6 +182,25 @@ impl NativePool {
         &self,
         env: &'env Env,
     ) -> napi::Result<PromiseRaw<'env, Either<NativeClient, Buffer>>> {
+        self.borrow(env, None)
+    }
+
+    /// `connect()` that stops waiting (and drops a connection attempt it was making) when
+    /// `giveUp.fire()` is called; it then resolves with an error JS no longer waits for.
+    #[napi(ts_return_type = "Promise<NativeClient | Buffer>")]
+    pub fn connect_unless<'env>(
+        &self,
+        env: &'env Env,
+        give_up: &NativeGiveUp,
+    ) -> napi::Result<PromiseRaw<'env, Either<NativeClient, Buffer>>> {
+        self.borrow(env, Some(give_up.inner.clone()))
+    }
+
+    fn borrow<'env>(
+        &self,
+        env: &'env Env,
+        give_up: Option<Arc<GiveUp>>,
+    ) -> napi::Result<PromiseRaw<'env, Either<NativeClient, Buffer>>> {
         // A connection kept for the next `pool.query` goes back first, here on the JS thread
         // before the borrow starts: it is the one to hand out, rather than a new one opened
         // beside it (from the runtime's thread the borrow could look while it is on its way).
@@ -167,9 +211,17 @@ impl NativePool {
             if !core.reaper.swap(true, Ordering::Relaxed) {
                 core.pool.start_reaper();
             }
-            Ok(match core.pool.get().await {
-                Ok(o) => Either::A(NativeClient::pooled(o)),
-                Err(e) => Either::B(error_response(&e)),
+            let got = match give_up {
+                Some(g) => core.pool.get_unless(&g).await,
+                None => Some(core.pool.get().await),
+            };
+            Ok(match got {
+                Some(Ok(o)) => Either::A(NativeClient::pooled(o)),
+                Some(Err(e)) => Either::B(error_response(&e)),
+                None => Either::B(error_response(&Error::driver(
+                    Code::PoolTimeout,
+                    "the caller stopped waiting for a connection",
+                ))),
             })
         })
     }
