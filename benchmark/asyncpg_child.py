@@ -96,7 +96,7 @@ async def main(w):
     if w == "W5" and await con.fetchval("SELECT count(*) FROM bench_w5") != W5_N:
         check = -1
     await con.close()
-    print(json.dumps({"ms": ms, "cpuMs": cpu_ms, "rssMiB": max(0, peak - base_rss) / 2**20, "check": check}))
+    print(json.dumps({"ms": ms, "cpuMs": cpu_ms, "rssMiB": max(0, peak - base_rss) / 2**20, "peakMiB": peak / 2**20, "check": check}))
 
 
 asyncio.run(main(sys.argv[1]))

@@ -267,10 +267,11 @@ fn main() -> Res<()> {
     let (m, check) = rt.block_on(run(&w))?;
     let peak = status("VmHWM:");
     println!(
-        "{{\"ms\":{},\"cpuMs\":{},\"rssMiB\":{},\"check\":{}}}",
+        "{{\"ms\":{},\"cpuMs\":{},\"rssMiB\":{},\"peakMiB\":{},\"check\":{}}}",
         m.wall.as_secs_f64() * 1000.0,
         m.cpu.as_secs_f64() * 1000.0,
         peak.saturating_sub(base) as f64 / 1024.0,
+        peak as f64 / 1024.0,
         check
     );
     Ok(())
