@@ -19,7 +19,7 @@ use crate::core::response::{tag_command, tag_rows, Event, Response};
 use crate::core::result::{batch_error_buffer, describe, write_columns, ColumnInfo, Rows};
 use crate::core::session::{Session, TxStatus};
 use crate::core::types::decode::{decode, write_text_or_bytes};
-use crate::core::types::encode::{encode, Encoded};
+use crate::core::types::encode::{encode, push_int, Encoded};
 use crate::core::types::value::{read_list, read_params, JsValue};
 use crate::core::types::{ResultsMode, TypeOptions};
 use crate::core::wire::{status, Reader, Writer};
@@ -388,8 +388,8 @@ pub(crate) fn bind_execute(
     out: &mut BytesMut,
 ) -> Result<()> {
     let formats = params.iter().map(|p| match p {
-        Encoded::Text(_) => 0,
-        _ => 1,
+        Encoded::Binary(_) => 1,
+        _ => 0,
     });
     let bound = frontend::bind(
         "",
@@ -407,6 +407,10 @@ pub(crate) fn bind_execute(
                     buf.extend_from_slice(b);
                     WireNull::No
                 }
+                Encoded::Int(n) => {
+                    push_int(*n, buf);
+                    WireNull::No
+                }
             })
         },
         Some(format),
@@ -421,7 +425,7 @@ pub(crate) fn param_io(e: std::io::Error) -> Error {
 }
 
 /// Converts every value to its `$n`'s type, or names the first that does not fit.
-pub fn encode_params(stmt: &Statement, values: &[JsValue<'_>]) -> Result<Vec<Encoded>> {
+pub fn encode_params<'a>(stmt: &Statement, values: &[JsValue<'a>]) -> Result<Vec<Encoded<'a>>> {
     let types = stmt.params();
     if types.len() != values.len() {
         return Err(Error::param(format!(
