@@ -2,6 +2,7 @@
 //! (`core::wire`): success or an error with all its fields, which `lib/errors.js` turns into
 //! a real JS error created on the caller's stack.
 
+mod allocator;
 mod client;
 mod completions;
 mod copy;
@@ -78,6 +79,7 @@ fn params_prefix(env: &Env, buf: BufferSlice, length: u32) -> napi::Result<Param
 /// Adds the per-query calls made as plain Node-API callbacks (see `raw_call`).
 #[napi_derive::napi(module_exports)]
 pub fn exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {
+    allocator::configure();
     let (env, exports) = (env.raw(), napi::JsValue::value(&exports).value);
     // SAFETY: the module's env and exports object, during its registration.
     unsafe {
