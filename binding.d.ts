@@ -40,11 +40,12 @@ export declare class NativeClient {
    */
   submitChunk(sql: string, sets: Buffer, returning: boolean, segment: boolean, id: number, inbox: Completions): void
   /**
-   * Queues `count` statements of a pipeline as one request with a single Sync; statement
-   * `i` is answered under `first_id + i`. `implicit`: the statements belong to a segment
-   * bracketed by BEGIN and `submitEndSegment`.
+   * Queues the statements of a pipeline (a u32 count, then each one's SQL and parameters)
+   * as one request with a single Sync, answered under `id` with every statement's response
+   * (`core::batch::Answers`). `implicit`: the statements belong to a segment bracketed by
+   * BEGIN and `submitEndSegment`.
    */
-  submitBatch(statements: Buffer, count: number, implicit: boolean, firstId: number, inbox: Completions): void
+  submitBatch(statements: Buffer, implicit: boolean, id: number, inbox: Completions): void
   /**
    * Queues the end of a segment (a pipeline segment, or an executeMany batch): COMMIT (or
    * RELEASE of `savepoint`), else ROLLBACK (to `savepoint`) when `rollback` is set or one

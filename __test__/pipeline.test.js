@@ -307,3 +307,52 @@ test('5,000 statements in one tick leave with one Sync; results match', async ()
     await proxy.close()
   }
 })
+
+test('large results in one batch arrive in parts, each to its own statement, between small ones', () =>
+  withTable(async (c) => {
+    // Each large result is several 512 KiB parts (src/core/batch.rs: BATCH_PART with its index).
+    const big = 'SELECT g AS i, repeat(chr(97 + g % 26), 40) AS s FROM generate_series(1, $1::int4) g'
+    const ps = await c.pipeline((p) => [
+      p.query('SELECT 1 AS one'),
+      p.query(big, [40000]),
+      p.query('SELECT $1::text AS mid', ['m']),
+      p.query('SELECT g::int8 AS n FROM generate_series(1, 70000) g', [], { rowMode: 'array' }),
+      p.query(big, [30000]),
+    ])
+    const [one, a, mid, b, c2] = await Promise.all(ps)
+    assert.deepEqual(one.rows, [{ one: 1 }])
+    assert.deepEqual(mid.rows, [{ mid: 'm' }])
+    assert.equal(a.rows.length, 40000)
+    assert.equal(a.rowCount, 40000)
+    assert.ok(a.rows.every((r, k) => r.i === k + 1 && r.s === String.fromCharCode(97 + ((k + 1) % 26)).repeat(40)))
+    assert.equal(b.rows.length, 70000)
+    assert.ok(b.rows.every((r, k) => r.length === 1 && r[0] === BigInt(k + 1)))
+    assert.equal(c2.rows.length, 30000)
+    assert.deepEqual(c2.rows[29999], { i: 30000, s: String.fromCharCode(97 + (30000 % 26)).repeat(40) })
+    assert.deepEqual(c2.fields.map((f) => f.name), ['i', 's'])
+  }))
+
+test('a statement repeating the SQL before it is sent without its text and answers like the first', () =>
+  withTable(async (c, t) => {
+    const ins = `INSERT INTO ${t} (s) VALUES ($1) RETURNING id, s`
+    const cnt = `SELECT count(*)::int4 AS n, $1::int4 AS tag FROM ${t}`
+    let ps
+    const block = c.pipeline((p) => (ps = [
+      p.query(ins, ['a']), // prepared on first use
+      p.query(ins, ['b']), // a repeat
+      p.query(cnt, [10]), // new text: prepared after the two INSERTs ran
+      p.query(cnt, [11]), // a repeat of a statement prepared mid-batch
+      p.query(ins, ['c']), // the first text again, not a repeat of the one before
+      p.query(cnt, [12]),
+      p.query(cnt, [{ not: 'a number' }]), // a repeat whose parameter does not fit: refused natively
+      p.query(ins, ['d']),
+    ]))
+    await assert.rejects(block, { code: 'ERR_INVALID_PARAMETER' })
+    assert.deepEqual(await Promise.all(ps.map(outcome2)), [
+      { id: 1, s: 'a' }, { id: 2, s: 'b' }, { n: 2, tag: 10 }, { n: 2, tag: 11 }, { id: 3, s: 'c' }, { n: 3, tag: 12 },
+      'ERR_INVALID_PARAMETER', 'aborted',
+    ])
+    assert.deepEqual(await rows(c, t), [], 'the segment rolled back')
+  }))
+
+const outcome2 = (p) => p.then((r) => r.rows[0], (e) => (e instanceof PipelineAbortedError ? 'aborted' : e.code))

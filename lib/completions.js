@@ -9,7 +9,9 @@ const native = require('../binding')
 const { decodePart } = require('./reader')
 const { encodeParamsShared, paramsArgument } = require('./params')
 
-const { PART } = require('./wire').status // rows of a result still running, ahead of its response
+// Rows of a result still running, ahead of its response; BATCH_PART: of statement `u32 index`
+// of a pipeline batch, whose request's accumulator is an array of one per statement.
+const { PART, BATCH_PART } = require('./wire').status
 
 // Request id -> its resolve function and the `partial()` its early rows go to (lib/pending.js).
 const pending = require('./pending')
@@ -78,16 +80,12 @@ function onReady(end) {
   while (at < end) {
     const id = buf.readUInt32LE(at)
     const stop = at + 8 + buf.readUInt32LE(at + 4)
-    if (buf[at + 8] === PART) {
+    const tag = buf[at + 8]
+    if (tag === PART) {
       // None when its caller has settled without it (abandon): the rows are dropped.
-      const acc = pending.accOf(id)
-      if (acc !== undefined) {
-        try {
-          decodePart(buf.subarray(at + 8, stop), acc)
-        } catch (e) {
-          acc.error ??= e // e.g. duplicate column names: the query rejects with it
-        }
-      }
+      part(pending.accOf(id), buf.subarray(at + 8, stop))
+    } else if (tag === BATCH_PART) {
+      part(pending.accOf(id)?.[buf.readUInt32LE(at + 9)], buf.subarray(at + 13, stop))
     } else {
       const resolve = pending.take(id)
       if (resolve !== undefined) resolve(buf.subarray(at + 8, stop))
@@ -98,6 +96,15 @@ function onReady(end) {
   if (pending.size() === 0 && held) {
     keepAlive.unref()
     held = false
+  }
+}
+
+function part(acc, buf) {
+  if (acc === undefined) return
+  try {
+    decodePart(buf, acc)
+  } catch (e) {
+    acc.error ??= e // e.g. duplicate column names: the query rejects with it
   }
 }
 
@@ -113,40 +120,6 @@ function request(submit, acc) {
     submit(id, inbox)
   } catch (e) {
     pending.take(id)
-    return Promise.reject(e)
-  }
-  hold()
-  return promise
-}
-
-/**
- * Calls `submit(firstId, inbox)` for `count` statements answered under consecutive ids;
- * returns a promise of their response buffers, in order, once the last one has arrived. Rows
- * that arrive ahead of statement i's response go to `accs[i]`.
- */
-function requestBatch(count, accs, submit) {
-  ensureInbox()
-  const first = (nextId + 1) >>> 0
-  nextId = (nextId + count) >>> 0
-  const bufs = new Array(count)
-  let left = count
-  let done
-  const promise = new Promise((resolve) => (done = resolve))
-  for (let i = 0; i < count; i++) {
-    const id = (first + i) >>> 0
-    pending.add(
-      id,
-      (buf) => {
-        bufs[i] = buf
-        if (--left === 0) done(bufs)
-      },
-      accs[i],
-    )
-  }
-  try {
-    submit(first, inbox)
-  } catch (e) {
-    for (let i = 0; i < count; i++) pending.take((first + i) >>> 0)
     return Promise.reject(e)
   }
   hold()
@@ -184,9 +157,13 @@ C.query = function (sql, params, acc) {
 C.executeChunk = function (sql, sets, returning, segment) {
   return request((id, box) => this.submitChunk(sql, sets, returning, segment, id, box))
 }
-/** Statements of a pipeline (params.js `addStatement`) sent as one batch with one Sync. */
-C.batch = function (statements, count, accs, implicit) {
-  return requestBatch(count, accs, (id, box) => this.submitBatch(statements, count, implicit, id, box))
+/**
+ * Statements of a pipeline (params.js `addStatement`) sent as one batch with one Sync; resolves
+ * with one buffer of their responses (src/core/batch.rs `Answers`). Rows that arrive ahead of
+ * statement i's response go to `accs[i]`.
+ */
+C.batch = function (statements, accs, implicit) {
+  return request((id, box) => this.submitBatch(statements, implicit, id, box), accs)
 }
 /**
  * COMMIT (or RELEASE of `savepoint`), else ROLLBACK (to `savepoint`) when `rollback` is set or

@@ -294,8 +294,15 @@ function writeList(values) {
   for (let i = 0; i < values.length; i++) writeValue(values[i], 0, i + 1)
 }
 
+// `sql` null: the same SQL as the statement before (u32::MAX, src/core/batch.rs).
 function writeStatement(sql, params) {
-  writeText(sql)
+  if (sql === null) {
+    ensure(4)
+    buf.writeUInt32LE(0xffffffff, pos)
+    pos += 4
+  } else {
+    writeText(sql)
+  }
   writeList(params)
 }
 
@@ -307,6 +314,9 @@ function writeStatement(sql, params) {
  */
 class SetWriter {
   /** `size`: the initial buffer (it grows as needed). */
+  // The SQL of the last statement added (addStatement), which the next one may repeat.
+  #lastSql = null
+
   constructor(label = 'parameter set', size = 64 * 1024) {
     this.label = label
     this.buf = Buffer.allocUnsafe(size)
@@ -333,7 +343,8 @@ class SetWriter {
     if (params !== undefined && params !== null && !Array.isArray(params)) {
       throw new FerroError('ERR_INVALID_ARGUMENT', `query parameters must be an array, got ${typeof params}`)
     }
-    this.#write(writeStatement, sql, params ?? [])
+    this.#write(writeStatement, this.count > 0 && sql === this.#lastSql ? null : sql, params ?? [])
+    this.#lastSql = sql
   }
 
   // Runs `write(a, b)` on this writer's buffer (the module's writers work on `buf`/`pos`).

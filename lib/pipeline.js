@@ -13,7 +13,8 @@
 // would without a pipeline.
 const { FerroError, PipelineAbortedError, responseError } = require('./errors')
 const { SetWriter } = require('./params')
-const { decodeResult, partial } = require('./reader')
+const { decodeResult } = require('./reader')
+const { OK } = require('./wire').status
 const { executeMany } = require('./many')
 
 const noop = () => {}
@@ -98,7 +99,8 @@ class Pipeline {
     if (at > seg.failedAt) return Promise.reject(new PipelineAbortedError())
     this.#writer.addStatement(sql, params) // throws, adding nothing, for a value no type takes
     seg.count++
-    const item = { seg, at, acc: partial(rowMode), rowMode, resolve: null, reject: null }
+    // Also where rows of a result that arrives in parts collect (reader.partial()'s fields).
+    const item = { seg, at, rowMode, rows: undefined, error: undefined, resolve: null, reject: null }
     const p = new Promise((resolve, reject) => {
       item.resolve = resolve
       item.reject = reject
@@ -114,30 +116,44 @@ class Pipeline {
     if (items.length === 0) return
     this.#queued = []
     const buf = this.#writer.take()
-    const send = () => this.#native.batch(buf, items.length, items.map((i) => i.acc), items[0].seg.implicit)
-    const bufs = this.#gate ? this.#gate.then(send) : send()
+    const send = () => this.#native.batch(buf, items, items[0].seg.implicit)
+    const answers = this.#gate ? this.#gate.then(send) : send()
     const seg = items[0].seg
-    seg.tail = seg.tail.then(() => bufs).then(
-      (bufs) => {
-        for (let i = 0; i < items.length; i++) this.#settle(items[i], bufs[i])
-      },
+    seg.tail = seg.tail.then(() => answers).then(
+      (buf) => this.#settleAll(items, buf),
       (err) => {
         for (const item of items) item.reject(this.#fail(seg, item.at, err) ? err : new PipelineAbortedError())
       },
     )
   }
 
-  #settle(item, buf) {
+  // `buf`: the batch's answers (`[OK][u32 n]`, then per statement `[u32 length][response]`),
+  // or one error response for all of them (the connection closed before the batch ran).
+  #settleAll(items, buf) {
+    if (buf[0] !== OK) {
+      for (const item of items) this.#settle(item, buf, 0, buf.length)
+      return
+    }
+    let at = 5
+    for (let i = 0; i < items.length; i++) {
+      const end = at + 4 + buf.readUInt32LE(at)
+      this.#settle(items[i], buf, at + 4, end)
+      at = end
+    }
+  }
+
+  // Settles `item` with the response at `buf[start, end)`.
+  #settle(item, buf, start, end) {
     const { seg, at } = item
-    const err = responseError(buf)
-    if (err !== undefined) {
+    if (buf[start] !== OK) {
+      const err = responseError(buf.subarray(start, end))
       if (this.#fail(seg, at, err)) return item.reject(err)
       return item.reject(isAborted(err) ? new PipelineAbortedError() : err)
     }
     // It ran after a failure: outside a transaction the segment is rolled back.
     if (at > seg.failedAt && seg.implicit) return item.reject(new PipelineAbortedError())
     try {
-      item.resolve(decodeResult(buf, item.rowMode, item.acc))
+      item.resolve(decodeResult(buf, item.rowMode, item, start))
     } catch (e) {
       item.reject(e)
     }

@@ -215,12 +215,12 @@ function decodePart(buf, acc) {
 }
 
 /**
- * Builds `{ rows, rowCount, command, fields }` from a successful response buffer, after the
- * rows of `acc` when the result came in parts.
+ * Builds `{ rows, rowCount, command, fields }` from a successful response (in `buf` from
+ * `offset`, 0 by default), after the rows of `acc` when the result came in parts.
  */
-function decodeResult(buf, rowMode, acc) {
+function decodeResult(buf, rowMode, acc, offset = 0) {
   if (acc?.error !== undefined) throw acc.error
-  return decodeAt(buf, 0, rowMode, acc?.rows)[0]
+  return decodeAt(buf, offset, rowMode, acc?.rows)[0]
 }
 
 /** Decodes the result that starts at `offset`; returns `[result, endOffset]`. */

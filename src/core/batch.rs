@@ -1,11 +1,16 @@
 //! A pipeline batch: the statements a `pipeline()` block queued in one JS tick, sent as one
-//! request closed by a single Sync.
+//! request closed by a single Sync, and answered with one reply.
 //!
 //! One Sync instead of one per statement saves the server a ReadyForQuery and an output flush
 //! per statement (asyncpg's executemany does the same); unlike executeMany, the statements may
-//! differ. The batch buffer holds a u32 count, then per statement its SQL (u32 length, UTF-8)
-//! and its parameter list (as `types::value::read_list` reads it). Each statement has its own
-//! reply, in the response format of a single query, so its promise settles on its own.
+//! differ. The batch buffer holds a u32 count, then per statement its SQL (u32 length, UTF-8;
+//! u32::MAX: the same as the statement before) and its parameter list (as
+//! `types::value::read_list` reads it). The reply ([`Answers`])
+//! holds every statement's response in order, each in the format of a single query's: one
+//! completion, one thread wake-up and one buffer for the whole batch, where a reply per
+//! statement cost JS a promise callback, a Buffer view and a table entry each (W5's 5,000
+//! statements, see docs/performance.md). Rows of a large result still go out in parts while
+//! it runs, tagged with the statement's index (`status::BATCH_PART`).
 //!
 //! Order and failure, as on the server: statements run in order; when one fails, the server
 //! skips the rest up to the Sync, and they are answered `ERR_PIPELINE_ABORTED`. A statement
@@ -15,8 +20,8 @@
 //! it are sent, the ones after it are not, and an implicit segment is marked failed so that its
 //! end rolls back (`Session::segment_failed`).
 
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use tokio_postgres::Statement;
@@ -27,12 +32,12 @@ use crate::core::exec::{
 };
 use crate::core::reply::Reply;
 use crate::core::response::{Event, Response};
-use crate::core::result::Rows;
+use crate::core::result::{error_buffer, Rows};
 use crate::core::session::Params;
 use crate::core::session::Session;
 use crate::core::sql_text::{copy_in_only, is_copy_from_stdin};
 use crate::core::types::value::read_list;
-use crate::core::wire::Reader;
+use crate::core::wire::{status, Reader};
 
 /// The answer of a statement that was not executed because an earlier one failed.
 pub fn aborted() -> Error {
@@ -42,132 +47,212 @@ pub fn aborted() -> Error {
     )
 }
 
-/// Statements sent and not yet answered: what their responses need.
-pub struct Sent {
-    response: Response,
-    statements: Vec<(Statement, String, Reply)>,
+/// The one reply of a batch: `[OK][u32 n]`, then per statement, in order, `[u32 length]` and
+/// its response. Statements are answered in order (the server answers them in order, and a
+/// refused statement ends what is sent); [`Answers::done`] answers those left, so every
+/// statement of the batch has its response.
+pub struct Answers {
+    reply: Reply,
+    buf: Vec<u8>,
+    count: usize,
+    answered: usize,
+    /// The statement refused before it was sent, and why: answered in its turn by `done`.
+    refused: Option<(usize, Error)>,
+    parts: bool,
 }
 
-/// Sends the batch in `buf`, answering statement `i` through `replies[i]`. Returns the last
-/// request sent, whose responses [`finish`] reads; statements that needed preparing split the
-/// batch, and the parts before them are completed here, so everything after this call's
-/// return is queued behind the whole batch. `implicit`: the batch belongs to a pipeline
-/// segment that ferropg brackets in its own transaction.
-pub async fn send(
-    session: &Session,
-    buf: Params,
-    replies: Vec<Reply>,
-    implicit: bool,
-) -> Option<Sent> {
-    let mut replies: VecDeque<Reply> = replies.into();
-    let mut r = Reader::new((*buf).as_ref());
-    let mut out = BytesMut::new();
-    let mut statements: Vec<(Statement, String, Reply)> = Vec::new();
-    let count = r.u32().unwrap_or(0) as usize;
-    let mut failed = false;
-    for _ in 0..count {
-        let Some(reply) = replies.pop_front() else {
-            break;
+impl Answers {
+    /// The answers of `count` statements, delivered through `reply`.
+    pub fn new(reply: Reply, count: usize) -> Self {
+        let mut buf = Vec::with_capacity(64 * count.min(1024) + 5);
+        buf.push(status::OK);
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        let parts = reply.takes_parts();
+        Answers {
+            reply,
+            buf,
+            count,
+            answered: 0,
+            refused: None,
+            parts,
+        }
+    }
+
+    /// Answers the next statement.
+    fn push(&mut self, response: Result<Vec<u8>>) {
+        let body = match response {
+            Ok(b) => b,
+            Err(e) => error_buffer(&e),
         };
+        self.buf
+            .extend_from_slice(&(body.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(&body);
+        self.answered += 1;
+    }
+
+    /// Records that statement `index` was refused before it was sent: it is answered with `e`
+    /// and the statements after it as aborted.
+    fn refuse(&mut self, index: usize, e: Error) {
+        self.refused.get_or_insert((index, e));
+    }
+
+    /// Hands rows of statement `index` ahead of the reply: `[BATCH_PART][u32 index]`, then
+    /// the part.
+    fn part(&self, index: usize, part: Vec<u8>) {
+        let mut framed = Vec::with_capacity(5 + part.len());
+        framed.push(status::BATCH_PART);
+        framed.extend_from_slice(&(index as u32).to_le_bytes());
+        framed.extend_from_slice(&part);
+        self.reply.part(framed);
+    }
+
+    /// Answers the statements left (the refused one with its error, the rest as aborted) and
+    /// sends the reply.
+    pub fn done(mut self) {
+        while self.answered < self.count {
+            let e = match self.refused.take() {
+                Some((i, e)) if i == self.answered => e,
+                other => {
+                    self.refused = other;
+                    aborted()
+                }
+            };
+            self.push(Err(e));
+        }
+        let n = self.answered as u32;
+        self.buf[1..5].copy_from_slice(&n.to_le_bytes());
+        let Answers { reply, buf, .. } = self;
+        reply.send(Ok(buf));
+    }
+}
+
+/// Statements sent and not yet answered: what their responses need, and the batch's answers.
+pub struct Sent {
+    response: Option<Response>,
+    statements: Vec<(Statement, Arc<str>)>,
+    answers: Answers,
+}
+
+/// Sends the batch in `buf`, answered through `reply` (see [`Answers`]). Returns the last
+/// request sent, whose responses [`finish`] reads, or None when nothing is left to read (the
+/// reply has then been sent); statements that needed preparing split the batch, and the parts
+/// before them are completed here, so everything after this call's return is queued behind
+/// the whole batch. `implicit`: the batch belongs to a pipeline segment that ferropg brackets
+/// in its own transaction.
+pub async fn send(session: &Session, buf: Params, reply: Reply, implicit: bool) -> Option<Sent> {
+    let mut r = Reader::new((*buf).as_ref());
+    let count = r.u32().unwrap_or(0) as usize;
+    let mut sent = Sent {
+        response: None,
+        statements: Vec::new(),
+        answers: Answers::new(reply, count),
+    };
+    let mut out = BytesMut::new();
+    let mut ok = true;
+    // The statement before, which a statement with the same SQL repeats (lib/params.js writes
+    // no SQL for it): no text to check, hash and look up again.
+    let mut prev: Option<(Arc<str>, Statement)> = None;
+    for index in 0..count {
         let item = r
-            .str()
+            .opt_str()
             .and_then(|sql| Ok((sql, read_list(&mut r)?)))
             .map_err(Error::param);
-        let (sql, values) = match item {
+        let (text, values) = match item {
             Ok(item) => item,
             Err(e) => {
-                reply.send(Err(e));
-                failed = true;
+                sent.answers.refuse(index, e);
+                ok = false;
                 break;
             }
         };
-        if is_copy_from_stdin(sql) {
-            reply.send(Err(copy_in_only()));
-            failed = true;
-            break;
-        }
-        let stmt = match session.cache.get(sql) {
-            Some(s) => s,
-            None => {
-                if !statements.is_empty() {
-                    let sent = dispatch(session, &mut out, std::mem::take(&mut statements));
-                    if !finish(session, sent).await {
-                        reply.send(Err(aborted()));
-                        failed = true;
-                        break;
-                    }
+        let (sql, stmt) = match (text, prev.take()) {
+            (None, Some(p)) => p,
+            (None, None) => {
+                let e = Error::param("malformed parameter buffer (a repeat of no statement)");
+                sent.answers.refuse(index, e);
+                ok = false;
+                break;
+            }
+            (Some(sql), _) => {
+                if is_copy_from_stdin(sql) {
+                    sent.answers.refuse(index, copy_in_only());
+                    ok = false;
+                    break;
                 }
-                match session.statement(sql).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        session.note_error(&e);
-                        reply.send(Err(e));
-                        failed = true;
-                        break;
+                let stmt = match session.cache.get(sql) {
+                    Some(s) => s,
+                    None => {
+                        if !sent.statements.is_empty() {
+                            dispatch(session, &mut out, &mut sent);
+                            if !read(session, &mut sent).await {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        match session.statement(sql).await {
+                            Ok(s) => s,
+                            Err(e) => {
+                                session.note_error(&e);
+                                sent.answers.refuse(index, e);
+                                ok = false;
+                                break;
+                            }
+                        }
                     }
-                }
+                };
+                (Arc::from(sql), stmt)
             }
         };
         let bound = encode_params(&stmt, &values).and_then(|p| {
-            parse_unnamed(&stmt, sql, &mut out)?;
+            parse_unnamed(&stmt, &sql, &mut out)?;
             bind_execute(&stmt, &p, result_format(&session.types), &mut out)
         });
         if let Err(e) = bound {
-            reply.send(Err(e));
-            failed = true;
+            sent.answers.refuse(index, e);
+            ok = false;
             break;
         }
-        statements.push((stmt, sql.to_string(), reply));
+        sent.statements.push((stmt.clone(), sql.clone()));
+        prev = Some((sql, stmt));
     }
-    if failed {
+    if !ok && implicit {
         // The server's transaction does not know: the segment's end must roll back.
-        if implicit {
-            session.segment_failed.store(true, Ordering::Relaxed);
-        }
-        for reply in replies {
-            reply.send(Err(aborted()));
-        }
+        session.segment_failed.store(true, Ordering::Relaxed);
     }
-    if statements.is_empty() {
+    if sent.statements.is_empty() {
+        sent.answers.done();
         return None;
     }
-    dispatch(session, &mut out, statements)
+    dispatch(session, &mut out, &mut sent);
+    Some(sent)
 }
 
-/// Queues `out` (closed with a Sync) as one request.
-fn dispatch(
-    session: &Session,
-    out: &mut BytesMut,
-    statements: Vec<(Statement, String, Reply)>,
-) -> Option<Sent> {
+/// Queues `out` (closed with a Sync) as one request for the statements collected in `sent`.
+fn dispatch(session: &Session, out: &mut BytesMut, sent: &mut Sent) {
     match Response::send(session, out.split()) {
-        Ok(response) => Some(Sent {
-            response,
-            statements,
-        }),
+        Ok(response) => sent.response = Some(response),
         Err(e) => {
             session.note_error(&e);
-            for (_, _, reply) in statements {
-                reply.send(Err(e.clone()));
+            for _ in sent.statements.drain(..) {
+                sent.answers.push(Err(e.clone()));
             }
-            None
         }
     }
 }
 
-/// Reads the responses of `sent` up to its ReadyForQuery and answers each statement; true
-/// when every statement succeeded.
-pub async fn finish(session: &Session, sent: Option<Sent>) -> bool {
-    let Some(Sent {
-        mut response,
-        statements,
-    }) = sent
-    else {
+/// Reads the responses of `sent` up to its ReadyForQuery and answers its statements; true when
+/// every statement succeeded.
+async fn read(session: &Session, sent: &mut Sent) -> bool {
+    let Some(mut response) = sent.response.take() else {
         return false;
     };
-    let mut running: Vec<Option<Running>> = statements
-        .into_iter()
-        .map(|(stmt, sql, reply)| Some(Running::new(stmt, sql, reply)))
+    let answers = &mut sent.answers;
+    let first = answers.answered;
+    let mut running: Vec<Option<Running>> = sent
+        .statements
+        .drain(..)
+        .enumerate()
+        .map(|(i, (stmt, sql))| Some(Running::new(stmt, sql, first + i)))
         .collect();
     let mut ok = true;
     loop {
@@ -177,8 +262,8 @@ pub async fn finish(session: &Session, sent: Option<Sent>) -> bool {
             Err(lost) => {
                 // No ReadyForQuery will come: every statement not answered fails with it.
                 session.note_error(&lost);
-                for run in running.iter_mut().filter_map(Option::take) {
-                    run.reply.send(Err(lost.clone()));
+                for _ in running.iter_mut().filter_map(Option::take) {
+                    answers.push(Err(lost.clone()));
                 }
                 return false;
             }
@@ -186,12 +271,12 @@ pub async fn finish(session: &Session, sent: Option<Sent>) -> bool {
         match event {
             Event::Row(row) => {
                 if let Some(Some(run)) = running.get_mut(i) {
-                    run.row(&row, session);
+                    run.row(&row, session, answers);
                 }
             }
             Event::Done(tag) => {
                 if let Some(run) = running.get_mut(i).and_then(Option::take) {
-                    run.done(&tag);
+                    answers.push(run.done(&tag));
                 }
             }
             Event::Columns(body) => {
@@ -211,63 +296,136 @@ pub async fn finish(session: &Session, sent: Option<Sent>) -> bool {
                         // Re-prepared on its next use.
                         session.cache.remove(&run.sql);
                     }
-                    run.reply.send(Err(e));
+                    answers.push(Err(e));
                 }
             }
             _ => {}
         }
     }
     // Statements the server skipped after a failure.
-    for run in running.into_iter().flatten() {
+    for _ in running.into_iter().flatten() {
         ok = false;
-        run.reply.send(Err(aborted()));
+        answers.push(Err(aborted()));
     }
     ok
+}
+
+/// Reads the responses of the last request of a batch and sends the batch's reply.
+pub async fn finish(session: &Session, mut sent: Sent) {
+    read(session, &mut sent).await;
+    sent.answers.done();
 }
 
 /// A statement whose rows are arriving.
 struct Running {
     stmt: Statement,
-    sql: String,
-    reply: Reply,
+    sql: Arc<str>,
+    index: usize,
     rows: Rows,
     /// A row that could not be decoded: the statement fails with it once its rows are read.
     error: Option<Error>,
 }
 
 impl Running {
-    fn new(stmt: Statement, sql: String, reply: Reply) -> Self {
+    fn new(stmt: Statement, sql: Arc<str>, index: usize) -> Self {
         let rows = Rows::new(stmt.columns());
         Running {
             stmt,
             sql,
-            reply,
+            index,
             rows,
             error: None,
         }
     }
 
-    fn row(&mut self, row: &postgres_protocol::message::backend::DataRowBody, session: &Session) {
+    fn row(
+        &mut self,
+        row: &postgres_protocol::message::backend::DataRowBody,
+        session: &Session,
+        answers: &Answers,
+    ) {
         if self.error.is_some() {
             return;
         }
         let columns = self.stmt.columns();
         match decode_row(row, columns, &session.types, self.rows.writer()) {
             Ok(()) => {
-                let parts = self.reply.takes_parts().then_some(&self.reply);
-                self.rows.row_done(columns, parts);
+                if let Some(part) = self.rows.row_done(columns, answers.parts) {
+                    answers.part(self.index, part);
+                }
             }
             Err(e) => self.error = Some(e),
         }
     }
 
-    /// Answers the statement (a row that could not be decoded fails it alone: the server ran
-    /// it).
-    fn done(self, tag: &str) {
-        let response: Result<Vec<u8>> = match self.error {
+    /// The statement's response (a row that could not be decoded fails it alone: the server
+    /// ran it).
+    fn done(self, tag: &str) -> Result<Vec<u8>> {
+        match self.error {
             Some(e) => Err(e),
             None => Ok(self.rows.finish(tag)),
-        };
-        self.reply.send(response);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The statuses and, for driver errors, the codes of a batch reply's responses.
+    fn read_back(buf: &[u8]) -> Vec<String> {
+        let mut r = Reader::new(buf);
+        assert_eq!(r.u8().unwrap(), status::OK);
+        let n = r.u32().unwrap();
+        (0..n)
+            .map(|_| {
+                let body = r.bytes().unwrap();
+                let mut b = Reader::new(body);
+                match b.u8().unwrap() {
+                    status::OK => format!("ok {}", body.len()),
+                    status::DRIVER_ERROR => b.str().unwrap().to_string(),
+                    s => format!("status {s}"),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_statement_is_answered_in_order_the_refused_one_with_its_error() {
+        let (reply, mut rx) = Reply::channel();
+        let mut a = Answers::new(reply, 5);
+        a.push(Ok(vec![status::OK, 1, 2]));
+        a.refuse(2, Error::param("$1: no"));
+        a.refuse(3, Error::param("later refusals are not the first"));
+        a.push(Ok(vec![status::OK]));
+        a.done();
+        let buf = rx.try_recv().unwrap().unwrap();
+        assert_eq!(
+            read_back(&buf),
+            [
+                "ok 3",
+                "ok 1",
+                "ERR_INVALID_PARAMETER",
+                "ERR_PIPELINE_ABORTED",
+                "ERR_PIPELINE_ABORTED"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_batch_cut_short_answers_the_rest_as_aborted() {
+        let (reply, mut rx) = Reply::channel();
+        let mut a = Answers::new(reply, 3);
+        a.push(Err(Error::param("x")));
+        a.done();
+        let buf = rx.try_recv().unwrap().unwrap();
+        assert_eq!(
+            read_back(&buf),
+            [
+                "ERR_INVALID_PARAMETER",
+                "ERR_PIPELINE_ABORTED",
+                "ERR_PIPELINE_ABORTED"
+            ]
+        );
     }
 }

@@ -250,12 +250,12 @@ impl Conn {
         })
     }
 
-    /// Queues a pipeline batch (see `core::batch`): `replies[i]` answers statement `i`;
-    /// `implicit`: the batch belongs to a segment ferropg brackets in its own transaction.
-    pub fn submit_batch(&self, statements: Params, replies: Vec<Reply>, implicit: bool) {
+    /// Queues a pipeline batch (see `core::batch`), answered through `reply`; `implicit`: the
+    /// batch belongs to a segment ferropg brackets in its own transaction.
+    pub fn submit_batch(&self, statements: Params, reply: Reply, implicit: bool) {
         self.submit(Job::Batch {
             statements,
-            replies,
+            reply,
             implicit,
         })
     }

@@ -126,7 +126,13 @@ async fn read_one<C: ColumnInfo>(
                 if bad_row.is_none() {
                     // A value that cannot be decoded fails the statement once its rows are read.
                     match decode_row(&row, columns, types, rows.writer()) {
-                        Ok(()) => rows.row_done(columns, parts),
+                        Ok(()) => {
+                            if let (Some(part), Some(to)) =
+                                (rows.row_done(columns, parts.is_some()), parts)
+                            {
+                                to.part(part);
+                            }
+                        }
                         Err(e) => bad_row = Some(e),
                     }
                 }
@@ -201,7 +207,7 @@ pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
     let mut rows = Rows::new(&columns);
     for row in &raw_rows {
         decode_row(row, &columns, &session.types, rows.writer())?;
-        rows.row_done(&columns, None);
+        rows.row_done(&columns, false);
     }
     Ok(rows.finish(&tag))
 }

@@ -8,7 +8,6 @@ use fallible_iterator::FallibleIterator;
 use postgres_protocol::message::backend::RowDescriptionBody;
 
 use crate::core::error::Error;
-use crate::core::reply::Reply;
 use crate::core::response::{tag_command, tag_rows};
 use crate::core::session::Session;
 use crate::core::wire::{status, Writer};
@@ -130,18 +129,19 @@ impl Rows {
         &mut self.w
     }
 
-    /// Counts the row just written; past [`PART_BYTES`], hands the rows so far to `parts`.
-    pub fn row_done<C: ColumnInfo>(&mut self, columns: &[C], parts: Option<&Reply>) {
+    /// Counts the row just written; with `parts`, past [`PART_BYTES`], returns the rows so
+    /// far as a part (`status::PART`) for the caller to hand over, and starts the next.
+    pub fn row_done<C: ColumnInfo>(&mut self, columns: &[C], parts: bool) -> Option<Vec<u8>> {
         self.n += 1;
         self.total += 1;
-        if let Some(parts) = parts.filter(|_| self.w.buf.len() >= PART_BYTES) {
-            self.w.buf[0] = status::PART;
-            self.seal();
-            let full =
-                std::mem::replace(&mut self.w, Writer::with_capacity(PART_BYTES + 64 * 1024));
-            parts.part(full.buf);
-            self.start(columns);
+        if !parts || self.w.buf.len() < PART_BYTES {
+            return None;
         }
+        self.w.buf[0] = status::PART;
+        self.seal();
+        let full = std::mem::replace(&mut self.w, Writer::with_capacity(PART_BYTES + 64 * 1024));
+        self.start(columns);
+        Some(full.buf)
     }
 
     /// The response: the remaining rows, then `command` and `rowCount` from the statement's
@@ -215,20 +215,7 @@ pub fn error_buffer(e: &Error) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::reply::Sink;
     use crate::core::wire::Reader;
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Default)]
-    struct Parts(Mutex<Vec<Vec<u8>>>);
-
-    impl Sink for Parts {
-        fn complete(&self, _: u32, response: crate::core::error::Result<Vec<u8>>) {
-            if let Ok(body) = response {
-                self.0.lock().unwrap().push(body);
-            }
-        }
-    }
 
     /// Status, column count (none here), row count: what precedes the rows.
     fn head(buf: &[u8]) -> (u8, u32) {
@@ -240,15 +227,13 @@ mod tests {
 
     #[test]
     fn rows_go_out_in_parts_and_the_response_counts_the_rest() {
-        let sink = Arc::new(Parts::default());
-        let reply = Reply::sink(1, sink.clone());
         let mut rows = Rows::new::<Column>(&[]);
         let n = 3 * PART_BYTES / 1000 + 10;
+        let mut parts = Vec::new();
         for _ in 0..n {
             rows.writer().buf.extend_from_slice(&[7u8; 1000]);
-            rows.row_done::<Column>(&[], Some(&reply));
+            parts.extend(rows.row_done::<Column>(&[], true));
         }
-        let parts = sink.0.lock().unwrap().clone();
         assert_eq!(parts.len(), 3);
         let mut seen = 0;
         for p in &parts {
@@ -269,11 +254,11 @@ mod tests {
     }
 
     #[test]
-    fn without_a_part_taker_the_response_holds_every_row() {
+    fn without_parts_the_response_holds_every_row() {
         let mut rows = Rows::new::<Column>(&[]);
         for _ in 0..PART_BYTES / 100 + 5 {
             rows.writer().buf.extend_from_slice(&[1u8; 200]);
-            rows.row_done::<Column>(&[], None);
+            assert!(rows.row_done::<Column>(&[], false).is_none());
         }
         let out = rows.finish("INSERT 0 1");
         assert_eq!(head(&out), (status::OK, (PART_BYTES / 100 + 5) as u32));

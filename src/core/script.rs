@@ -88,7 +88,7 @@ pub async fn simple_query(session: &Session, sql: &str) -> Result<Vec<u8>> {
         let mut rows = Rows::new(&columns);
         for row in &raw_rows {
             decode_row_with(text_decoder, row, &columns, &session.types, rows.writer())?;
-            rows.row_done(&columns, None);
+            rows.row_done(&columns, false);
         }
         w.buf.extend_from_slice(&rows.finish(&tag));
     }

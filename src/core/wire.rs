@@ -55,6 +55,8 @@ pub mod status {
     /// Rows of a result still running: the columns, u32 count, rows (no command, no total).
     /// Parts precede the result's final response, which holds the remaining rows.
     pub const PART: u8 = 4;
+    /// A part of statement `u32 index` of a pipeline batch (`core::batch`), then the part.
+    pub const BATCH_PART: u8 = 5;
 }
 
 /// An append-only little-endian writer.
@@ -168,7 +170,17 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
     pub fn str(&mut self) -> Result<&'a str, String> {
-        std::str::from_utf8(self.bytes()?)
-            .map_err(|_| "malformed parameter buffer (UTF-8)".to_string())
+        utf8(self.bytes()?)
     }
+    /// An optional string ([`Writer::opt_str`]): None for the u32::MAX mark.
+    pub fn opt_str(&mut self) -> Result<Option<&'a str>, String> {
+        match self.u32()? {
+            u32::MAX => Ok(None),
+            n => utf8(self.take(n as usize)?).map(Some),
+        }
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(b).map_err(|_| "malformed parameter buffer (UTF-8)".to_string())
 }

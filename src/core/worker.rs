@@ -76,10 +76,10 @@ pub enum Job {
         reply: Reply,
         cancel: Option<Arc<CancelHandle>>,
     },
-    /// Statements of a pipeline sent with one Sync (see `core::batch`), one reply each.
+    /// Statements of a pipeline sent with one Sync (see `core::batch`), one reply for all.
     Batch {
         statements: Params,
-        replies: Vec<Reply>,
+        reply: Reply,
         implicit: bool,
     },
     /// The end of a segment (an implicit pipeline segment, or an executeMany batch): COMMIT (or
@@ -154,16 +154,16 @@ pub async fn submission_worker(
                     continue;
                 }
                 let job = match job {
-                    Job::Batch { statements, replies, implicit } => {
+                    Job::Batch { statements, reply, implicit } => {
                         // Sending may take round trips (statements to prepare): nothing queued
                         // later goes out before the whole batch has.
-                        let sent = alongside(&mut inflight, batch::send(&session, statements, replies, implicit)).await;
+                        let sent = alongside(&mut inflight, batch::send(&session, statements, reply, implicit)).await;
                         match sent {
                             Some(sent) => {
                                 let s = session.clone();
                                 let guard = Sent::new(&progress, seq, None);
                                 inflight.push(tracked(&session, guard, |guard| async move {
-                                    batch::finish(&s, Some(sent)).await;
+                                    batch::finish(&s, sent).await;
                                     drop(guard);
                                 }));
                             }
@@ -464,6 +464,6 @@ async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, s
         (Job::CopyOut { reply, .. }, None) => drop(reply),
         (Job::Prepare { reply, .. }, None) => drop(reply),
         // Sent by the worker itself (see `batch`).
-        (Job::Batch { replies, .. }, _) => drop(replies),
+        (Job::Batch { reply, .. }, _) => drop(reply),
     }
 }

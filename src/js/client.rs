@@ -243,27 +243,15 @@ impl NativeClient {
         })
     }
 
-    /// Queues `count` statements of a pipeline as one request with a single Sync; statement
-    /// `i` is answered under `first_id + i`. `implicit`: the statements belong to a segment
-    /// bracketed by BEGIN and `submitEndSegment`.
+    /// Queues the statements of a pipeline (a u32 count, then each one's SQL and parameters)
+    /// as one request with a single Sync, answered under `id` with every statement's response
+    /// (`core::batch::Answers`). `implicit`: the statements belong to a segment bracketed by
+    /// BEGIN and `submitEndSegment`.
     #[napi(js_name = "submitBatch")]
-    pub fn batch(
-        &self,
-        statements: Buffer,
-        count: u32,
-        implicit: bool,
-        first_id: u32,
-        inbox: &Completions,
-    ) {
-        let replies = (0..count)
-            .map(|i| inbox.reply(first_id.wrapping_add(i)))
-            .collect();
-        match self.conn() {
-            Ok(c) => local::submit(|| c.submit_batch(Box::new(statements), replies, implicit)),
-            Err(e) => replies
-                .into_iter()
-                .for_each(|r: Reply| r.send(Err(e.clone()))),
-        }
+    pub fn batch(&self, statements: Buffer, implicit: bool, id: u32, inbox: &Completions) {
+        self.submit(inbox.reply(id), |c, r| {
+            c.submit_batch(Box::new(statements), r, implicit)
+        })
     }
 
     /// Queues the end of a segment (a pipeline segment, or an executeMany batch): COMMIT (or
