@@ -1,4 +1,4 @@
-"""asyncpg for one workload of the suite (benchmark/suite.mjs); prints {ms, cpuMs, rssMiB, check}.
+"""asyncpg for one workload of the suite (benchmark/suite.mjs); prints {ms, cpuMs, serverCpuMs, rssMiB, check}.
 
 Restates the constants of benchmark/workloads.mjs; the suite checks the checksum printed here
 against the one it computes, so a drift fails the run instead of flattering it.
@@ -21,6 +21,39 @@ W6_QUERY = f"SELECT g, 'row ' || g, g * 1.5 FROM generate_series(1, {W6_ROWS}) g
 def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def server_cpu(port):
+    """As benchmark/server-cpu.mjs: a function returning the on-CPU ms of the postmaster on
+    `port` and its children, or None when they cannot be read."""
+    def read(path):
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+
+    pids = [p for p in os.listdir("/proc") if p.isdigit()] if os.path.isdir("/proc") else []
+    flag = b"\0-p\0" + str(port).encode() + b"\0"
+    master = next((p for p in pids if (read(f"/proc/{p}/comm") or b"").strip() == b"postgres"
+                   and flag in b"\0" + (read(f"/proc/{p}/cmdline") or b"")), None)
+    if master is None:
+        return lambda: None
+
+    def total():
+        ns = 0
+        for p in os.listdir("/proc"):
+            if not p.isdigit():
+                continue
+            stat = read(f"/proc/{p}/stat")
+            if stat is None:
+                continue
+            ppid = stat[stat.rindex(b")") + 2:].split(b" ")[1].decode()
+            if p != master and ppid != master:
+                continue
+            ns += int((read(f"/proc/{p}/schedstat") or b"0").split(b" ")[0])
+        return ns / 1e6
+    return total
 
 
 async def main(w):
@@ -85,18 +118,22 @@ async def main(w):
 
     gc.collect()  # as the Node children do before reading the base RSS
     base_rss = rss()
+    server = server_cpu(c["port"])
+    server0 = server()
     cpu0 = time.process_time()
     t0 = time.perf_counter()
     check = await run()
     ms = (time.perf_counter() - t0) * 1000
     cpu_ms = (time.process_time() - cpu0) * 1000
+    server1 = server()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if w == "W4":
         check = await con.fetchval(W4_CHECK)
     if w == "W5" and await con.fetchval("SELECT count(*) FROM bench_w5") != W5_N:
         check = -1
     await con.close()
-    print(json.dumps({"ms": ms, "cpuMs": cpu_ms, "rssMiB": max(0, peak - base_rss) / 2**20, "peakMiB": peak / 2**20, "check": check}))
+    server_ms = None if server0 is None else server1 - server0
+    print(json.dumps({"ms": ms, "cpuMs": cpu_ms, "serverCpuMs": server_ms, "rssMiB": max(0, peak - base_rss) / 2**20, "peakMiB": peak / 2**20, "check": check}))
 
 
 asyncio.run(main(sys.argv[1]))

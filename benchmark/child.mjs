@@ -1,9 +1,10 @@
 // One driver x one workload in this process (run under Node, or under Bun for driver `bun`).
-// Prints one JSON line: { ms, cpuMs, rssMiB, check }. Set-up (connect, create tables, warm-up, build the
+// Prints one JSON line: { ms, cpuMs, serverCpuMs, rssMiB, peakMiB, check }. Set-up (connect, create tables, warm-up, build the
 // input rows) is untimed; the timed part is exactly the workload.
 //   node benchmark/child.mjs <driver> <W1..W6>     (BENCH_CONN: JSON connection settings)
 //   node benchmark/child.mjs --list                 (which workloads each driver implements)
 import * as W from './workloads.mjs'
+import { serverCpu } from './server-cpu.mjs'
 
 const conn = JSON.parse(process.env.BENCH_CONN || '{}')
 const isSocket = (conn.host || '').startsWith('/')
@@ -347,11 +348,14 @@ const rss = typeof process.memoryUsage.rss === 'function' ? () => process.memory
 const base = rss()
 let peak = base
 const timer = setInterval(() => (peak = Math.max(peak, rss())), 5)
+const server = serverCpu(conn.port)
+const server0 = server()
 const cpu0 = process.cpuUsage()
 const t0 = performance.now()
 let check = await run()
 const ms = performance.now() - t0
 const cpu = process.cpuUsage(cpu0)
+const server1 = server()
 clearInterval(timer)
 peak = Math.max(peak, rss())
 if (w === 'W4') check = Number((await d.q(handle, W.W4_CHECK_SQL))[0].c)
@@ -364,5 +368,6 @@ await d.close(handle)
 // peakMiB: the process's highest RSS over its life (VmHWM), set-up included: what the machine
 // must have for it, whatever the collector kept from the set-up.
 const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
-process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, rssMiB: (peak - base) / 2 ** 20, peakMiB: hwm ? Number(hwm[1]) / 1024 : null, check }) + '\n')
+const serverCpuMs = server0 === null ? null : server1 - server0
+process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs, rssMiB: (peak - base) / 2 ** 20, peakMiB: hwm ? Number(hwm[1]) / 1024 : null, check }) + '\n')
 process.exit(0)

@@ -172,6 +172,7 @@ let md = `## Benchmarks\n\n${new Date().toISOString().slice(0, 10)}, ${machine};
   `Each driver x workload in a fresh process, interleaved, ${REPS} repetitions, medians; every run's checksum verified.\n` +
   `"vs pg" = pg time / driver time; "vs best peer" = the fastest of pg, postgres.js, pg-native, Bun and asyncpg / driver (higher is better).\n` +
   `"CPU" = user + system time of the client process over the timed part (all its threads), median, per operation.\n` +
+  `"server CPU" = on-CPU time of the PostgreSQL server (postmaster and all its processes, /proc/<pid>/schedstat) over the timed part, median: no driver can finish in less wall time than this (benchmark/server-cpu.mjs).\n` +
   `"peak RSS growth" = the highest RSS during the timed part less the RSS before it (the set-up's garbage collected first); "process peak RSS" = the process's highest RSS over its life (VmHWM), set-up included.\n`
 const json = { date: new Date().toISOString(), machine, transport, settings: s, versions, reps: REPS, notes, errors, workloads: {} }
 for (const w of ONLY) {
@@ -183,12 +184,13 @@ for (const w of ONLY) {
   const [ops, unit] = OPS[w]
   const cpu = Object.fromEntries(Object.entries(by).filter(([, runs]) => runs[0].cpuMs != null)
     .map(([n, runs]) => [n, (median(runs.map((r) => r.cpuMs)) * 1000) / ops]))
-  md += `\n### ${LABEL[w]}\n\n| driver | method | median ms | vs pg | vs best peer | CPU µs per ${unit} | peak RSS growth MiB | process peak RSS MiB |\n|---|---|---|---|---|---|---|---|\n`
+  md += `\n### ${LABEL[w]}\n\n| driver | method | median ms | vs pg | vs best peer | CPU µs per ${unit} | server CPU ms | peak RSS growth MiB | process peak RSS MiB |\n|---|---|---|---|---|---|---|---|---|\n`
   for (const [n, m] of Object.entries(med).sort((a, b) => a[1] - b[1])) {
     const rss = by[n][0].rssMiB == null ? '' : median(by[n].map((r) => r.rssMiB)).toFixed(0)
     const hwm = by[n][0].peakMiB == null ? '' : median(by[n].map((r) => r.peakMiB)).toFixed(0)
     const c = cpu[n] == null ? '' : cpu[n].toFixed(cpu[n] < 10 ? 2 : 1)
-    md += `| ${n} | ${METHOD[w]?.[n] ?? ''} | ${m.toFixed(1)} | ${base ? (base / m).toFixed(2) + 'x' : ''} | ${Number.isFinite(best) ? (best / m).toFixed(2) + 'x' : ''} | ${c} | ${rss} | ${hwm} |\n`
+    const srv = by[n][0].serverCpuMs == null ? '' : median(by[n].map((r) => r.serverCpuMs)).toFixed(0)
+    md += `| ${n} | ${METHOD[w]?.[n] ?? ''} | ${m.toFixed(1)} | ${base ? (base / m).toFixed(2) + 'x' : ''} | ${Number.isFinite(best) ? (best / m).toFixed(2) + 'x' : ''} | ${c} | ${srv} | ${rss} | ${hwm} |\n`
   }
   json.workloads[w] = { label: LABEL[w], medians: med, cpuMicrosPerOp: cpu, runs: by }
 }
