@@ -356,3 +356,25 @@ test('a statement repeating the SQL before it is sent without its text and answe
   }))
 
 const outcome2 = (p) => p.then((r) => r.rows[0], (e) => (e instanceof PipelineAbortedError ? 'aborted' : e.code))
+
+test('statements whose promises nobody awaits reject without an unhandled rejection', async () => {
+  let unhandled = 0
+  const count = () => unhandled++
+  process.on('unhandledRejection', count)
+  const c = await connect()
+  try {
+    const e = await c.pipeline((p) => {
+      p.query('SELECT 1')
+      p.query('SELECT no_such_column')
+      p.query('SELECT 2')
+      p.query('SELECT $1::int4', [{ not: 'a number' }])
+    }).catch((x) => x)
+    assert.equal(e.code, '42703')
+    await c.query('SELECT 1')
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(unhandled, 0)
+  } finally {
+    process.off('unhandledRejection', count)
+    await c.close()
+  }
+})

@@ -26,6 +26,13 @@ function handled(p) {
   return p
 }
 
+// Rejects a queued statement's promise, marked handled first (as late as that: a statement that
+// succeeds costs no second promise).
+function rejectItem(item, err) {
+  item.promise.catch(noop)
+  item.reject(err)
+}
+
 function refuse(what) {
   return () => {
     throw new FerroError('ERR_PIPELINE_UNSUPPORTED', `${what} cannot run inside a pipeline: leave the pipeline() block first`)
@@ -79,7 +86,7 @@ class Pipeline {
     // after a failure; `error` is the first failure.
     const seg = { implicit, count: 0, failedAt: Infinity, error: undefined, tail: Promise.resolve() }
     this.#segment = seg
-    if (implicit) handled(this.#enqueue(seg, 'BEGIN', undefined, undefined))
+    if (implicit) this.#enqueue(seg, 'BEGIN', undefined, undefined)
     return seg
   }
 
@@ -93,20 +100,20 @@ class Pipeline {
   }
 
   // Queues a statement for this tick's batch; returns its promise (of the result buffer's
-  // decoded rows, or its error).
+  // decoded rows, or its error), which rejects as handled.
   #enqueue(seg, sql, params, rowMode) {
     const at = seg.count
-    if (at > seg.failedAt) return Promise.reject(new PipelineAbortedError())
+    if (at > seg.failedAt) return handled(Promise.reject(new PipelineAbortedError()))
     this.#writer.addStatement(sql, params) // throws, adding nothing, for a value no type takes
     seg.count++
     // Also where rows of a result that arrives in parts collect (reader.partial()'s fields).
-    const item = { seg, at, rowMode, rows: undefined, error: undefined, resolve: null, reject: null }
-    const p = new Promise((resolve, reject) => {
+    const item = { seg, at, rowMode, rows: undefined, error: undefined, promise: null, resolve: null, reject: null }
+    item.promise = new Promise((resolve, reject) => {
       item.resolve = resolve
       item.reject = reject
     })
     if (this.#queued.push(item) === 1) queueMicrotask(() => this.#flush())
-    return p
+    return item.promise
   }
 
   // Sends the statements queued so far as one batch; they settle in order, after everything
@@ -122,7 +129,7 @@ class Pipeline {
     seg.tail = seg.tail.then(() => answers).then(
       (buf) => this.#settleAll(items, buf),
       (err) => {
-        for (const item of items) item.reject(this.#fail(seg, item.at, err) ? err : new PipelineAbortedError())
+        for (const item of items) rejectItem(item, this.#fail(seg, item.at, err) ? err : new PipelineAbortedError())
       },
     )
   }
@@ -147,15 +154,15 @@ class Pipeline {
     const { seg, at } = item
     if (buf[start] !== OK) {
       const err = responseError(buf.subarray(start, end))
-      if (this.#fail(seg, at, err)) return item.reject(err)
-      return item.reject(isAborted(err) ? new PipelineAbortedError() : err)
+      if (this.#fail(seg, at, err)) return rejectItem(item, err)
+      return rejectItem(item, isAborted(err) ? new PipelineAbortedError() : err)
     }
     // It ran after a failure: outside a transaction the segment is rolled back.
-    if (at > seg.failedAt && seg.implicit) return item.reject(new PipelineAbortedError())
+    if (at > seg.failedAt && seg.implicit) return rejectItem(item, new PipelineAbortedError())
     try {
       item.resolve(decodeResult(buf, item.rowMode, item, start))
     } catch (e) {
-      item.reject(e)
+      rejectItem(item, e)
     }
   }
 
@@ -169,7 +176,7 @@ class Pipeline {
     }
     try {
       if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
-      return handled(this.#enqueue(seg, sql, params, options?.rowMode))
+      return this.#enqueue(seg, sql, params, options?.rowMode)
     } catch (e) {
       // Nothing of it was sent, but the segment must not commit without it.
       this.#fail(seg, seg.count++, e)
