@@ -4,6 +4,7 @@ require('./completions') // the promise-returning native query methods
 const { FerroError, responseError } = require('./errors')
 const { encodeParams } = require('./params')
 const { decodeResult, decodeResults, partial } = require('./reader')
+const { OK } = require('./wire').status
 const { toNative } = require('./config')
 const { executeMany } = require('./many')
 const { Pipeline, runBlock } = require('./pipeline')
@@ -23,10 +24,19 @@ function checkSql(sql) {
  * Settles a native response: rows (after those already in `acc`), or the error created here,
  * on the caller's async stack.
  */
+// `buf`: the response, or undefined when it was left in `acc` (completions.js).
 function settle(buf, options, acc) {
-  const err = responseError(buf)
-  if (err !== undefined) throw scriptHint(err)
-  return decodeResult(buf, options?.rowMode, acc)
+  let start = 0
+  if (buf === undefined) {
+    buf = acc.buf
+    start = acc.start
+    acc.buf = undefined
+    if (buf[start] !== OK) throw scriptHint(responseError(buf.subarray(start, acc.end)))
+  } else {
+    const err = responseError(buf)
+    if (err !== undefined) throw scriptHint(err)
+  }
+  return decodeResult(buf, options?.rowMode, acc, start)
 }
 
 // query() prepares its statement, which the server refuses for several statements at once:

@@ -6,7 +6,7 @@
 // `simple`, and `queryCancellable`/`uncachedCancellable`, which also return the request id) are
 // defined here on the native classes, over their `submit*` counterparts.
 const native = require('../binding')
-const { decodePart } = require('./reader')
+const { decodePart, Partial } = require('./reader')
 const { encodeParamsShared, paramsArgument } = require('./params')
 
 // Rows of a result still running, ahead of its response; BATCH_PART: of statement `u32 index`
@@ -87,8 +87,17 @@ function onReady(end) {
     } else if (tag === BATCH_PART) {
       part(pending.accOf(id)?.[buf.readUInt32LE(at + 9)], buf.subarray(at + 13, stop))
     } else {
+      const acc = pending.accOf(id)
       const resolve = pending.take(id)
-      if (resolve !== undefined) resolve(buf.subarray(at + 8, stop))
+      if (acc instanceof Partial) {
+        // The caller reads its response from `acc` (reader.js Partial).
+        acc.buf = buf
+        acc.start = at + 8
+        acc.end = stop
+        resolve(undefined)
+      } else if (resolve !== undefined) {
+        resolve(buf.subarray(at + 8, stop))
+      }
     }
     at = stop
   }
@@ -110,7 +119,8 @@ function part(acc, buf) {
 
 /**
  * Calls `submit(id, inbox)` and returns a promise of the response buffer for `id`; rows that
- * arrive ahead of it go to `acc`.
+ * arrive ahead of it go to `acc`. With an `acc` that is a reader.js Partial, the promise
+ * resolves with undefined and the response is left in `acc`.
  */
 function request(submit, acc) {
   ensureInbox()

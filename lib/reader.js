@@ -193,11 +193,26 @@ function rowsOf(build, into) {
 }
 
 /**
- * Where the rows of a result that arrives in parts collect (src/core/exec.rs hands over a
- * large result every 512 KiB while it runs, so rows are built while the server works).
+ * A query's accumulator: where the rows of a result that arrives in parts collect
+ * (src/core/exec.rs hands over a large result every 512 KiB while it runs, so rows are built
+ * while the server works), and where lib/completions.js leaves the response: `buf` from
+ * `start` to `end`, the inbox's own buffer, so that no view of it is made per query and the
+ * request's promise resolves with no object (resolving with one looks up its `then`: two
+ * prototype walks per query, a Buffer's being four deep).
  */
+class Partial {
+  constructor(rowMode) {
+    this.rowMode = rowMode
+    this.rows = undefined
+    this.error = undefined
+    this.buf = undefined
+    this.start = 0
+    this.end = 0
+  }
+}
+
 function partial(rowMode) {
-  return { rowMode, rows: undefined, error: undefined }
+  return new Partial(rowMode)
 }
 
 /** Decodes a part (`status::PART`: columns, then rows) into `acc`. */
@@ -275,4 +290,4 @@ function decodeResults(buf, rowMode) {
   return out
 }
 
-module.exports = { decodeResult, decodeResults, decodeAt, decodeMany, decodePart, partial }
+module.exports = { decodeResult, decodeResults, decodeAt, decodeMany, decodePart, partial, Partial }

@@ -241,23 +241,24 @@ fn tracked<F>(session: &Arc<Session>, guard: Sent, job: impl FnOnce(Sent) -> F) 
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let cancel = guard.cancel().cloned();
-    let job = job(guard);
-    Offload {
-        job: Some(Box::pin(async move {
-            match cancel {
-                // Given up (see `barrier`): the job is dropped (its guard with it), and its
-                // reply reports the closed connection.
-                Some(c) => {
-                    tokio::select! {
-                        biased;
-                        () = job => {}
-                        () = c.abandoned() => {}
-                    }
+    let job: Pin<Box<dyn Future<Output = ()> + Send>> = match guard.cancel().cloned() {
+        // Given up (see `barrier`): the job is dropped (its guard with it), and its reply
+        // reports the closed connection.
+        Some(c) => {
+            let job = job(guard);
+            Box::pin(async move {
+                tokio::select! {
+                    biased;
+                    () = job => {}
+                    () = c.abandoned() => {}
                 }
-                None => job.await,
-            }
-        })),
+            })
+        }
+        // Boxed as it is: a wrapper would copy the job's future (~1.9 KB) once more per query.
+        None => Box::pin(job(guard)),
+    };
+    Offload {
+        job: Some(job),
         roam: session.roam.clone(),
     }
 }
