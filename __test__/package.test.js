@@ -2,7 +2,7 @@
 // The release layout, checked end to end: the main package (no binary) and the platform package
 // `ferropg-<platform>` (the binary), prepared by `napi pre-publish` as a release does it, packed
 // with `npm pack`, installed into an empty project with `npm install --offline` (an empty npm
-// cache: nothing may come from the network) on a PATH that holds only node, npm and tripwires
+// cache: nothing may come from the network) on a PATH that holds only node, npm, sh and tripwires
 // named after the build tools (cargo, rustc, cc, gcc, make, ...), then used against the real
 // PostgreSQL from CommonJS, ESM and ferropg/pg. A second project without the platform package
 // shows the error a user then gets.
@@ -21,11 +21,12 @@ const triple = Object.keys(TRIPLES).find((t) => TRIPLES[t] === platform)
 const BUILD_TOOLS = ['cargo', 'rustc', 'rustup', 'cc', 'c++', 'gcc', 'g++', 'clang', 'make', 'node-gyp']
 const LIMIT = { timeout: 120_000 } // every child process is bounded
 
-/** A directory holding node, npm, and a failing tripwire for each build tool. */
+/** A directory holding node, npm, sh, and a failing tripwire for each build tool. */
 function toolFreeBin(dir) {
   const bin = path.join(dir, 'bin')
   fs.mkdirSync(bin)
   fs.symlinkSync(process.execPath, path.join(bin, 'node'))
+  fs.symlinkSync('/bin/sh', path.join(bin, 'sh')) // npm runs scripts with sh: one that calls a tool hits a tripwire
   const npmCli = fs.realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim())
   const npmJs = path.join(path.dirname(npmCli), 'npm-cli.js')
   fs.writeFileSync(path.join(bin, 'npm'), `#!/bin/sh\nexec "${process.execPath}" "${fs.existsSync(npmJs) ? npmJs : npmCli}" "$@"\n`, { mode: 0o755 })
@@ -89,6 +90,11 @@ test('the release packages install offline without build tools and run queries',
     assert.equal(staged.optionalDependencies, undefined, 'the committed package.json names no platform package')
     staged.napi.targets = [triple]
     fs.writeFileSync(path.join(stage, 'package.json'), JSON.stringify(staged, null, 2))
+    // napi pre-publish works inside a git repository with a commit (it reads the head commit).
+    const git = (...args) => execFileSync('git', ['-c', 'user.name=ferropg test', '-c', 'user.email=test@ferropg.invalid', ...args], { cwd: stage, stdio: 'pipe', ...LIMIT })
+    git('init', '-q')
+    git('add', '.')
+    git('commit', '-q', '-m', 'release')
     const napiCli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
     execFileSync(process.execPath, [napiCli, 'pre-publish', '-t', 'npm', '--skip-optional-publish'], { cwd: stage, stdio: 'pipe', ...LIMIT })
     const released = JSON.parse(fs.readFileSync(path.join(stage, 'package.json'), 'utf8'))
