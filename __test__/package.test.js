@@ -180,10 +180,12 @@ test('a platform without a binary package gets an error naming the supported one
   assert.match(checkout.message, /linux-x64-gnu, linux-x64-musl, linux-arm64-gnu, linux-arm64-musl, darwin-x64, darwin-arm64, win32-x64-msvc/)
 })
 
-test('the release workflow builds exactly the napi targets, each with its npm directory', () => {
+test('the release workflow builds and tests exactly the napi targets, each with its npm directory', () => {
   const workflow = fs.readFileSync(path.join(root, '.github', 'workflows', 'release.yml'), 'utf8')
-  const built = [...workflow.matchAll(/^\s+- target: (\S+)/gm)].map((m) => m[1])
-  assert.deepEqual([...built].sort(), [...pkg.napi.targets].sort())
+  const built = [...workflow.matchAll(/^\s+- target: (\S+)$/gm)].map((m) => m[1])
+  const tested = [...workflow.matchAll(/^\s+- \{ target: ([^,\s]+),/gm)].map((m) => m[1])
+  assert.deepEqual([...built].sort(), [...pkg.napi.targets].sort(), 'the build matrix')
+  assert.deepEqual([...tested].sort(), [...pkg.napi.targets].sort(), 'the test matrix')
   for (const t of pkg.napi.targets) {
     const npm = JSON.parse(fs.readFileSync(path.join(root, 'npm', TRIPLES[t], 'package.json'), 'utf8'))
     assert.equal(npm.name, `ferropg-${TRIPLES[t]}`)
