@@ -92,3 +92,19 @@ test('docs/types.md covers every type override and its values', () => {
   }
   for (const t of ['int8', 'numeric', 'timestamptz', 'jsonb', 'bytea', 'uuid', 'interval', 'date']) assert.match(doc, new RegExp('^\\|[^|]*`' + t + '`', 'm'), `${t} has a row`)
 })
+
+test('the links between the reference docs lead to headings that exist', () => {
+  // GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens.
+  const slug = (h) => h.trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')
+  const anchors = (f) => new Set([...read(f).matchAll(/^#{1,6} (.*)$/gm)].map((m) => slug(m[1])))
+  let links = 0
+  for (const f of ['docs/api.md', 'docs/errors.md', 'docs/types.md', 'docs/platforms.md']) {
+    for (const [, target, anchor] of read(f).matchAll(/\]\(([\w.-]*)(?:#([\w-]+))?\)/g)) {
+      const file = target ? path.join(path.dirname(f), target) : f
+      assert.ok(fs.existsSync(path.join(root, file)), `${f} links to ${file}, which exists`)
+      if (anchor) assert.ok(anchors(file).has(anchor), `${f} links to ${file}#${anchor}, a heading there`)
+      links++
+    }
+  }
+  assert.ok(links > 20, `${links} links checked`)
+})
