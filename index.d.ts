@@ -433,6 +433,7 @@ export interface Pool extends Queryable {}
  * test keeps this union in step with it and with the JS facade.
  */
 export type DriverErrorCode =
+  | 'ERR_ADDON_NOT_FOUND'
   | 'ERR_CLIENT_CLOSED'
   | 'ERR_CLIENT_RELEASED'
   | 'ERR_CONNECTION'
@@ -455,6 +456,7 @@ export type DriverErrorCode =
   | 'ERR_TLS'
   | 'ERR_TRANSACTION_CLOSED'
   | 'ERR_UNSUPPORTED'
+  | 'ERR_UNSUPPORTED_PLATFORM'
   | 'ERR_UNSUPPORTED_TYPE'
 
 /** Every error ferropg creates; `code` is a stable `DriverErrorCode`, or a SQLSTATE on a DatabaseError. */

@@ -2,7 +2,8 @@
 // A whole dependency tree on ferropg: `pg` installed as the ferropg-pg package (packages/pg,
 // what `"pg": "npm:ferropg-pg@..."` with `overrides` gives) in an empty project, with
 // drizzle-kit (its own CLI: generate, migrate, push) and pg-cursor, which require 'pg' and
-// pg's internals themselves. Both packages are packed here; the others come from npm's cache.
+// pg's internals themselves. Both packages (and ferropg's binary package) are packed here; the
+// others come from npm's cache.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { execFileSync } = require('node:child_process')
@@ -10,6 +11,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { url, unique, pool: makePool } = require('./helpers')
+const { packPlatformPackage } = require('./platform-package')
 
 const root = path.join(__dirname, '..')
 const version = (name) => JSON.parse(fs.readFileSync(path.join(root, 'node_modules', name, 'package.json'), 'utf8')).version
@@ -36,12 +38,14 @@ test.before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ferropg-alias-'))
   const ferropg = pack(root)
   const alias = pack(path.join(root, 'packages', 'pg'))
+  const binary = packPlatformPackage(dir) // the main package carries no binary
   app = path.join(dir, 'app')
   fs.mkdirSync(app)
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({
     name: 'app', version: '1.0.0', private: true,
     dependencies: {
       ferropg: `file:${ferropg}`,
+      [binary.name]: `file:${binary.tgz}`,
       pg: `file:${alias}`,
       'pg-cursor': version('pg-cursor'),
       'drizzle-orm': version('drizzle-orm'),

@@ -6,6 +6,7 @@
 // `stream()` reads through a server-side cursor. Kysely's PostgreSQL query compiler, adapter and introspector are used as
 // they are.
 const { AbortedTransactionError, CompiledQuery, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } = require('kysely')
+require('../platform').loadBinding() // a clear error when this platform has no binary
 const { Pool } = require('../pool')
 const { TextParams } = require('../params')
 

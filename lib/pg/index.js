@@ -1,6 +1,7 @@
 'use strict'
 // ferropg/pg: node-postgres's (pg 8.x) API over ferropg, for code and libraries written for pg
 // (Kysely, Drizzle, Knex, ...). See the README, "Using ferropg with your ORM", for what differs.
+require('../platform').loadBinding() // a clear error when this platform has no binary
 const { Client } = require('./client')
 const { Pool } = require('./pool')
 const { Result } = require('./result')

@@ -6,6 +6,7 @@
 // loss), a script runs as one simple-protocol message (as Prisma's own engine sends it), and
 // errors are mapped to Prisma's kinds from the server's SQLSTATE and fields.
 const { randomUUID } = require('node:crypto')
+require('../platform').loadBinding() // a clear error when this platform has no binary
 const { Pool } = require('../pool')
 const { TextParams } = require('../params')
 const { resultSet, parameters } = require('./values')
