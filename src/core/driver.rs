@@ -317,6 +317,9 @@ fn tune(s: &std::net::TcpStream, network: &Network) -> io::Result<()> {
         }
         None => sock.set_keepalive(false)?,
     }
+    // TCP_USER_TIMEOUT is Linux's; where the system has none the setting has no effect, as
+    // libpq documents for `tcp_user_timeout` (docs/platforms.md).
+    #[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia"))]
     if let Some(t) = network.user_timeout {
         sock.set_tcp_user_timeout(Some(t))?;
     }
