@@ -179,3 +179,30 @@ test('strings and JSON of a many-row result read back exactly: ASCII and not, sh
     await c.close()
   }
 })
+
+test('short strings of a one-row result and the command of each result read back exactly', async () => {
+  const c = await connect()
+  try {
+    // Every length around the short-string path (up to 8 bytes), ASCII and not (2-, 3- and
+    // 4-byte UTF-8), a NUL-free control character and DEL, each alone in a one-row result.
+    const values = ['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'abcdef', 'abcdefg', 'abcdefgh', 'abcdefghi',
+      'é', 'aé', 'éééé', '日本', '日本語', '😀', 'a😀b', '\x01\x7f', 'ÿ', '~~~~~~~~']
+    for (const v of values) {
+      const r = await c.query('SELECT $1::text AS s, octet_length($1::text) AS n', [v])
+      assert.equal(r.rows[0].s, v, JSON.stringify(v))
+      assert.equal(r.rows[0].n, Buffer.byteLength(v))
+    }
+    const [row] = (await c.query("SELECT 'x' AS a, 'éx' AS b, ARRAY['ab', 'ü'] AS c")).rows
+    assert.deepEqual(row, { a: 'x', b: 'éx', c: ['ab', 'ü'] })
+    // The command is cached by its bytes: alternating commands keep their own.
+    await c.query('CREATE TEMP TABLE cmd_t (x int4)')
+    const seen = []
+    for (const sql of ['INSERT INTO cmd_t VALUES (1)', 'SELECT 1', 'SELECT 2', 'UPDATE cmd_t SET x = 2', 'INSERT INTO cmd_t VALUES (3)', 'DELETE FROM cmd_t', 'SELECT 3']) {
+      const r = await c.query(sql)
+      seen.push(`${r.command} ${r.rowCount}`)
+    }
+    assert.deepEqual(seen, ['INSERT 1', 'SELECT 1', 'SELECT 1', 'UPDATE 1', 'INSERT 1', 'DELETE 2', 'SELECT 1'])
+  } finally {
+    await c.close()
+  }
+})
