@@ -4,7 +4,7 @@
 // once per write (or per batch of buffered writes) and out once per batch of received data.
 const { Writable, Readable } = require('node:stream')
 const { FerroError, responseError } = require('./errors')
-const { decodeAt } = require('./reader')
+const { decodeResult } = require('./reader')
 const { cancelledError } = require('./cancel')
 
 /**
@@ -134,7 +134,7 @@ async function* copyOutRows(native, query, options) {
         done = true
         return
       }
-      yield* decodeAt(buf, 2, options?.rowMode)[0].rows
+      yield* decodeResult(buf, options?.rowMode, undefined, 2).rows
     }
   } finally {
     if (!done) await r.cancel()

@@ -185,7 +185,11 @@ function sameAsLast(start, end) {
   return true
 }
 
-// Reads the column list at P: `[fields, row builder]`.
+// The row builder of the column list `columns` read last (a module variable rather than a
+// second return value: no array per result).
+let BUILD = null
+
+// Reads the column list at P: returns its `fields` and sets BUILD.
 function columns(rowMode) {
   const start = P
   const ncols = B.readUInt16LE(P)
@@ -214,8 +218,8 @@ function columns(rowMode) {
     fields[i] = { name: lastNames[i], typeOid: lastMeta[i * 3], tableOid: lastMeta[i * 3 + 1], columnId: lastMeta[i * 3 + 2] }
   }
   // Made on first use per row mode; one that throws (duplicate names) is not kept.
-  const build = (lastBuilders[mode] ??= rowBuilder(lastNames, mode === 1))
-  return [fields, build]
+  BUILD = lastBuilders[mode] ??= rowBuilder(lastNames, mode === 1)
+  return fields
 }
 
 // Reads a u32 row count and that many rows at P, appended to `into` when given.
@@ -261,7 +265,8 @@ function decodePart(buf, acc) {
   B = buf
   P = 1
   try {
-    const build = columns(acc.rowMode)[1]
+    columns(acc.rowMode)
+    const build = BUILD
     acc.rows = rowsOf(build, acc.rows ?? [])
   } finally {
     B = null
@@ -276,19 +281,23 @@ function decodePart(buf, acc) {
  */
 function decodeResult(buf, rowMode, acc, offset = 0) {
   if (acc?.error !== undefined) throw acc.error
-  return decodeAt(buf, offset, rowMode, acc?.rows)[0]
+  return decodeAt(buf, offset, rowMode, acc?.rows)
 }
 
-/** Decodes the result that starts at `offset`; returns `[result, endOffset]`. */
+// Where the result decodeAt read last ends.
+let END = 0
+
+/** Decodes the result that starts at `offset` (its end: `END`). */
 function decodeAt(buf, offset, rowMode, into) {
   B = buf
   P = offset + 1
   try {
-    const [fields, build] = columns(rowMode)
-    const rows = rowsOf(build, into)
+    const fields = columns(rowMode)
+    const rows = rowsOf(BUILD, into)
     const command = commandText()
     const rowCount = B.readDoubleLE(P)
-    return [{ rows, rowCount, command, fields }, P + 8]
+    END = P + 8
+    return { rows, rowCount, command, fields }
   } finally {
     B = null
     S = null
@@ -304,7 +313,8 @@ function decodeMany(buf, offset, n, rowMode, out) {
   B = buf
   P = offset
   try {
-    const [fields, build] = columns(rowMode)
+    const fields = columns(rowMode)
+    const build = BUILD
     const from = out.length
     for (let i = 0; i < n; i++) {
       const rows = rowsOf(build)
@@ -327,8 +337,11 @@ function decodeResults(buf, rowMode) {
   const n = buf.readUInt32LE(1)
   const out = new Array(n)
   let at = 5
-  for (let i = 0; i < n; i++) [out[i], at] = decodeAt(buf, at, rowMode)
+  for (let i = 0; i < n; i++) {
+    out[i] = decodeAt(buf, at, rowMode)
+    at = END
+  }
   return out
 }
 
-module.exports = { decodeResult, decodeResults, decodeAt, decodeMany, decodePart, partial, Partial }
+module.exports = { decodeResult, decodeResults, decodeMany, decodePart, partial, Partial }
