@@ -4,5 +4,6 @@
 const { Pool } = require('./lib/pool')
 const { Client, PoolClient } = require('./lib/client')
 const { FerroError, DatabaseError, PipelineAbortedError } = require('./lib/errors')
+const { CHANNELS } = require('./lib/tracing')
 
-module.exports = { Pool, Client, PoolClient, FerroError, DatabaseError, PipelineAbortedError }
+module.exports = { Pool, Client, PoolClient, FerroError, DatabaseError, PipelineAbortedError, channels: CHANNELS }

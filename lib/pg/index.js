@@ -7,6 +7,7 @@ const { Result } = require('./result')
 const { pgTypes, TypeOverrides, defaults } = require('./types')
 const { escapeIdentifier, escapeLiteral } = require('./values')
 const { DatabaseError } = require('../errors')
+const { PG_CHANNELS } = require('./tracing')
 
 class BoundPool extends Pool {
   constructor(options) {
@@ -26,4 +27,6 @@ module.exports = {
   escapeLiteral,
   // pg's native bindings (pg-native): not part of ferropg/pg.
   native: null,
+  /** The pg:* diagnostics channel names ferropg/pg publishes on (docs/observability.md). */
+  channels: PG_CHANNELS,
 }
