@@ -47,9 +47,10 @@ test('borrows, creations and discards are counted; every borrow lands in one wai
     s = p.stats()
     assert.equal(s.destroyed, 1)
     assert.equal(s.size, 1)
-    const c = await p.connect() // the idle one: nothing created
+    await p.query('SELECT 1') // the idle one: nothing created
+    // Takes back the connection pool.query keeps for its next call, and gives it back idle.
+    const c = await p.connect()
     c.release()
-    await p.query('SELECT 1')
     s = p.stats()
     assert.equal(s.created, 2)
     assert.ok(s.acquired >= 3, `acquired ${s.acquired}`)

@@ -58,7 +58,7 @@ test('ferropg:query on a client: start, end, asyncStart, asyncEnd with the serve
     assert.equal(ctx.parameterCount, 2)
     assert.equal(ctx.processId, c.processId)
     assert.equal(ctx.values, undefined, 'values only when asked')
-    assert.ok(!JSON.stringify(ctx, (_k, v) => (typeof v === 'bigint' ? String(v) : v)).includes('secret-value'))
+    assert.ok(!JSON.stringify({ ...ctx, result: undefined }).includes('secret-value'))
     assert.equal(ctx.result, r)
     assert.equal(ctx.command, 'SELECT')
     assert.equal(ctx['db.operation.name'], 'SELECT')
