@@ -3,6 +3,7 @@
 // nothing runs per query; stats() is read once per collection, when the exporter asks.
 //
 //   const { metrics } = require('@opentelemetry/api')
+//   const { observePoolMetrics } = require('./otel-pool-metrics') // this file, copied into your project
 //   const stop = observePoolMetrics(pool, metrics.getMeter('my-app'), { 'db.client.connection.pool.name': 'main' })
 //
 // Instruments (OpenTelemetry's database client connection metrics where one exists):

@@ -2,7 +2,7 @@
 // ferropg's tracing channels as OpenTelemetry spans (docs/observability.md).
 //
 //   const { trace } = require('@opentelemetry/api')
-//   const { instrument } = require('ferropg/examples/otel-tracing') // or copy this file
+//   const { instrument } = require('./otel-tracing') // this file, copied into your project
 //   const stop = instrument({ tracer: trace.getTracer('my-app') })
 //
 // One CLIENT span per operation (query, connect, pool acquire, transaction, COPY, pipeline),
