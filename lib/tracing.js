@@ -65,14 +65,27 @@ function show(v) {
 
 /**
  * The start context of a query (`ferropg:query`): its text and number of parameters, their
- * values only when `traceValues` is set (`db.query.parameter.<i>`, and the raw `values`).
+ * values only when `traceValues` is set (`db.query.parameter.<i>`, and the raw `values`). One
+ * literal with the end's fields declared (undefined until then): the object keeps one shape.
  */
 function queryContext(target, sql, params, traceValues, processId) {
-  const ctx = baseContext(target)
-  ctx['db.query.text'] = sql
   const values = Array.isArray(params) ? params : params?.values
-  ctx.parameterCount = Array.isArray(values) ? values.length : 0
-  ctx.processId = processId
+  const ctx = {
+    'db.system.name': 'postgresql',
+    'db.namespace': target.database,
+    'server.address': target.host,
+    'server.port': target.port,
+    user: target.user,
+    'db.query.text': sql,
+    parameterCount: Array.isArray(values) ? values.length : 0,
+    processId,
+    command: undefined,
+    rowCount: undefined,
+    'db.operation.name': undefined,
+    'db.response.returned_rows': undefined,
+    result: undefined,
+    error: undefined,
+  }
   if (traceValues && Array.isArray(values)) {
     ctx.values = values.slice()
     for (let i = 0; i < values.length; i++) ctx[`db.query.parameter.${i}`] = show(values[i])
