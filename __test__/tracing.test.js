@@ -366,3 +366,20 @@ test('nothing is published without subscribers, and unsubscribing stops the even
   assert.equal(rec.events.length, 0)
   assert.equal(dc.tracingChannel('ferropg:query').hasSubscribers, false)
 })
+
+test('traceValues must be a boolean, and is off by default', async () => {
+  const { Pool } = require('..')
+  assert.throws(() => new Pool({ connectionString: url, traceValues: 'yes' }), { code: 'ERR_INVALID_CONFIG', message: /'traceValues' must be true or false/ })
+  const c = await connect()
+  const rec = record('ferropg:query')
+  try {
+    await c.query('SELECT $1::text', ['hidden'])
+    const ctx = rec.events[0][1]
+    assert.equal(ctx.values, undefined)
+    assert.equal(ctx['db.query.parameter.0'], undefined)
+    assert.equal(ctx.parameterCount, 1)
+  } finally {
+    rec.stop()
+    await c.close()
+  }
+})
