@@ -78,7 +78,11 @@ impl PoolMetrics {
             created: self.created.load(Ordering::Relaxed),
             timed_out: self.timed_out.load(Ordering::Relaxed),
             abandoned: self.abandoned.load(Ordering::Relaxed),
-            errors: self.errors.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            errors: self
+                .errors
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
             wait_counts: self
                 .wait_counts
                 .iter()
@@ -103,7 +107,11 @@ mod tests {
         let s = m.snapshot();
         assert_eq!(s.wait_counts[0], 2, "0.05 and 0.1 ms are at most 0.1 ms");
         assert_eq!(s.wait_counts[5], 1, "3 ms is in (2.5, 5]");
-        assert_eq!(s.wait_counts[WAIT_BOUNDS_MILLIS.len()], 1, "6 s is above the last bound");
+        assert_eq!(
+            s.wait_counts[WAIT_BOUNDS_MILLIS.len()],
+            1,
+            "6 s is above the last bound"
+        );
         assert_eq!(s.acquired, 2);
         assert_eq!(s.timed_out, 1);
         assert_eq!(s.errors.get("28P01"), Some(&1));
