@@ -89,6 +89,8 @@ export declare class NativeClient {
   /** The server process serving this connection (`pg_backend_pid()`). */
   get processId(): number
   get serverVersion(): string
+  /** Where this connection went and as whom (read once per client, when tracing). */
+  get target(): ServerTarget
   /** Statements currently in this connection's cache. */
   get cachedStatements(): number
   /**
@@ -161,6 +163,11 @@ export declare class NativePool {
    */
   connectUnless(giveUp: NativeGiveUp): Promise<NativeClient | Buffer>
   stats(): PoolStats
+  /**
+   * The first configured server, database and user (for tracing `pool.query`, whose
+   * connection JS does not see); `tls` is unknown there.
+   */
+  get target(): ServerTarget
   /** Closes idle connections now and the others when they are released. */
   close(): void
 }
@@ -196,10 +203,38 @@ export interface PasswordRequest {
   database: string
 }
 
-/** `pool.stats()`. */
+/** `pool.stats()` (lib/pool-metrics.js shapes the counters). */
 export interface PoolStats {
   size: number
   idle: number
   waiting: number
   max: number
+  /** Borrows that got a connection. */
+  acquired: number
+  /** Connections opened. */
+  created: number
+  /** Connections closed by the pool (created and no longer in it). */
+  destroyed: number
+  /** Borrows ended by `acquireTimeoutMillis`. */
+  timedOut: number
+  /** Waits the caller gave up (a signal, a `timeoutMillis`). */
+  abandoned: number
+  /** Failed borrows by error code. */
+  errors: Record<string, number>
+  /** Upper bounds of the wait-time buckets, in milliseconds. */
+  waitBoundsMillis: Array<number>
+  /** Borrows per bucket (one more than bounds: above the last). */
+  waitCounts: Array<number>
+  waitSumMillis: number
+}
+
+/** The server a connection reached and as whom (`client.target`, for tracing; no password). */
+export interface ServerTarget {
+  /** The `host` entry the connection was opened with (a name, an address or a socket directory). */
+  host: string
+  port: number
+  /** Whether the session runs over TLS (unknown for a pool's configuration). */
+  tls?: boolean
+  database: string
+  user: string
 }

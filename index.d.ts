@@ -71,6 +71,12 @@ export interface ClientConfig {
   database?: string
   applicationName?: string
   connectTimeoutMillis?: number
+  /**
+   * Tracing (`ferropg:query` contexts, docs/observability.md) carries the parameter values
+   * (`values`, `db.query.parameter.<i>`); default `false`: only their count. Values may be
+   * personal or secret data: opt in knowingly.
+   */
+  traceValues?: boolean
   /** Prepared statements kept per connection (LRU; default 256; 0 disables). */
   statementCacheSize?: number
   /**
@@ -420,7 +426,8 @@ export declare class Pool implements Queryable {
   listen(channel: string, onNotify: (n: Notification) => void, options?: { onReconnect?: () => void }): Promise<Subscription>
   /** Borrows a connection until `release()`; `signal` stops waiting (ERR_QUERY_CANCELLED). */
   connect(options?: { signal?: AbortSignal }): Promise<PoolClient>
-  stats(): { size: number; idle: number; waiting: number; max: number }
+  /** The pool's state and its counters since it was made (docs/observability.md, "Pool metrics"). */
+  stats(): PoolStats
   readonly closed: boolean
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
@@ -489,4 +496,130 @@ export declare class PipelineAbortedError extends FerroError {}
 export interface FerroError {
   /** executeMany: the index of the parameter set that failed. */
   index?: number
+}
+
+/** The wait for a connection of every borrow, in fixed buckets. */
+export interface WaitHistogram {
+  /** Inclusive upper bounds of the buckets, in ms: 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 5000. */
+  boundsMillis: number[]
+  /** Borrows per bucket: `counts[i]` waited at most `boundsMillis[i]` (and more than the bound before); the last entry counts longer waits. */
+  counts: number[]
+  /** Borrows measured (the sum of `counts`). */
+  count: number
+  sumMillis: number
+}
+
+/** `pool.stats()`. Counters start at 0 when the pool is made and only grow. */
+export interface PoolStats {
+  /** Connections open (busy or idle). */
+  size: number
+  idle: number
+  /** Callers waiting for a connection. */
+  waiting: number
+  max: number
+  /** Borrows that got a connection (`pool.connect()`, and `pool.query` when it needs a connection of its own). */
+  acquired: number
+  /** Connections opened. */
+  created: number
+  /** Connections the pool closed (discarded on release, failed checks, idle or lifetime limits, close()). */
+  destroyed: number
+  /** Borrows ended by `acquireTimeoutMillis` (also counted in `errors.ERR_POOL_TIMEOUT`). */
+  timedOut: number
+  /** Waits the caller gave up (an aborted `signal`, a `timeoutMillis` that passed while waiting). */
+  abandoned: number
+  /** Failed borrows by error code (a SQLSTATE such as '28P01', or a driver code). */
+  errors: Record<string, number>
+  waitTime: WaitHistogram
+}
+
+/** The diagnostics_channel TracingChannel names ferropg publishes on (docs/observability.md). */
+export declare const channels: {
+  readonly query: 'ferropg:query'
+  readonly connect: 'ferropg:connect'
+  readonly poolAcquire: 'ferropg:pool:acquire'
+  readonly transaction: 'ferropg:transaction'
+  readonly copy: 'ferropg:copy'
+  readonly pipeline: 'ferropg:pipeline'
+}
+
+/**
+ * What every tracing context holds: OpenTelemetry database attribute names, built from the
+ * connection's host, port, database and user (never a password). TracingChannel adds `error`
+ * (a failure) or `result` (the resolved value) when the operation settles.
+ */
+export interface TraceContext {
+  'db.system.name': 'postgresql'
+  'db.namespace'?: string
+  'server.address'?: string
+  'server.port'?: number
+  user?: string
+  /** The SQLSTATE, or the driver code, of a failure. */
+  'error.type'?: string
+  /** The SQLSTATE of a server error. */
+  'db.response.status_code'?: string
+  processId?: number
+  error?: unknown
+  result?: unknown
+}
+
+/** `ferropg:query` (query() and simpleQuery() on Pool, Client, PoolClient, Transaction). */
+export interface QueryTraceContext extends TraceContext {
+  'db.query.text': string
+  parameterCount: number
+  /** With `traceValues: true` only. */
+  values?: unknown[]
+  /** With `traceValues: true` only: `db.query.parameter.0`, ... (strings). */
+  [parameter: `db.query.parameter.${number}`]: string
+  /** When it ended: the command tag's command (SELECT, INSERT, ...). */
+  'db.operation.name'?: string
+  command?: string
+  rowCount?: number
+  'db.response.returned_rows'?: number
+  /** simpleQuery: the number of statements of the script. */
+  statements?: number
+}
+
+/** `ferropg:connect` (Client.connect). */
+export interface ConnectTraceContext extends TraceContext {
+  tls?: boolean
+  serverVersion?: string
+  durationMillis?: number
+}
+
+/** `ferropg:pool:acquire` (pool.connect()). */
+export interface PoolAcquireTraceContext extends TraceContext {
+  poolSize: number
+  idle: number
+  waiting: number
+  max: number
+  waitMillis?: number
+  durationMillis?: number
+}
+
+/** `ferropg:transaction` (transaction(), and nested ones with `savepoint`). */
+export interface TransactionTraceContext extends TraceContext {
+  isolationLevel?: string
+  readOnly?: boolean
+  deferrable?: boolean
+  savepoint?: string
+  outcome?: 'commit' | 'rollback'
+}
+
+/** `ferropg:copy` (copyFrom, copyIn, copyOut). */
+export interface CopyTraceContext extends TraceContext {
+  'db.operation.name': 'COPY'
+  kind: 'copyFrom' | 'copyIn' | 'copyOut'
+  direction: 'in' | 'out'
+  'db.query.text'?: string
+  'db.collection.name'?: string
+  rowCount?: number
+  aborted?: boolean
+  durationMillis?: number
+}
+
+/** `ferropg:pipeline` (pipeline() blocks). */
+export interface PipelineTraceContext extends TraceContext {
+  statements?: number
+  segments?: number
+  'db.operation.batch.size'?: number
 }

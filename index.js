@@ -5,5 +5,6 @@ require('./lib/platform').loadBinding() // a clear error when this platform has 
 const { Pool } = require('./lib/pool')
 const { Client, PoolClient } = require('./lib/client')
 const { FerroError, DatabaseError, PipelineAbortedError } = require('./lib/errors')
+const { CHANNELS } = require('./lib/tracing')
 
-module.exports = { Pool, Client, PoolClient, FerroError, DatabaseError, PipelineAbortedError }
+module.exports = { Pool, Client, PoolClient, FerroError, DatabaseError, PipelineAbortedError, channels: CHANNELS }

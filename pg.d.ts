@@ -18,3 +18,12 @@ export declare class Client extends pg.Client {
 
 /** pg-native is not part of ferropg/pg. */
 export declare const native: null
+
+/** The pg:* diagnostics channel names ferropg/pg publishes on (docs/observability.md). */
+export declare const channels: {
+  readonly query: 'pg:query'
+  readonly connection: 'pg:connection'
+  readonly poolConnect: 'pg:pool:connect'
+  readonly poolRelease: 'pg:pool:release'
+  readonly poolRemove: 'pg:pool:remove'
+}

@@ -114,4 +114,10 @@ async function roundTrips(proxy, setup, work, delay = 25) {
  */
 const MEMORY_FLAGS = ['--max-semi-space-size=16']
 
-module.exports = { url, connect, pool, unique, countingProxy, roundTrips, MEMORY_FLAGS }
+/** The state part of `pool.stats()` (its counters left out): `{ size, idle, waiting, max }`. */
+function poolState(p) {
+  const { size, idle, waiting, max } = p.stats()
+  return { size, idle, waiting, max }
+}
+
+module.exports = { url, connect, pool, unique, countingProxy, roundTrips, MEMORY_FLAGS, poolState }

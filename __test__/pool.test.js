@@ -2,7 +2,7 @@
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const { Pool } = require('..')
-const { url, connect, pool, unique } = require('./helpers')
+const { url, connect, pool, unique, poolState } = require('./helpers')
 
 async function backends(admin, app) {
   const r = await admin.query('SELECT count(*)::int4 AS n FROM pg_stat_activity WHERE application_name = $1', [app])
@@ -11,7 +11,7 @@ async function backends(admin, app) {
 
 test('the constructor does no I/O; errors come on first use', async () => {
   const p = new Pool({ host: '127.0.0.1', port: 1, user: 'x', connectTimeoutMillis: 1000 })
-  assert.deepEqual(p.stats(), { size: 0, idle: 0, waiting: 0, max: 10 })
+  assert.deepEqual(poolState(p), { size: 0, idle: 0, waiting: 0, max: 10 })
   await assert.rejects(p.query('SELECT 1'), { code: 'ERR_CONNECTION' })
   await p.close()
 })
@@ -59,10 +59,10 @@ test('connect/release, stats, and calls after release or close', async () => {
   const c = await p.connect()
   assert.equal(typeof c.processId, 'number')
   assert.match(c.serverVersion, /^\d+/)
-  assert.deepEqual(p.stats(), { size: 1, idle: 0, waiting: 0, max: 2 })
+  assert.deepEqual(poolState(p), { size: 1, idle: 0, waiting: 0, max: 2 })
   const pid = c.processId
   c.release()
-  assert.deepEqual(p.stats(), { size: 1, idle: 1, waiting: 0, max: 2 })
+  assert.deepEqual(poolState(p), { size: 1, idle: 1, waiting: 0, max: 2 })
   await assert.rejects(c.query('SELECT 1'), { code: 'ERR_CLIENT_CLOSED' })
   assert.throws(() => c.release(), { code: 'ERR_CLIENT_RELEASED' })
   const again = await p.connect()
@@ -221,7 +221,7 @@ test('a connection kept for the next pool.query is idle to stats(), goes to conn
     const pids = new Set()
     for (let i = 0; i < 20; i++) pids.add((await p.query('SELECT pg_backend_pid() AS pid, $1::int4 AS i', [i])).rows[0].pid)
     assert.equal(pids.size, 1)
-    assert.deepEqual(p.stats(), { size: 1, idle: 1, waiting: 0, max: 4 })
+    assert.deepEqual(poolState(p), { size: 1, idle: 1, waiting: 0, max: 4 })
     const c = await p.connect()
     try {
       assert.deepEqual([(await c.query('SELECT pg_backend_pid() AS pid')).rows[0].pid], [...pids])
@@ -276,7 +276,7 @@ test('a connection kept for the next pool.query is idle to stats(), goes to conn
       stop = true
       await loop
       assert.ok(at < 20000, `connect() waited for the whole loop (${at} queries)`)
-      assert.deepEqual(one.stats(), { size: 1, idle: 1, waiting: 0, max: 1 })
+      assert.deepEqual(poolState(one), { size: 1, idle: 1, waiting: 0, max: 1 })
     } finally {
       await one.close()
     }

@@ -7,6 +7,14 @@ import * as W from './workloads.mjs'
 import { serverCpu } from './server-cpu.mjs'
 
 const conn = JSON.parse(process.env.BENCH_CONN || '{}')
+// benchmark/tracing.mjs: BENCH_TRACE=noop subscribes a no-op subscriber to every event of every
+// ferropg:* tracing channel (what an instrumentation costs the driver, its own work aside).
+if (process.env.BENCH_TRACE === 'noop') {
+  const { tracingChannel } = await import('node:diagnostics_channel')
+  const { channels } = (await import('../index.js')).default
+  const noop = () => {}
+  for (const name of Object.values(channels)) tracingChannel(name).subscribe({ start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop })
+}
 const isSocket = (conn.host || '').startsWith('/')
 // benchmark/tls.mjs: `tls: { ca }` checks the server as verify-full (every driver); `plain`
 // turns TLS off (ferropg's default, prefer, would use it on a server that offers it).

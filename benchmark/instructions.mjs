@@ -42,6 +42,15 @@ const drivers = {
     const p = new Pool({ ...conn(), max: POOL[w] })
     return { one: (i) => p.query(SQL[w], PARAMS[w](i)), close: () => p.close() }
   },
+  // The same with a no-op subscriber on every ferropg:* tracing channel (benchmark/tracing.mjs).
+  async 'ferropg-traced'(w) {
+    const { Pool, channels } = await import('../index.mjs')
+    const { tracingChannel } = await import('node:diagnostics_channel')
+    const noop = () => {}
+    for (const name of Object.values(channels)) tracingChannel(name).subscribe({ start: noop, end: noop, asyncStart: noop, asyncEnd: noop, error: noop })
+    const p = new Pool({ ...conn(), max: POOL[w] })
+    return { one: (i) => p.query(SQL[w], PARAMS[w](i)), close: () => p.close() }
+  },
   // W1 on a single Client (Client.connect), beside the Pool.
   async 'ferropg-client'(w) {
     const { Client } = await import('../index.mjs')

@@ -15,6 +15,11 @@ const { cancellable, cancellableRequest, combinedSignal } = require('./cancel')
 const { cursorRows, nameAllocator } = require('./cursor')
 const { eventsCallback } = require('./events')
 const { Listener } = require('./listener')
+const tracing = require('./tracing')
+const { CountingPipeline } = require('./pipeline-count')
+
+const { queryChannel, connectChannel, pipelineChannel, transactionChannel, copyChannel } = tracing
+const newPipeline = (n) => new Pipeline(n)
 
 function checkSql(sql) {
   if (typeof sql !== 'string') throw new FerroError('ERR_INVALID_ARGUMENT', `the query must be a string, got ${typeof sql}`)
@@ -48,6 +53,15 @@ function scriptHint(err) {
   return err
 }
 
+// Client.connect: a connection of class `Class` (Client or a subclass).
+async function open(Class, config) {
+  const [settings, connString, password, onNotice, traceValues] = toNative(config)
+  const handlers = { notice: onNotice ?? undefined }
+  const r = await native.connectClient(settings, connString, password, eventsCallback(handlers))
+  if (r instanceof native.NativeClient) return new Class(r, handlers, traceValues)
+  throw responseError(r)
+}
+
 /** One connection to PostgreSQL. */
 class Client {
   #native
@@ -58,27 +72,35 @@ class Client {
   #pipeline = null
   #cursors = nameAllocator()
   #handlers
+  #traceValues
+  #target = null
 
   /** @internal */
-  constructor(nativeClient, handlers) {
+  constructor(nativeClient, handlers, traceValues = false) {
     if (!(nativeClient instanceof native.NativeClient)) {
       throw new TypeError('use Client.connect(config) or pool.connect() to get a client')
     }
     this.#native = nativeClient
     this.#handlers = handlers
+    this.#traceValues = traceValues
     if (handlers) handlers.notification = (ev) => this.#notify(ev)
   }
 
   /**
    * Opens a connection. `onNotice` in the config receives server notices; `listen()` works on
-   * the client's own connection.
+   * the client's own connection. Traced on `ferropg:connect`.
    */
-  static async connect(config) {
-    const [settings, connString, password, onNotice] = toNative(config)
-    const handlers = { notice: onNotice ?? undefined }
-    const r = await native.connectClient(settings, connString, password, eventsCallback(handlers))
-    if (r instanceof native.NativeClient) return new this(r, handlers)
-    throw responseError(r)
+  static connect(config) {
+    if (connectChannel.hasSubscribers) return tracing.traceConnect(config, () => open(this, config))
+    return open(this, config)
+  }
+
+  /**
+   * @internal Where this connection went and as whom (`{ host, port, tls, database, user }`),
+   * read from the native side once, for tracing.
+   */
+  get _traceTarget() {
+    return (this.#target ??= this.#native.target)
   }
 
   /** @internal For the dedicated listener connection: route events to `extra` too. */
@@ -113,9 +135,25 @@ class Client {
     await this.query('SELECT pg_notify($1, $2)', [channel, payload])
   }
 
-  async query(sql, params, options) {
+  /** Runs one statement; traced on `ferropg:query` (inside a pipeline: `ferropg:pipeline`). */
+  query(sql, params, options) {
     // Inside pipeline(), the client's own calls join the pipeline (as in psycopg).
     if (this.#pipeline) return this.#pipeline.query(sql, params, options)
+    if (queryChannel.hasSubscribers) return tracing.traceQuery(this.#queryContext(sql, params), () => this.#query(sql, params, options))
+    return this.#query(sql, params, options)
+  }
+
+  /** @internal query() untraced (for a caller that traces it already, e.g. Pool#query). */
+  _query(sql, params, options) {
+    if (this.#pipeline) return this.#pipeline.query(sql, params, options)
+    return this.#query(sql, params, options)
+  }
+
+  #queryContext(sql, params) {
+    return tracing.queryContext(this._traceTarget, sql, params, this.#traceValues, this.#native.processId)
+  }
+
+  async #query(sql, params, options) {
     if (options?.signal === undefined && options?.timeoutMillis === undefined) {
       if (this.#busy) await this.#busy
       if (this.#closed) throw this._closedError()
@@ -150,9 +188,15 @@ class Client {
    * (migrations, schema setup), or a statement that cannot be prepared. Resolves with one
    * result per statement; the values have the same JS types as query() gives. A failing
    * statement rejects with its DatabaseError, and the server has then rolled back the script's
-   * earlier statements unless the script manages its own transactions. No parameters.
+   * earlier statements unless the script manages its own transactions. No parameters. Traced
+   * on `ferropg:query`.
    */
-  async simpleQuery(sql, options) {
+  simpleQuery(sql, options) {
+    if (queryChannel.hasSubscribers && !this.#pipeline) return tracing.traceQuery(this.#queryContext(sql, undefined), () => this.#simpleQuery(sql, options))
+    return this.#simpleQuery(sql, options)
+  }
+
+  async #simpleQuery(sql, options) {
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'simpleQuery() cannot run inside a pipeline: leave the pipeline() block first')
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
@@ -197,8 +241,15 @@ class Client {
    */
   async pipeline(fn) {
     if (this.#pipeline) return runBlock(this.#pipeline, fn)
+    if (pipelineChannel.hasSubscribers) {
+      return tracing.tracePipeline(this._traceTarget, this.#native.processId, CountingPipeline, (make) => this.#runPipeline(fn, make))
+    }
+    return this.#runPipeline(fn, newPipeline)
+  }
+
+  #runPipeline(fn, make) {
     return this.#exclusive(async () => {
-      const p = new Pipeline(this.#native)
+      const p = make(this.#native)
       this.#pipeline = p
       try {
         return await runBlock(p, fn)
@@ -216,6 +267,9 @@ class Client {
   async transaction(fn, options) {
     if (this.#closed) throw this._closedError()
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'transaction() cannot run inside a pipeline: leave the pipeline() block first')
+    if (transactionChannel.hasSubscribers && typeof fn === 'function') {
+      return tracing.traceTransaction(this._traceTarget, this.processId, options, undefined, () => transaction(this, fn, options))
+    }
     return transaction(this, fn, options)
   }
 
@@ -227,7 +281,9 @@ class Client {
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
-    return openCopy(this.#native, 'in', sql, undefined, combinedSignal(options))
+    const open = () => openCopy(this.#native, 'in', sql, undefined, combinedSignal(options))
+    if (copyChannel.hasSubscribers) return tracing.traceCopyStream(tracing.copyContext(this._traceTarget, this.processId, 'copyIn', sql), open)
+    return open()
   }
 
   /** A Readable (and async iterable) over `COPY ... TO STDOUT`; destroying it early cancels the COPY. */
@@ -235,7 +291,9 @@ class Client {
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
     if (this.#busy) await this.#busy
     if (this.#closed) throw this._closedError()
-    return openCopy(this.#native, 'out', sql, undefined, combinedSignal(options))
+    const open = () => openCopy(this.#native, 'out', sql, undefined, combinedSignal(options))
+    if (copyChannel.hasSubscribers) return tracing.traceCopyStream(tracing.copyContext(this._traceTarget, this.processId, 'copyOut', sql), open)
+    return open()
   }
 
   /**
@@ -245,7 +303,12 @@ class Client {
   async copyFrom(table, rows, options) {
     if (this.#pipeline) throw new FerroError('ERR_PIPELINE_UNSUPPORTED', 'COPY cannot run inside a pipeline: leave the pipeline() block first')
     const signal = combinedSignal(options)
-    return this.#exclusive(() => copyFrom(this.#native, table, rows, { ...options, signal }))
+    const run = () => this.#exclusive(() => copyFrom(this.#native, table, rows, { ...options, signal }))
+    if (copyChannel.hasSubscribers) {
+      const name = options?.schema === undefined ? table : `${options.schema}.${table}`
+      return tracing.traceCopyFrom(tracing.copyContext(this._traceTarget, this.processId, 'copyFrom', undefined, name), run)
+    }
+    return run()
   }
 
   /** @internal Whether the server said the session is inside a transaction block. */

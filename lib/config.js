@@ -78,21 +78,26 @@ function invalid(message) {
 }
 
 /**
- * `[settings, connectionString, passwordFunction, onNotice]` for the native constructors
- * (onNotice is the user's handler, or null).
+ * `[settings, connectionString, passwordFunction, onNotice, traceValues]` for the native
+ * constructors (onNotice is the user's handler, or null; traceValues: whether tracing contexts
+ * carry parameter values, docs/observability.md).
  */
 function toNative(config) {
-  if (config === undefined || config === null) return [{}, null, null, null]
-  if (typeof config === 'string') return [{}, config, null, null]
+  if (config === undefined || config === null) return [{}, null, null, null, false]
+  if (typeof config === 'string') return [{}, config, null, null, false]
   if (typeof config !== 'object') throw invalid(`the configuration must be a string or an object, got ${typeof config}`)
   const settings = {}
   let connectionString = null
   let passwordFn = null
   let onNotice = null
   let ssl = null
+  let traceValues = false
   for (const [key, value] of Object.entries(config)) {
     if (value === undefined) continue
-    if (key === 'onNotice') {
+    if (key === 'traceValues') {
+      if (typeof value !== 'boolean') throw invalid("'traceValues' must be true or false")
+      traceValues = value
+    } else if (key === 'onNotice') {
       if (typeof value !== 'function') throw invalid("'onNotice' must be a function")
       onNotice = value
     } else if (key === 'connectionString') {
@@ -138,7 +143,7 @@ function toNative(config) {
       if (settings[k] === undefined) settings[k] = v
     }
   }
-  return [settings, connectionString, passwordFn, onNotice]
+  return [settings, connectionString, passwordFn, onNotice, traceValues]
 }
 
 module.exports = { toNative, SETTING_KEYS }

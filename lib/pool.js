@@ -9,6 +9,10 @@ const { cancelledError, cancelOptions } = require('./cancel')
 const { eventsCallback } = require('./events')
 const { Listener } = require('./listener')
 const { Client } = require('./client')
+const { shapeStats } = require('./pool-metrics')
+const tracing = require('./tracing')
+
+const { queryChannel, acquireChannel } = tracing
 
 // Resolves with `pending`, or rejects when `signal` aborts first: `giveUp()` then drops the
 // native wait (and a connection attempt it was making), and a connection that arrives anyway
@@ -42,9 +46,12 @@ class Pool {
   #handle
   #closed = false
   #listener
+  #traceValues
+  #target = null
 
   constructor(config) {
-    const [settings, connString, password, onNotice] = toNative(config)
+    const [settings, connString, password, onNotice, traceValues] = toNative(config)
+    this.#traceValues = traceValues
     const events = onNotice ? eventsCallback({ notice: onNotice }) : null
     try {
       this.#native = new native.NativePool(settings, connString, password, events)
@@ -75,7 +82,24 @@ class Pool {
     if (this.#closed) throw new FerroError('ERR_POOL_CLOSED', 'the pool is closed')
   }
 
-  async query(sql, params, options) {
+  /**
+   * Runs one statement on a pooled connection; traced on `ferropg:query` (`server.address` and
+   * `server.port` are then the first configured host's: the connection is chosen natively).
+   */
+  query(sql, params, options) {
+    if (queryChannel.hasSubscribers) {
+      const ctx = tracing.queryContext(this.#traceTarget(), sql, params, this.#traceValues, undefined)
+      return tracing.traceQuery(ctx, () => this.#query(sql, params, options))
+    }
+    return this.#query(sql, params, options)
+  }
+
+  // The configured server, database and user, read from the native side once, for tracing.
+  #traceTarget() {
+    return (this.#target ??= this.#native.target)
+  }
+
+  async #query(sql, params, options) {
     this.#check()
     checkSql(sql)
     if (options?.signal !== undefined || options?.timeoutMillis !== undefined) {
@@ -93,7 +117,7 @@ class Pool {
       }
       try {
         const left = timeout === undefined ? undefined : Math.max(0, timeout - (Date.now() - started))
-        return await c.query(sql, params, { ...options, timeoutMillis: left })
+        return await c._query(sql, params, { ...options, timeoutMillis: left })
       } finally {
         c.release()
       }
@@ -204,8 +228,18 @@ class Pool {
     }
   }
 
-  /** Borrows a connection; `signal` stops waiting for one (ERR_QUERY_CANCELLED). */
-  async connect(options) {
+  /**
+   * Borrows a connection; `signal` stops waiting for one (ERR_QUERY_CANCELLED). Traced on
+   * `ferropg:pool:acquire`.
+   */
+  connect(options) {
+    if (acquireChannel.hasSubscribers && !this.#closed) {
+      return tracing.traceAcquire(this.#traceTarget(), this.#native.stats(), () => this.#connect(options))
+    }
+    return this.#connect(options)
+  }
+
+  async #connect(options) {
     this.#check()
     const signal = options?.signal
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new FerroError('ERR_INVALID_ARGUMENT', "'signal' must be an AbortSignal")
@@ -219,12 +253,17 @@ class Pool {
     } else {
       r = await this.#native.connect()
     }
-    if (r instanceof native.NativeClient) return new PoolClient(r)
+    if (r instanceof native.NativeClient) return new PoolClient(r, undefined, this.#traceValues)
     throw responseError(r)
   }
 
+  /**
+   * `{ size, idle, waiting, max }` and the pool's counters since it was made: `acquired`,
+   * `created`, `destroyed`, `timedOut`, `abandoned`, `errors` (by code) and the `waitTime`
+   * histogram (lib/pool-metrics.js, docs/observability.md).
+   */
   stats() {
-    return this.#native.stats()
+    return shapeStats(this.#native.stats())
   }
 
   get closed() { return this.#closed }

@@ -3,6 +3,7 @@
 // original error is rethrown; a failing ROLLBACK is attached as its `cause`). Nested calls use
 // savepoints. The Transaction object refuses use after its block ended.
 const { FerroError } = require('./errors')
+const { transactionChannel, traceTransaction } = require('./tracing')
 
 const LEVELS = new Map([
   ['serializable', 'SERIALIZABLE'],
@@ -97,15 +98,22 @@ class Transaction {
     return this.#client.copyOut(sql)
   }
 
-  /** A nested transaction: a savepoint, released when `fn` resolves, rolled back when it throws. */
+  /**
+   * A nested transaction: a savepoint, released when `fn` resolves, rolled back when it throws.
+   * Traced on `ferropg:transaction` (with `savepoint` set).
+   */
   async transaction(fn) {
     this.#check()
     const name = `ferropg_sp_${this.#depth + 1}_${++this.#savepoints}`
-    return run(this.#client, new Transaction(this.#client, this.#depth + 1), fn, {
-      begin: `SAVEPOINT ${name}`,
-      commit: `RELEASE SAVEPOINT ${name}`,
-      rollback: [`ROLLBACK TO SAVEPOINT ${name}`, `RELEASE SAVEPOINT ${name}`],
-    })
+    const client = this.#client
+    const nested = () =>
+      run(client, new Transaction(client, this.#depth + 1), fn, {
+        begin: `SAVEPOINT ${name}`,
+        commit: `RELEASE SAVEPOINT ${name}`,
+        rollback: [`ROLLBACK TO SAVEPOINT ${name}`, `RELEASE SAVEPOINT ${name}`],
+      })
+    if (transactionChannel.hasSubscribers) return traceTransaction(client._traceTarget, client.processId, undefined, name, nested)
+    return nested()
   }
 
   /** @internal */

@@ -67,3 +67,8 @@ async function main(): Promise<void> {
   void [name, first, status, total, pg.escapeLiteral("it's")]
 }
 void main
+
+// The pg:* tracing channel names (docs/observability.md).
+const pgQueryChannel: 'pg:query' = pg.channels.query
+const pgRemoveChannel: 'pg:pool:remove' = pg.channels.poolRemove
+void pgQueryChannel, pgRemoveChannel

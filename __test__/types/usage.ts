@@ -1,5 +1,6 @@
 // Type-checked by `npm run typecheck` (tsc --noEmit): the public types as users write them.
-import { Pool, Client, DatabaseError, FerroError, type QueryResult, type PoolConfig, type DriverErrorCode, type Interval } from 'ferropg'
+import { Pool, Client, DatabaseError, FerroError, channels, type QueryResult, type PoolConfig, type DriverErrorCode, type Interval, type PoolStats, type QueryTraceContext } from 'ferropg'
+import { tracingChannel } from 'node:diagnostics_channel'
 
 interface User {
   id: number
@@ -82,6 +83,29 @@ async function main(): Promise<void> {
   void firstId, streamed, fromPipe, total, copied
   await client.close()
   const s: number = pool.stats().waiting
+  const stats: PoolStats = pool.stats()
+  const slow: number = stats.waitTime.counts[stats.waitTime.counts.length - 1] + (stats.errors['ERR_POOL_TIMEOUT'] ?? 0) + stats.created - stats.destroyed
+  void slow
+  const traced = new Pool({ traceValues: true })
+  void traced
+  const name0: 'ferropg:query' = channels.query
+  tracingChannel<unknown, QueryTraceContext>(name0).subscribe({
+    start(ctx) {
+      const text: string = ctx['db.query.text']
+      const n: number = ctx.parameterCount
+      void text, n
+    },
+    end() {},
+    asyncStart() {},
+    asyncEnd(ctx) {
+      const rows: number | undefined = ctx['db.response.returned_rows']
+      void rows
+    },
+    error(ctx) {
+      const code: string | undefined = ctx['db.response.status_code']
+      void code
+    },
+  })
   await pool.close()
   void name, first, pid, s
 }

@@ -15,6 +15,7 @@ const { TypeOverrides } = require('./types')
 const { prepareValue, escapeIdentifier, escapeLiteral } = require('./values')
 const { nameAllocator } = require('../cursor')
 const { serve } = require('./serve-cursor')
+const tracing = require('./tracing')
 
 /** Whether `x` is a pg-cursor (ferropg's or pg's): text, values, config, read() and close(). */
 function isCursor(x) {
@@ -66,7 +67,7 @@ class Client extends EventEmitter {
       return settleWith(Promise.reject(err), callback)
     }
     this._connecting = true
-    this.#connecting = (async () => {
+    const open = async () => {
       try {
         const ferro = { ...toFerro(this.#options), onNotice: (n) => this.emit('notice', n) }
         const conn = await FerroClient._connectWith(ferro, {
@@ -84,7 +85,10 @@ class Client extends EventEmitter {
       } finally {
         this._connecting = false
       }
-    })()
+    }
+    this.#connecting = tracing.connectionChannel.hasSubscribers
+      ? tracing.traceConnection(this.#options, open, () => this.#conn?._traceTarget)
+      : open()
     return settleWith(this.#connecting, callback)
   }
 
@@ -119,6 +123,9 @@ class Client extends EventEmitter {
       if (typeof values === 'function') callback = values
       else if (values !== undefined && q.values === undefined) q = { ...q, values }
       callback ??= q.callback
+    }
+    if (tracing.queryChannel.hasSubscribers) {
+      return settleWith(tracing.traceQuery(q, this.#options, this.#conn?._traceTarget, this.processID, () => this.#run(q)), callback)
     }
     return settleWith(this.#run(q), callback)
   }

@@ -8,6 +8,7 @@ const { Result } = require('./result')
 const { pgTypes, TypeOverrides, defaults } = require('./types')
 const { escapeIdentifier, escapeLiteral } = require('./values')
 const { DatabaseError } = require('../errors')
+const { PG_CHANNELS } = require('./tracing')
 
 class BoundPool extends Pool {
   constructor(options) {
@@ -27,4 +28,6 @@ module.exports = {
   escapeLiteral,
   // pg's native bindings (pg-native): not part of ferropg/pg.
   native: null,
+  /** The pg:* diagnostics channel names ferropg/pg publishes on (docs/observability.md). */
+  channels: PG_CHANNELS,
 }

@@ -7,6 +7,7 @@ const { inspect } = require('node:util')
 const { redacted } = require('./config')
 const { Client } = require('./client')
 const { defaults } = require('./types')
+const tracing = require('./tracing')
 
 function settleWith(promise, callback) {
   if (typeof callback !== 'function') return promise
@@ -51,6 +52,7 @@ class Pool extends EventEmitter {
   /** A client: `connect()` resolves with it, `connect((err, client, release) => ...)` calls back. */
   connect(callback) {
     if (this.ending) return settleWith(Promise.reject(new Error('Cannot use a pool after calling end on the pool')), callback)
+    if (tracing.poolConnectChannel.hasSubscribers) return settleWith(tracing.tracePoolConnect(this, () => this.#acquire()), callback)
     return settleWith(this.#acquire(), callback)
   }
 
@@ -125,6 +127,7 @@ class Pool extends EventEmitter {
   }
 
   #release(client, err) {
+    tracing.publishRelease(client, err)
     this.emit('release', err, client)
     const dirty = client.getTransactionStatus() !== 'I'
     if (err || dirty || !client._queryable || this.ending || this._expired.has(client) || client._poolUseCount >= this.options.maxUses) {
@@ -167,6 +170,7 @@ class Pool extends EventEmitter {
       clearTimeout(this._idle[idle].timer)
       this._idle.splice(idle, 1)
     }
+    tracing.publishRemove(client)
     this.emit('remove', client)
     this.#pulse()
   }

@@ -35,7 +35,21 @@ pub struct Conn {
     pub process_id: i32,
     pub server_version: String,
     pub created: Instant,
+    /// Where this session went and as whom, for tracing (`client.target` in JS; never the
+    /// password).
+    pub target: Arc<Target>,
     fd: std::os::fd::RawFd,
+}
+
+/// The server a connection reached: the `host` entry it was opened with (a name, an address or
+/// a socket directory), its port, whether the session runs over TLS, and the database and user.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub database: String,
+    pub user: String,
 }
 
 impl std::fmt::Debug for Conn {
@@ -65,6 +79,13 @@ impl Conn {
 
     fn start(config: &Config, e: Established, driver: &Arc<dyn Driver>) -> Conn {
         let process_id = e.client.backend_pid();
+        let target = Arc::new(Target {
+            host: e.endpoint.name.clone(),
+            port: e.endpoint.port,
+            tls: e.tls.is_some(),
+            database: config.dbname.clone(),
+            user: config.user.clone(),
+        });
         let canceller = Canceller {
             token: e.client.cancel_token(),
             // The address this session reached, not the name again (it may resolve elsewhere).
@@ -96,6 +117,7 @@ impl Conn {
             fd: e.fd,
             server_version: e.server_version,
             created: Instant::now(),
+            target,
         }
     }
 

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod lease;
 pub mod passfile;
 pub mod pool;
+pub mod pool_metrics;
 pub mod progress;
 pub mod reply;
 pub mod response;

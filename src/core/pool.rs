@@ -6,7 +6,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_postgres::{PoolConfig, Runtime, Timeouts};
@@ -17,6 +17,7 @@ use crate::core::conn::Conn;
 use crate::core::driver::Driver;
 use crate::core::error::{Code, Error, Result};
 use crate::core::events::Events;
+use crate::core::pool_metrics::{MetricsSnapshot, PoolMetrics};
 
 pub use crate::core::connect::{PasswordSource, PasswordTarget};
 
@@ -25,6 +26,7 @@ pub struct Manager {
     password: Option<Arc<dyn PasswordSource>>,
     events: Option<Arc<dyn Events>>,
     driver: Arc<dyn Driver>,
+    metrics: Arc<PoolMetrics>,
 }
 
 impl managed::Manager for Manager {
@@ -39,7 +41,10 @@ impl managed::Manager for Manager {
             &self.driver,
         )
         .await
-        .map(Arc::new)
+        .map(|c| {
+            self.metrics.created();
+            Arc::new(c)
+        })
     }
 
     async fn recycle(&self, conn: &mut Arc<Conn>, metrics: &Metrics) -> RecycleResult<Error> {
@@ -139,6 +144,7 @@ pub struct Pool {
     /// Borrowers that need a connection of their own (`pool.connect()`, a `pool.query` that
     /// may not share one) waiting for it now; see `lease.rs`.
     exclusive_waiting: AtomicUsize,
+    metrics: Arc<PoolMetrics>,
 }
 
 /// `pool.stats()`.
@@ -158,6 +164,7 @@ impl Pool {
         driver: Arc<dyn Driver>,
     ) -> Result<Pool> {
         let config = Arc::new(config);
+        let metrics = Arc::new(PoolMetrics::default());
         let mut pc = PoolConfig::new(config.pool.max);
         // acquireTimeoutMillis bounds the whole wait, opening a connection included (see
         // `get_to_share`), not only the wait for a free slot.
@@ -171,6 +178,7 @@ impl Pool {
             password,
             events,
             driver,
+            metrics: metrics.clone(),
         })
         .config(pc)
         .runtime(Runtime::Tokio1)
@@ -180,6 +188,7 @@ impl Pool {
             inner,
             config,
             exclusive_waiting: AtomicUsize::new(0),
+            metrics,
         })
     }
 
@@ -231,13 +240,28 @@ impl Pool {
     pub async fn get_unless(&self, give_up: &GiveUp) -> Option<Result<Object>> {
         tokio::select! {
             biased;
-            () = give_up.fired() => None,
+            () = give_up.fired() => {
+                self.metrics.abandoned();
+                None
+            }
             got = self.get() => Some(got),
         }
     }
 
     /// Borrows a connection for statements that other `pool.query` calls may ride.
     pub async fn get_to_share(&self) -> Result<Object> {
+        let started = Instant::now();
+        let got = self.borrow().await;
+        let failed = got.as_ref().err();
+        self.metrics.borrowed(
+            started.elapsed(),
+            failed.map(Error::code),
+            failed.is_some_and(|e| e.code() == Code::PoolTimeout.as_str()),
+        );
+        got
+    }
+
+    async fn borrow(&self) -> Result<Object> {
         let got = match self.config.pool.acquire_timeout {
             // Dropping the wait at the deadline drops a connection attempt it was making (a
             // server that accepts and never answers), which frees its slot.
@@ -283,6 +307,13 @@ impl Pool {
             waiting: s.waiting,
             max: s.max_size,
         }
+    }
+
+    /// The pool's counters (see `core::pool_metrics`); `size` is [`Pool::stats`]'s, read at
+    /// the same moment, so that what was destroyed is what was created and is no longer there.
+    pub fn metrics(&self) -> (MetricsSnapshot, usize) {
+        let size = self.inner.status().size;
+        (self.metrics.snapshot(), size)
     }
 
     pub fn close(&self) {

@@ -18,7 +18,7 @@ use super::password::{JsPassword, PasswordFn};
 use super::resolve_config;
 use crate::core::cancel_handle::Cancelled;
 use crate::core::config::Transport;
-use crate::core::conn::{started, Conn};
+use crate::core::conn::{started, Conn, Target};
 use crate::core::connect::PasswordSource;
 use crate::core::error::{Code, Error};
 use crate::core::events::Events;
@@ -40,6 +40,18 @@ impl Holder {
     }
 }
 
+/// The server a connection reached and as whom (`client.target`, for tracing; no password).
+#[napi(object)]
+pub struct ServerTarget {
+    /// The `host` entry the connection was opened with (a name, an address or a socket directory).
+    pub host: String,
+    pub port: u32,
+    /// Whether the session runs over TLS (unknown for a pool's configuration).
+    pub tls: Option<bool>,
+    pub database: String,
+    pub user: String,
+}
+
 #[napi]
 pub struct NativeClient {
     holder: Arc<Mutex<Option<Holder>>>,
@@ -48,6 +60,7 @@ pub struct NativeClient {
     handle: OnceLock<u32>,
     process_id: i32,
     server_version: String,
+    target: Arc<Target>,
 }
 
 thread_local! {
@@ -99,18 +112,19 @@ impl Drop for NativeClient {
 }
 
 impl NativeClient {
-    fn new(holder: Holder, process_id: i32, server_version: String) -> Self {
+    fn new(holder: Holder) -> Self {
+        let conn = holder.conn();
         NativeClient {
             holder: Arc::new(Mutex::new(Some(holder))),
             handle: OnceLock::new(),
-            process_id,
-            server_version,
+            process_id: conn.process_id,
+            server_version: conn.server_version.clone(),
+            target: conn.target.clone(),
         }
     }
 
     pub fn pooled(o: Object) -> Self {
-        let (pid, version) = (o.process_id, o.server_version.clone());
-        NativeClient::new(Holder::Pooled(o), pid, version)
+        NativeClient::new(Holder::Pooled(o))
     }
 
     /// Queues a job on the connection, or answers `reply` at once when the client is closed.
@@ -172,14 +186,7 @@ pub fn connect_client<'env>(
             )
             .await
             {
-                Ok(conn) => {
-                    let (pid, version) = (conn.process_id, conn.server_version.clone());
-                    Either::A(NativeClient::new(
-                        Holder::Standalone(Arc::new(conn)),
-                        pid,
-                        version,
-                    ))
-                }
+                Ok(conn) => Either::A(NativeClient::new(Holder::Standalone(Arc::new(conn)))),
                 Err(e) => Either::B(error_response(&e)),
             },
         )
@@ -398,6 +405,19 @@ impl NativeClient {
     #[napi(getter)]
     pub fn server_version(&self) -> String {
         self.server_version.clone()
+    }
+
+    /// Where this connection went and as whom (read once per client, when tracing).
+    #[napi(getter)]
+    pub fn target(&self) -> ServerTarget {
+        let t = &self.target;
+        ServerTarget {
+            host: t.host.clone(),
+            port: u32::from(t.port),
+            tls: Some(t.tls),
+            database: t.database.clone(),
+            user: t.user.clone(),
+        }
     }
 
     /// Statements currently in this connection's cache.

@@ -8,7 +8,7 @@ use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 
-use super::client::NativeClient;
+use super::client::{NativeClient, ServerTarget};
 use super::completions;
 use super::error_response;
 use super::events::{EventsFn, JsEvents};
@@ -24,6 +24,7 @@ use crate::core::error::{Code, Error};
 use crate::core::events::Events;
 use crate::core::lease::{Leases, Retrier};
 use crate::core::pool::{GiveUp, PasswordSource, Pool};
+use crate::core::pool_metrics::WAIT_BOUNDS_MILLIS;
 use crate::core::reply::Reply;
 use crate::core::retry::Retry;
 
@@ -128,13 +129,30 @@ impl NativeGiveUp {
     }
 }
 
-/// `pool.stats()`.
+/// `pool.stats()` (lib/pool-metrics.js shapes the counters).
 #[napi(object)]
 pub struct PoolStats {
     pub size: u32,
     pub idle: u32,
     pub waiting: u32,
     pub max: u32,
+    /// Borrows that got a connection.
+    pub acquired: f64,
+    /// Connections opened.
+    pub created: f64,
+    /// Connections closed by the pool (created and no longer in it).
+    pub destroyed: f64,
+    /// Borrows ended by `acquireTimeoutMillis`.
+    pub timed_out: f64,
+    /// Waits the caller gave up (a signal, a `timeoutMillis`).
+    pub abandoned: f64,
+    /// Failed borrows by error code.
+    pub errors: HashMap<String, f64>,
+    /// Upper bounds of the wait-time buckets, in milliseconds.
+    pub wait_bounds_millis: Vec<f64>,
+    /// Borrows per bucket (one more than bounds: above the last).
+    pub wait_counts: Vec<f64>,
+    pub wait_sum_millis: f64,
 }
 
 #[napi]
@@ -229,12 +247,37 @@ impl NativePool {
     #[napi]
     pub fn stats(&self) -> PoolStats {
         let s = self.core.pool.stats();
+        let (m, size) = self.core.pool.metrics();
         PoolStats {
             size: s.size as u32,
             // A connection kept for the next `pool.query` (see `Leases`) is idle to the user.
             idle: (s.idle + self.core.leases.lingering()) as u32,
             waiting: s.waiting as u32,
             max: s.max as u32,
+            acquired: m.acquired as f64,
+            created: m.created as f64,
+            destroyed: m.created.saturating_sub(size as u64) as f64,
+            timed_out: m.timed_out as f64,
+            abandoned: m.abandoned as f64,
+            errors: m.errors.into_iter().map(|(k, v)| (k, v as f64)).collect(),
+            wait_bounds_millis: WAIT_BOUNDS_MILLIS.to_vec(),
+            wait_counts: m.wait_counts.into_iter().map(|c| c as f64).collect(),
+            wait_sum_millis: m.wait_sum_millis,
+        }
+    }
+
+    /// The first configured server, database and user (for tracing `pool.query`, whose
+    /// connection JS does not see); `tls` is unknown there.
+    #[napi(getter)]
+    pub fn target(&self) -> ServerTarget {
+        let c = &self.core.pool.config;
+        let first = c.endpoints.first();
+        ServerTarget {
+            host: first.map(|e| e.name.clone()).unwrap_or_default(),
+            port: first.map_or(0, |e| u32::from(e.port)),
+            tls: None,
+            database: c.dbname.clone(),
+            user: c.user.clone(),
         }
     }
 
