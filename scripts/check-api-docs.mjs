@@ -88,7 +88,9 @@ export function check(dtsText, md) {
     const next = hs.find((x) => x.line > h.line && x.level <= h.level)
     const section = lines.slice(h.line, next ? next.line : lines.length).join('\n')
     const field = a.key.slice(a.owner.length).replace(/^\./, '')
-    const named = new Set([...section.matchAll(/`([^`]+)`/g)].flatMap((m) => m[1].match(/[A-Za-z_$][\w$]*/g) ?? []))
+    // A code span names its identifiers, and itself whole (a dotted attribute name such as
+    // `db.query.text`).
+    const named = new Set([...section.matchAll(/`([^`]+)`/g)].flatMap((m) => [m[1], ...(m[1].match(/[A-Za-z_$][\w$]*/g) ?? [])]))
     if (!named.has(field) && !byKey.has(a.key)) {
       problems.push(`index.d.ts field \`${a.key}\` is not named in the section of \`${a.owner}\` in docs/api.md`)
     }
