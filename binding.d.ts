@@ -125,6 +125,12 @@ export declare class NativeCopyIn {
   finish(): Promise<Buffer>
   /** Aborts the COPY; nothing of it remains. */
   abort(): Promise<void>
+  /**
+   * Resolves when the server ends the COPY before `finish` (its error, or the connection
+   * lost) with that error, or with `[OK]` once the COPY was finished or aborted: a stream
+   * whose writer pauses learns of it without writing again.
+   */
+  watch(): Promise<Buffer>
 }
 
 export declare class NativeCopyOut {

@@ -277,3 +277,41 @@ test('a query made on the client while its copyIn is open waits for the COPY to 
     assert.equal((await during).rows[0].v, 42)
     assert.deepEqual((await rows(c, t)).map((r) => ({ ...r })), [{ a: 1, b: 'one' }, { a: 2, b: 'two' }])
   }))
+
+// Bounded: without the watch the stream would wait for a write that never comes.
+test('a copyIn whose writer pauses learns at once that the server ended the COPY: a lost backend, a bad row', { timeout: 30_000 }, async () => {
+  const admin = await connect()
+  const p = pool({ max: 1 })
+  const t = unique('t_copy_pause')
+  try {
+    await admin.query(`CREATE TABLE ${t} (n int4)`)
+    // The backend is terminated while nothing is being written: the stream fails without a
+    // further write, and the pool serves again on a new connection.
+    const c = await p.connect()
+    const pid = c.processId
+    const lost = await c.copyIn(`COPY ${t} FROM STDIN`)
+    await new Promise((resolve, reject) => lost.write('1\n2\n', (e) => (e ? reject(e) : resolve())))
+    const failed = new Promise((resolve) => lost.once('error', resolve))
+    await admin.query('SELECT pg_terminate_backend($1)', [pid])
+    const err = await failed
+    assert.ok(['57P01', 'ERR_CONNECTION_CLOSED'].includes(err.code), err.code)
+    await assert.rejects(lost.done, (e) => e === err)
+    c.release()
+    assert.equal((await p.query('SELECT 1 AS one')).rows[0].one, 1)
+    // A row the server refuses fails the stream as soon as the server reads it, with its error,
+    // before end(); nothing of the COPY remains.
+    const c2 = await p.connect()
+    const bad = await c2.copyIn(`COPY ${t} FROM STDIN`)
+    const badErr = new Promise((resolve) => bad.once('error', resolve))
+    bad.write('3\nnot a number\n')
+    const e2 = await badErr
+    assert.equal(e2.code, '22P02')
+    c2.release()
+    assert.equal((await admin.query(`SELECT count(*)::int4 AS n FROM ${t}`)).rows[0].n, 0)
+    assert.equal((await p.query('SELECT 2 AS two')).rows[0].two, 2)
+  } finally {
+    await admin.query(`DROP TABLE IF EXISTS ${t}`)
+    await p.close()
+    await admin.close()
+  }
+})

@@ -27,6 +27,16 @@ class CopyInStream extends Writable {
     })
     this.done.catch(() => {})
     if (onClose) this.once('close', onClose)
+    // The server ends a COPY early only to fail it (an ERROR, a FATAL, the connection lost):
+    // its answer is watched, so that a writer that pauses learns of it now, not at its next
+    // write.
+    native.watch().then(
+      (buf) => {
+        const err = responseError(buf)
+        if (err !== undefined && !this.destroyed) this.destroy(err)
+      },
+      () => {},
+    )
   }
 
   _write(chunk, _enc, cb) {

@@ -85,6 +85,17 @@ impl NativeCopyIn {
     pub async fn abort(&self) {
         self.inner.abort().await;
     }
+
+    /// Resolves when the server ends the COPY before `finish` (its error, or the connection
+    /// lost) with that error, or with `[OK]` once the COPY was finished or aborted: a stream
+    /// whose writer pauses learns of it without writing again.
+    #[napi]
+    pub async fn watch(&self) -> Buffer {
+        match self.inner.watch().await {
+            Some(e) => error_response(&e),
+            None => ok(),
+        }
+    }
 }
 
 #[napi]
