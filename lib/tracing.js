@@ -115,23 +115,32 @@ function describeResult(ctx, r) {
   if (ctx.command) ctx['db.operation.name'] = ctx.command
 }
 
+// A failure on `ctx` (`error`, `error.type`, the SQLSTATE), published on `ch`'s error channel.
+function publishError(ch, ctx, e) {
+  ctx.error = e
+  describeError(ctx, e)
+  ch.error.publish(ctx)
+}
+
+// Calls `fn()` where a TracingChannel's start event has been published: `end` follows the call,
+// and a synchronous throw is published as `error` first (tracePromise's order).
+function callPublishing(ch, ctx, fn) {
+  try {
+    return fn()
+  } catch (e) {
+    publishError(ch, ctx, e)
+    throw e
+  } finally {
+    ch.end.publish(ctx)
+  }
+}
+
 // The body of a traced query, inside the start channel's stores: the events of tracePromise,
 // published by hand so that the result's facts are on the context before asyncStart with no
 // promise of its own in between (the hot path with a subscriber: W1/W2 in benchmark/tracing.mjs).
 function startQuery(ctx, run) {
   const ch = queryChannel
-  let promise
-  try {
-    promise = run()
-  } catch (e) {
-    ctx.error = e
-    describeError(ctx, e)
-    ch.error.publish(ctx)
-    throw e
-  } finally {
-    ch.end.publish(ctx)
-  }
-  return promise.then(
+  return callPublishing(ch, ctx, run).then(
     (r) => {
       describeResult(ctx, r)
       ctx.result = r
@@ -140,9 +149,7 @@ function startQuery(ctx, run) {
       return r
     },
     (e) => {
-      ctx.error = e
-      describeError(ctx, e)
-      ch.error.publish(ctx)
+      publishError(ch, ctx, e)
       ch.asyncStart.publish(ctx)
       ch.asyncEnd.publish(ctx)
       throw e
@@ -295,25 +302,12 @@ function traceCopyStream(ctx, open) {
     const settle = AsyncResource.bind((err) => {
       ctx.durationMillis = performance.now() - started
       if (err) {
-        ctx.error = err
-        describeError(ctx, err)
-        ch.error.publish(ctx)
+        publishError(ch, ctx, err)
       }
       ch.asyncStart.publish(ctx)
       ch.asyncEnd.publish(ctx)
     })
-    let opened
-    try {
-      opened = open()
-    } catch (e) {
-      ctx.error = e
-      describeError(ctx, e)
-      ch.error.publish(ctx)
-      throw e
-    } finally {
-      ch.end.publish(ctx)
-    }
-    return opened.then(
+    return callPublishing(ch, ctx, open).then(
       (stream) => {
         let finished = false
         stream.once(ctx.direction === 'in' ? 'finish' : 'end', () => (finished = true))
