@@ -8,18 +8,11 @@ const dc = require('node:diagnostics_channel')
 const { AsyncLocalStorage } = require('node:async_hooks')
 const pg = require('ferropg/pg')
 const { url } = require('./helpers')
+const { record } = require('./trace-recorder')
 
 const u = new URL(url)
 const target = { database: decodeURIComponent(u.pathname.slice(1)), host: '127.0.0.1', port: Number(u.port), user: decodeURIComponent(u.username) }
 
-function record(name, als) {
-  const ch = dc.tracingChannel(name)
-  const events = []
-  const on = (kind) => (ctx) => events.push([kind, ctx, als?.getStore()])
-  const subs = { start: on('start'), end: on('end'), asyncStart: on('asyncStart'), asyncEnd: on('asyncEnd'), error: on('error') }
-  ch.subscribe(subs)
-  return { events, kinds: () => events.map((e) => e[0]), stop: () => ch.unsubscribe(subs) }
-}
 
 test('the pg:* names are exported by ferropg/pg', () => {
   assert.deepEqual({ ...pg.channels }, {

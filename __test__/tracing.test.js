@@ -10,21 +10,13 @@ const { Readable } = require('node:stream')
 const { pipeline: pump } = require('node:stream/promises')
 const { channels, Client, DatabaseError } = require('..')
 const { url, connect, pool: makePool, unique } = require('./helpers')
+const { record } = require('./trace-recorder')
 
 const u = new URL(url)
 const PORT = Number(u.port)
 const DB = decodeURIComponent(u.pathname.slice(1))
 const USER = decodeURIComponent(u.username)
 
-/** Subscribes to every event of the TracingChannel `name`; `events` is [kind, ctx, store] in order. */
-function record(name, als) {
-  const ch = dc.tracingChannel(name)
-  const events = []
-  const on = (kind) => (ctx) => events.push([kind, ctx, als?.getStore()])
-  const subs = { start: on('start'), end: on('end'), asyncStart: on('asyncStart'), asyncEnd: on('asyncEnd'), error: on('error') }
-  ch.subscribe(subs)
-  return { events, kinds: () => events.map((e) => e[0]), stop: () => ch.unsubscribe(subs) }
-}
 
 function checkWhere(ctx) {
   assert.equal(ctx['db.system.name'], 'postgresql')
