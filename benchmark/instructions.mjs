@@ -24,16 +24,7 @@ const PARAMS = { W1: (i) => [i], W2: (i) => [i, 't' + i] }
 const POOL = { W1: 1, W2: W.W2_POOL }
 const CALLERS = { W1: 1, W2: W.W2_CALLERS }
 
-function conn() {
-  const url = new URL(process.env.DATABASE_URL)
-  return {
-    host: process.env.FERROPG_TEST_SOCKET_DIR || decodeURIComponent(url.hostname),
-    port: Number(url.port || 5432),
-    user: decodeURIComponent(url.username),
-    password: decodeURIComponent(url.password),
-    database: decodeURIComponent(url.pathname.slice(1)) || 'postgres',
-  }
-}
+const conn = W.benchConn
 
 /** driver -> (workload) => { one(i) -> Promise, close() } */
 const drivers = {

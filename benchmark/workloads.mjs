@@ -4,6 +4,21 @@
 // a failed run, not as a fast one.
 import { createHash } from 'node:crypto'
 
+/**
+ * The benchmarks' connection settings (BENCH_CONN for the children): the cluster's unix socket
+ * when scripts/with-pg.mjs started one, else DATABASE_URL's host.
+ */
+export function benchConn() {
+  const url = new URL(process.env.DATABASE_URL)
+  return {
+    host: process.env.FERROPG_TEST_SOCKET_DIR || decodeURIComponent(url.hostname),
+    port: Number(url.port || 5432),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.slice(1)) || 'postgres',
+  }
+}
+
 export const W1_N = 20_000
 
 // benchmark/tls.mjs: connections opened, queried once and closed, one after another.
