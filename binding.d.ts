@@ -94,6 +94,11 @@ export declare class NativeClient {
   /** Statements currently in this connection's cache. */
   get cachedStatements(): number
   /**
+   * The server-side name of the statement this connection has cached for `sql` (`""` for an
+   * unnamed one), or null when it has none: whether a query will be a cache hit, for tracing.
+   */
+  cachedStatementName(sql: string): string | null
+  /**
    * Gives a pooled connection back (or discards it when `discard` is true); closes a
    * standalone one. Later calls reject with ERR_CLIENT_CLOSED.
    */

@@ -566,6 +566,13 @@ export interface TraceContext {
 export interface QueryTraceContext extends TraceContext {
   'db.query.text': string
   parameterCount: number
+  /**
+   * `query()` on a Client, PoolClient or Transaction: whether its connection had the statement
+   * prepared already when the call was made (`pool.query` picks its connection natively: not set).
+   */
+  cacheHit?: boolean
+  /** With `cacheHit`: the prepared statement's name on the server (`''` with `prepare: false`). */
+  statementName?: string
   /** With `traceValues: true` only. */
   values?: unknown[]
   /** With `traceValues: true` only: `db.query.parameter.0`, ... (strings). */

@@ -62,6 +62,44 @@ test('ferropg:query on a client: start, end, asyncStart, asyncEnd with the serve
   }
 })
 
+test('ferropg:query on a client: cacheHit and the statement\'s name, as the connection\'s cache says', async () => {
+  const named = await connect()
+  const unnamed = await connect({ prepare: false })
+  const rec = record('ferropg:query')
+  try {
+    const sql = 'SELECT $1::int4 + 1 AS n'
+    for (const c of [named, unnamed]) {
+      await c.query(sql, [1])
+      await c.query(sql, [2])
+      await c.query('SELECT 2 AS other')
+    }
+    const seen = rec.events.filter((e) => e[0] === 'start').map((e) => [e[1].cacheHit, e[1].statementName])
+    assert.equal(seen.length, 6)
+    // First use: not prepared yet; then the name the server knows it by.
+    assert.deepEqual(seen[0], [false, undefined])
+    assert.equal(seen[1][0], true)
+    assert.match(seen[1][1], /^\S+$/)
+    assert.deepEqual(seen[2], [false, undefined])
+    // prepare: false: described once, then sent as the unnamed statement.
+    assert.deepEqual(seen.slice(3), [[false, undefined], [true, ''], [false, undefined]])
+    // The pool chooses its connection natively: not reported.
+    const p = makePool({ max: 1 })
+    try {
+      await p.query(sql, [3])
+      await p.query(sql, [4])
+      const last = rec.events.filter((e) => e[0] === 'start').pop()[1]
+      assert.equal(last.cacheHit, undefined)
+      assert.equal(last.statementName, undefined)
+    } finally {
+      await p.close()
+    }
+  } finally {
+    rec.stop()
+    await named.close()
+    await unnamed.close()
+  }
+})
+
 test('ferropg:query: a server error publishes error with its SQLSTATE, and the caller still gets it', async () => {
   const c = await connect()
   const rec = record('ferropg:query')

@@ -139,7 +139,14 @@ class Client {
   query(sql, params, options) {
     // Inside pipeline(), the client's own calls join the pipeline (as in psycopg).
     if (this.#pipeline) return this.#pipeline.query(sql, params, options)
-    if (queryChannel.hasSubscribers) return tracing.traceQuery(this.#queryContext(sql, params), () => this.#query(sql, params, options))
+    if (queryChannel.hasSubscribers) {
+      const ctx = this.#queryContext(sql, params)
+      // Whether the connection has the statement prepared already, as the call is made.
+      const name = typeof sql === 'string' ? this.#native.cachedStatementName(sql) : null
+      ctx.cacheHit = name !== null
+      if (name !== null) ctx.statementName = name
+      return tracing.traceQuery(ctx, () => this.#query(sql, params, options))
+    }
     return this.#query(sql, params, options)
   }
 

@@ -79,6 +79,8 @@ function queryContext(target, sql, params, traceValues, processId) {
     'db.query.text': sql,
     parameterCount: Array.isArray(values) ? values.length : 0,
     processId,
+    cacheHit: undefined,
+    statementName: undefined,
     command: undefined,
     rowCount: undefined,
     'db.operation.name': undefined,

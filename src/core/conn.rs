@@ -150,6 +150,11 @@ impl Conn {
         self.shared.cache.len()
     }
 
+    /// The name of the statement cached for `sql`, if it is cached (for tracing).
+    pub fn cached_statement_name(&self, sql: &str) -> Option<String> {
+        self.shared.cache.name_of(sql)
+    }
+
     /// The session's transaction status, as the server last stated it.
     pub fn transaction_status(&self) -> TxStatus {
         self.shared.transaction_status()

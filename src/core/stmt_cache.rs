@@ -51,6 +51,14 @@ impl StatementCache {
         }
     }
 
+    /// The server-side name of the statement cached for `sql` ("" for an unnamed one, with
+    /// `prepare: false`), without making it the most recently used.
+    pub fn name_of(&self, sql: &str) -> Option<String> {
+        let m = self.inner.as_ref()?;
+        let g = m.lock().unwrap_or_else(|p| p.into_inner());
+        g.peek(sql).map(|s| s.name().to_string())
+    }
+
     pub fn len(&self) -> usize {
         self.inner
             .as_ref()

@@ -428,6 +428,13 @@ impl NativeClient {
             .unwrap_or(0)
     }
 
+    /// The server-side name of the statement this connection has cached for `sql` (`""` for an
+    /// unnamed one), or null when it has none: whether a query will be a cache hit, for tracing.
+    #[napi]
+    pub fn cached_statement_name(&self, sql: String) -> Option<String> {
+        self.conn().ok()?.cached_statement_name(&sql)
+    }
+
     /// Gives a pooled connection back (or discards it when `discard` is true); closes a
     /// standalone one. Later calls reject with ERR_CLIENT_CLOSED.
     #[napi]
