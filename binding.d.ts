@@ -205,6 +205,9 @@ export declare function drainInboxInto(inbox: number): number
  */
 export declare function inboxSlab(inbox: number, slab: Buffer): void
 
+/** Records the SQL text numbered `n` (numbered from 0 in order by lib/completions.js). */
+export declare function internSql(n: number, sql: string): void
+
 /** What the password function receives: `{ host, port, user, database }`. */
 export interface PasswordRequest {
   /** The host as configured (a name, an address or a socket directory). */
@@ -249,3 +252,9 @@ export interface ServerTarget {
   database: string
   user: string
 }
+
+/** Registers the header buffer the submit calls read their numbers from. */
+export declare function submitHead(buf: Buffer): void
+
+/** Registers lib/params.js's scratch buffer, where the parameters of the next submit are. */
+export declare function submitScratch(buf: Buffer): void

@@ -134,3 +134,63 @@ test('small and large (> 64 KiB) parameters submitted in one tick each arrive in
     await p.close()
   }
 })
+
+// A query's SQL text is sent to the native side once and named by a number after (lib/
+// completions.js `sqlNumber`, src/js/raw_call.rs), for the first 1024 texts of up to 2048
+// characters; any other text is passed as a string. Each JS thread numbers its own texts.
+test('SQL texts by number, beyond the numbered ones, long ones and with large parameters all run as written', async () => {
+  const p = pool({ max: 2 })
+  const c = await connect()
+  try {
+    for (const q of [(s, v) => p.query(s, v), (s, v) => c.query(s, v)]) {
+      // Past the bound of numbered texts: each distinct text runs itself, and again.
+      const texts = Array.from({ length: 1100 }, (_, i) => `SELECT ${i}::int4 AS v, $1::int4 AS w`)
+      for (const round of [0, 1]) {
+        const rs = await Promise.all(texts.map((t, i) => q(t, [i + round])))
+        assert.deepEqual(rs.map((r) => [r.rows[0].v, r.rows[0].w]), texts.map((_, i) => [i, i + round]))
+      }
+      const long = (n) => `SELECT ${n}::int4 AS v /* ${'x'.repeat(3000)} */`
+      const big = 'z'.repeat(100 * 1024)
+      const rs = await Promise.all([
+        q(long(1)),
+        q(long(2)),
+        q(`${long(3)}, $1::text AS t`, [big]),
+        q('SELECT 4::int4 AS v, $1::text AS t', [big]),
+      ])
+      assert.deepEqual(rs.map((r) => r.rows[0].v), [1, 2, 3, 4])
+      assert.equal(rs[2].rows[0].t, big)
+      assert.equal(rs[3].rows[0].t, big)
+    }
+  } finally {
+    await c.close()
+    await p.close()
+  }
+})
+
+test('a worker thread numbers its own SQL texts', async () => {
+  const { Worker } = require('node:worker_threads')
+  const p = pool({ max: 1 })
+  try {
+    // Main's texts are numbered first; the worker's first text gets the same number as one
+    // of main's, and each must still run its own.
+    assert.equal((await p.query('SELECT 1::int4 AS main')).rows[0].main, 1)
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads')
+      const { Pool } = require(workerData.root)
+      const p = new Pool({ connectionString: workerData.url, max: 1 })
+      Promise.all([p.query('SELECT 2::int4 AS worker'), p.query('SELECT $1::text AS echo', ['w'])])
+        .then((rs) => parentPort.postMessage(rs.map((r) => r.rows[0])))
+        .catch((e) => parentPort.postMessage({ error: String(e) }))
+        .finally(() => p.close())`
+    const w = new Worker(code, { eval: true, workerData: { root: require('node:path').join(__dirname, '..'), url: process.env.DATABASE_URL } })
+    const [fromWorker, fromMain] = await Promise.all([
+      new Promise((resolve, reject) => w.once('message', resolve).once('error', reject)),
+      p.query('SELECT 1::int4 AS main'),
+    ])
+    assert.deepEqual(fromWorker, [{ worker: 2 }, { echo: 'w' }])
+    assert.equal(fromMain.rows[0].main, 1)
+    await w.terminate()
+  } finally {
+    await p.close()
+  }
+})

@@ -174,8 +174,22 @@ test('a failing statement of a script rejects with its DatabaseError and the scr
     assert.match(copy.reason?.message ?? '', /simpleQuery/)
     assert.equal(next.value?.[0].rows[0].v, 2)
     assert.equal((await c.query('SELECT 3 AS v')).rows[0].v, 3)
-    // As a query (prepared, pipelined with others) it is refused before it is sent.
-    await assert.rejects(c.query(`/* x */ COPY ${t} FROM STDIN`), (e) => e.code === 'ERR_INVALID_ARGUMENT' && /copyIn/.test(e.message))
+    // As a query (prepared, pipelined with others) it is refused before it runs: prepared
+    // (which runs nothing), recognised (no parameters, no columns, and its text) and never
+    // executed; a query queued right behind it gets its own answer. The same once copyIn has
+    // put the statement in the cache, and through executeMany.
+    const refused = (e) => e.code === 'ERR_INVALID_ARGUMENT' && /copyIn/.test(e.message)
+    for (const copySql of [`/* x */ COPY ${t} FROM STDIN`, `COPY ${t} FROM STDIN`]) {
+      const [q, behind] = await Promise.allSettled([c.query(copySql), c.query('SELECT 5 AS v')])
+      assert.ok(refused(q.reason), String(q.reason))
+      assert.equal(behind.value?.rows[0].v, 5)
+      const w = await c.copyIn(copySql)
+      w.end('7\n')
+      assert.equal(await w.done, 1)
+      await assert.rejects(c.query(copySql), refused)
+      await assert.rejects(c.executeMany(copySql, [[], []]), refused)
+    }
+    assert.equal((await c.query(`SELECT count(*)::int AS n FROM ${t} WHERE v = 7`)).rows[0].n, 2)
     await assert.rejects(c.pipeline((pl) => pl.query(`COPY ${t} FROM STDIN`)), { code: 'ERR_INVALID_ARGUMENT' })
     assert.equal((await c.query('SELECT 4 AS v')).rows[0].v, 4)
   } finally {

@@ -31,17 +31,19 @@ function checkSql(sql) {
  */
 // `buf`: the response, or undefined when it was left in `acc` (completions.js).
 function settle(buf, options, acc) {
-  let start = 0
-  if (buf === undefined) {
-    buf = acc.buf
-    start = acc.start
-    acc.buf = undefined
-    if (buf[start] !== OK) throw scriptHint(responseError(buf.subarray(start, acc.end)))
-  } else {
-    const err = responseError(buf)
-    if (err !== undefined) throw scriptHint(err)
-  }
-  return decodeResult(buf, options?.rowMode, acc, start)
+  if (buf === undefined) return settleAcc(acc)
+  const err = responseError(buf)
+  if (err !== undefined) throw scriptHint(err)
+  return decodeResult(buf, options?.rowMode, acc, 0)
+}
+
+/** settle() of the response completions.js left in `acc` (a reader.js Partial). */
+function settleAcc(acc) {
+  const buf = acc.buf
+  const start = acc.start
+  acc.buf = undefined
+  if (buf[start] !== OK) throw scriptHint(responseError(buf.subarray(start, acc.end)))
+  return decodeResult(buf, acc.rowMode, acc, start)
 }
 
 // query() prepares its statement, which the server refuses for several statements at once:
@@ -166,7 +168,8 @@ class Client {
       if (this.#closed) throw this._closedError()
       checkSql(sql)
       const acc = partial(options?.rowMode)
-      return settle(await this.#native.query(sql, params, acc), options, acc)
+      await this.#native.query(sql, params, acc)
+      return settleAcc(acc)
     }
     checkSql(sql)
     const acc = partial(options.rowMode)
@@ -427,4 +430,4 @@ class PoolClient extends Client {
   }
 }
 
-module.exports = { Client, PoolClient, settle, scriptHint, checkSql }
+module.exports = { Client, PoolClient, settleAcc, scriptHint, checkSql }

@@ -7,7 +7,7 @@
 // defined here on the native classes, over their `submit*` counterparts.
 const native = require('../binding')
 const { decodePart, Partial } = require('./reader')
-const { encodeParamsShared, paramsArgument } = require('./params')
+const { encodeParamsShared, sharedBuffer, ownParams, SHARED_MAX } = require('./params')
 
 // Rows of a result still running, ahead of its response; BATCH_PART: of statement `u32 index`
 // of a pipeline batch, whose request's accumulator is an array of one per statement.
@@ -117,17 +117,98 @@ function part(acc, buf) {
   }
 }
 
+// Every request's promise executor: one function that hands the resolve function out through
+// a module variable, rather than a closure made per request.
+let resolveOf
+function capture(resolve) {
+  resolveOf = resolve
+}
+
+// Records a new request as waiting (its id left in `openedId`) and returns its promise. Neither
+// module variable keeps a promise alive once the request is recorded.
+let openedId = 0
+function open(acc) {
+  ensureInbox()
+  const id = (openedId = nextId = (nextId + 1) >>> 0)
+  const promise = new Promise(capture)
+  pending.add(id, resolveOf, acc)
+  resolveOf = undefined
+  return promise
+}
+
 /**
  * Calls `submit(id, inbox)` and returns a promise of the response buffer for `id`; rows that
  * arrive ahead of it go to `acc`. With an `acc` that is a reader.js Partial, the promise
  * resolves with undefined and the response is left in `acc`.
  */
 function request(submit, acc) {
-  ensureInbox()
-  const id = (nextId = (nextId + 1) >>> 0)
-  const promise = new Promise((resolve) => pending.add(id, resolve, acc))
+  const promise = open(acc)
+  const id = openedId
   try {
     submit(id, inbox)
+  } catch (e) {
+    pending.take(id)
+    return Promise.reject(e)
+  }
+  hold()
+  return promise
+}
+
+// What the per-query submit calls read instead of arguments (src/js/raw_call.rs): a header of
+// numbers, the scratch buffer the parameters are encoded into, and SQL texts by number.
+const HANDLE = 0
+const ID = 1
+const INBOX = 2
+const LENGTH = 3
+const SQL = 4
+const OWN = 5
+const SQL_ARGUMENT = 0xffffffff
+const headBuf = Buffer.allocUnsafeSlow(24)
+const head = new Uint32Array(headBuf.buffer, headBuf.byteOffset, 6)
+native.submitHead(headBuf)
+let scratch = null
+// SQL text -> its number on the native side. Bounded: the first SQL_TEXTS texts of up to
+// SQL_TEXT_MAX characters are numbered (a service's statements are few and repeat); any
+// other is passed as a string, as every text was before.
+const SQL_TEXTS = 1024
+const SQL_TEXT_MAX = 2048
+const sqlNumbers = new Map()
+function sqlNumber(sql) {
+  let n = sqlNumbers.get(sql)
+  if (n !== undefined) return n
+  if (typeof sql !== 'string' || sql.length > SQL_TEXT_MAX || sqlNumbers.size >= SQL_TEXTS) return SQL_ARGUMENT
+  n = sqlNumbers.size
+  native.internSql(n, sql)
+  sqlNumbers.set(sql, n)
+  return n
+}
+
+// `request` for a query: `submit` is the native function (not a closure made per query),
+// `params` as given by the caller, encoded here (a value that cannot be sent rejects the call).
+function queryRequest(submit, handle, sql, params, acc) {
+  const promise = open(acc)
+  const id = openedId
+  try {
+    const n = encodeParamsShared(params)
+    const sqlNo = sqlNumber(sql)
+    head[HANDLE] = handle
+    head[ID] = id
+    head[INBOX] = inboxHandle
+    head[LENGTH] = n
+    head[SQL] = sqlNo
+    if (n > SHARED_MAX) {
+      head[OWN] = 1
+      submit(sql, ownParams(n))
+    } else {
+      head[OWN] = 0
+      const b = sharedBuffer()
+      if (b !== scratch) {
+        native.submitScratch(b)
+        scratch = b
+      }
+      if (sqlNo === SQL_ARGUMENT) submit(sql)
+      else submit()
+    }
   } catch (e) {
     pending.take(id)
     return Promise.reject(e)
@@ -157,11 +238,7 @@ const C = native.NativeClient.prototype
  */
 C.query = function (sql, params, acc) {
   // The handle is read once per client (a getter is a native call) and kept on the object.
-  const client = (this._handle ??= this.handle)
-  return request((id) => {
-    const n = encodeParamsShared(params)
-    native.clientSubmitQuery(client, sql, paramsArgument(n), n, id, inboxHandle)
-  }, acc)
+  return queryRequest(native.clientSubmitQuery, (this._handle ??= this.handle), sql, params, acc)
 }
 /** `segment`: the batch ends with `endSegment`, which a set refused natively makes roll back. */
 C.executeChunk = function (sql, sets, returning, segment) {
@@ -201,10 +278,7 @@ C.simple = function (sql) {
 }
 /** `pool.query` on the pool numbered `pool` (NativePool#handle); `params` as for `C.query`. */
 function poolQuery(pool, sql, params, acc) {
-  return request((id) => {
-    const n = encodeParamsShared(params)
-    native.poolSubmitQuery(pool, sql, paramsArgument(n), n, id, inboxHandle)
-  }, acc)
+  return queryRequest(native.poolSubmitQuery, pool, sql, params, acc)
 }
 
 module.exports = { abandon, poolQuery }

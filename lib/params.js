@@ -225,22 +225,27 @@ function encodeParams(params) {
 }
 
 /**
- * The largest encoding `paramsArgument` passes as the shared scratch buffer: up to it, the
- * native submit calls copy the parameters before they return (src/js/mod.rs `params`,
- * `COPY_PARAMS_MAX`); a larger one is kept by reference and must be a buffer of its own.
+ * The largest encoding the native submit calls read from the shared scratch buffer (they copy
+ * it before they return: src/js/raw_call.rs, `COPY_PARAMS_MAX`); a larger one is kept by
+ * reference and must be a buffer of its own (`ownParams`).
  */
 const SHARED_MAX = 64 * 1024
 
-/** The buffer to pass with `encodeParamsShared`'s `length`, valid until the next encoding. */
-function paramsArgument(length) {
-  return length <= SHARED_MAX ? buf : Buffer.from(buf.subarray(0, length))
+/** The shared scratch buffer `encodeParamsShared` writes (replaced when it grows). */
+function sharedBuffer() {
+  return buf
+}
+
+/** A copy of the last `length` bytes `encodeParamsShared` wrote, in a buffer of their own. */
+function ownParams(length) {
+  return Buffer.from(buf.subarray(0, length))
 }
 
 /**
  * Encodes `params` at the start of the shared scratch buffer and returns the encoding's
- * length. For a native submit call that takes `(buffer, length)`, `paramsArgument(length)` is
- * the buffer to pass: this saves copying the encoding into a buffer of its own for every
- * query (an allocation and a copy, through `Buffer.from`).
+ * length. The native submit calls read it there (lib/completions.js `queryRequest`): this
+ * saves copying the encoding into a buffer of its own for every query (an allocation and a
+ * copy, through `Buffer.from`) and passing it as an argument.
  */
 function encodeParamsShared(params) {
   pos = 0
@@ -379,4 +384,4 @@ class SetWriter {
   }
 }
 
-module.exports = { encodeParams, encodeParamsShared, paramsArgument, TextParams, SetWriter }
+module.exports = { encodeParams, encodeParamsShared, sharedBuffer, ownParams, SHARED_MAX, TextParams, SetWriter }

@@ -4,7 +4,7 @@ const { poolQuery } = require('./completions') // and the promise-returning nati
 const { FerroError, responseError } = require('./errors')
 const { partial } = require('./reader')
 const { toNative } = require('./config')
-const { PoolClient, settle, checkSql } = require('./client')
+const { PoolClient, settleAcc, checkSql } = require('./client')
 const { cancelledError, cancelOptions } = require('./cancel')
 const { eventsCallback } = require('./events')
 const { Listener } = require('./listener')
@@ -99,31 +99,43 @@ class Pool {
     return (this.#target ??= this.#native.target)
   }
 
-  async #query(sql, params, options) {
+  // The common call (no signal, no timeout) is a small async function of its own: its
+  // generator's register file is what each call allocates, and the cancellable path's locals
+  // would make it larger for every query.
+  #query(sql, params, options) {
+    if (options?.signal !== undefined || options?.timeoutMillis !== undefined) return this.#cancellableQuery(sql, params, options)
+    return this.#plainQuery(sql, params, options?.rowMode)
+  }
+
+  async #plainQuery(sql, params, rowMode) {
     this.#check()
     checkSql(sql)
-    if (options?.signal !== undefined || options?.timeoutMillis !== undefined) {
-      // Cancelling needs the connection's identity: run on a borrowed client. `timeoutMillis`
-      // bounds the whole call, the wait for a connection included.
-      const { signal, timeout } = cancelOptions(options)
-      const started = Date.now()
-      const timed = timeout === undefined ? undefined : new AbortController()
-      const timer = timed && setTimeout(() => timed.abort(new FerroError('ERR_QUERY_TIMEOUT', `the statement ran longer than timeoutMillis (${timeout} ms)`)), timeout)
-      let c
-      try {
-        c = await this.connect({ signal: signal && timed ? AbortSignal.any([signal, timed.signal]) : (signal ?? timed.signal) })
-      } finally {
-        clearTimeout(timer)
-      }
-      try {
-        const left = timeout === undefined ? undefined : Math.max(0, timeout - (Date.now() - started))
-        return await c._query(sql, params, { ...options, timeoutMillis: left })
-      } finally {
-        c.release()
-      }
+    const acc = partial(rowMode)
+    await poolQuery(this.#handle, sql, params, acc)
+    return settleAcc(acc)
+  }
+
+  // Cancelling needs the connection's identity: runs on a borrowed client. `timeoutMillis`
+  // bounds the whole call, the wait for a connection included.
+  async #cancellableQuery(sql, params, options) {
+    this.#check()
+    checkSql(sql)
+    const { signal, timeout } = cancelOptions(options)
+    const started = Date.now()
+    const timed = timeout === undefined ? undefined : new AbortController()
+    const timer = timed && setTimeout(() => timed.abort(new FerroError('ERR_QUERY_TIMEOUT', `the statement ran longer than timeoutMillis (${timeout} ms)`)), timeout)
+    let c
+    try {
+      c = await this.connect({ signal: signal && timed ? AbortSignal.any([signal, timed.signal]) : (signal ?? timed.signal) })
+    } finally {
+      clearTimeout(timer)
     }
-    const acc = partial(options?.rowMode)
-    return settle(await poolQuery(this.#handle, sql, params, acc), options, acc)
+    try {
+      const left = timeout === undefined ? undefined : Math.max(0, timeout - (Date.now() - started))
+      return await c._query(sql, params, { ...options, timeoutMillis: left })
+    } finally {
+      c.release()
+    }
   }
 
   /**

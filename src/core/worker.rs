@@ -180,10 +180,21 @@ pub async fn submission_worker(
                     job => job,
                 };
                 let stmt = match job.cached_sql() {
-                    Some(sql) if is_copy_from_stdin(sql) && !matches!(job, Job::CopyIn { .. }) => {
-                        Some(Err(copy_in_only()))
+                    Some(sql) => {
+                        let stmt = alongside(&mut inflight, session.statement(sql)).await;
+                        // Preparing a COPY runs nothing. Only a statement the server describes
+                        // with no parameters and no columns can be one: the SQL text is read
+                        // for those alone (not for every query).
+                        let copy_in = |s: &Statement| {
+                            s.params().is_empty() && s.columns().is_empty() && is_copy_from_stdin(sql)
+                        };
+                        match stmt {
+                            Ok(s) if !matches!(job, Job::CopyIn { .. }) && copy_in(&s) => {
+                                Some(Err(copy_in_only()))
+                            }
+                            stmt => Some(stmt),
+                        }
                     }
-                    Some(sql) => Some(alongside(&mut inflight, session.statement(sql)).await),
                     None => None,
                 };
                 let cancel = job.cancel().cloned();

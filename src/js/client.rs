@@ -76,10 +76,10 @@ fn conn_of(holder: &Mutex<Option<Holder>>) -> Result<Arc<Conn>, Error> {
         .ok_or_else(|| Error::driver(Code::ClientClosed, "the client is closed or was released"))
 }
 
-/// `clientSubmitQuery(client, sql, params, paramsLength, id, inbox)`: queues a query on the
-/// client numbered `client` (on the JS thread), with the first `paramsLength` bytes of
-/// `params` (see `params_prefix`), answered in the inbox numbered `inbox` under `id`. A plain
-/// Node-API callback (see `raw_call`), registered in `super::exports`.
+/// `clientSubmitQuery([sql][, params])`: queues a query on the client whose number is in the
+/// submit header (on the JS thread), answered in the header's inbox under its request id (see
+/// `raw_call` for where the SQL and the parameters are). A plain Node-API callback, registered
+/// in `super::exports`.
 ///
 /// # Safety
 /// Called by Node-API only, with its `env` and `info`.

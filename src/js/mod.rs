@@ -53,29 +53,6 @@ fn params(env: &Env, buf: BufferSlice) -> napi::Result<Params> {
     }
 }
 
-/// The parameters of a `(buffer, length)` pair from `lib/params.js` (`encodeParamsShared`,
-/// `paramsArgument`): up to `COPY_PARAMS_MAX`, the first `length` bytes of a scratch buffer
-/// that the next query writes again, so copied now; beyond it, a buffer of their own.
-fn params_prefix(env: &Env, buf: BufferSlice, length: u32) -> napi::Result<Params> {
-    let n = length as usize;
-    if n <= COPY_PARAMS_MAX {
-        return match buf.get(..n) {
-            Some(b) => Ok(Box::new(b.to_vec())),
-            None => Err(napi::Error::new(
-                napi::Status::InvalidArg,
-                "parameter length beyond its buffer",
-            )),
-        };
-    }
-    if n != buf.len() {
-        return Err(napi::Error::new(
-            napi::Status::InvalidArg,
-            "large parameters must come in a buffer of their own",
-        ));
-    }
-    params(env, buf)
-}
-
 /// Adds the per-query calls made as plain Node-API callbacks (see `raw_call`).
 #[napi_derive::napi(module_exports)]
 pub fn exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result<()> {

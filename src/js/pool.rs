@@ -78,10 +78,10 @@ impl PoolCore {
     }
 }
 
-/// `poolSubmitQuery(pool, sql, params, paramsLength, id, inbox)`: `pool.query` (see
-/// [`PoolCore::query`]) on the pool numbered `pool`, with the first `paramsLength` bytes of
-/// `params` (see `params_prefix`), answered in the inbox numbered `inbox` under `id`. A plain
-/// Node-API callback (see `raw_call`), registered in `super::exports`.
+/// `poolSubmitQuery([sql][, params])`: `pool.query` (see [`PoolCore::query`]) on the pool whose
+/// number is in the submit header, answered in the header's inbox under its request id (see
+/// `raw_call` for where the SQL and the parameters are). A plain Node-API callback, registered
+/// in `super::exports`.
 ///
 /// # Safety
 /// Called by Node-API only, with its `env` and `info`.

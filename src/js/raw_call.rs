@@ -1,25 +1,35 @@
 //! The two calls made once per query (`poolSubmitQuery`, `clientSubmitQuery`) as plain
-//! Node-API callbacks.
+//! Node-API callbacks, whose arguments mostly do not cross as JS values.
 //!
 //! Why not `#[napi]`: its generated wrapper costs about 2.6k instructions per call beyond the
 //! function's body (a native-borrow scope with its allocations and barriers, and generic
-//! argument conversion), measured with callgrind on W1 (`pool.query` in a loop). Read here with
-//! one `napi_get_cb_info` and a plain call per argument, the same arguments cost about 1k.
-//! Everything else keeps napi-rs: these two take only numbers, a string and a Buffer.
+//! argument conversion), measured with callgrind on W1 (`pool.query` in a loop).
+//!
+//! Why no arguments: reading six of them through Node-API still cost ~1.4k instructions per
+//! query (W1), ~600 of them the SQL text (its UTF-8 length, a copy, an allocation) and ~260 the
+//! parameter buffer. Now (lib/completions.js `queryRequest`):
+//! - the numbers (handle, request id, inbox, parameter length, the SQL's number) are written
+//!   by JS into a small header buffer registered once (`submitHead`);
+//! - the parameters are at the start of lib/params.js's scratch buffer, registered again
+//!   whenever it is replaced (`submitScratch`); larger ones (beyond `COPY_PARAMS_MAX`) come as
+//!   a buffer of their own, the call's second argument;
+//! - a SQL text is sent once and named by its number after (`internSql`); lib/completions.js
+//!   numbers a bounded set of texts, and any other comes as the call's first argument.
 
+use std::cell::{Cell, RefCell};
 use std::ptr;
 
-use napi::bindgen_prelude::{BufferSlice, FromNapiValue};
+use napi::bindgen_prelude::{BufferSlice, FromNapiValue, JsValue};
 use napi::{sys, Env, JsError};
 
 use crate::core::conn::Params;
 
-/// `(handle, sql, params, paramsLength, id, inbox)`, the arguments of both calls.
+/// `(handle, sql, params, id, inbox)`, what both calls receive.
 pub struct SubmitArgs {
     /// The pool's or the client's number (`handles`).
     pub handle: u32,
     pub sql: String,
-    /// The first `paramsLength` bytes of the parameter buffer (see `super::params_prefix`).
+    /// A copy of the parameters, or their own buffer (see `super::params`).
     pub params: Params,
     /// The request id the response is delivered under.
     pub id: u32,
@@ -27,7 +37,109 @@ pub struct SubmitArgs {
     pub inbox: u32,
 }
 
-const ARGS: usize = 6;
+/// The header's words (u32, native byte order: JS writes them through a Uint32Array).
+const HANDLE: usize = 0;
+const ID: usize = 1;
+const INBOX: usize = 2;
+/// The parameters' length in bytes.
+const LENGTH: usize = 3;
+/// The SQL's number (`internSql`), or `SQL_ARGUMENT`: the text is the call's first argument.
+const SQL: usize = 4;
+/// 1: the parameters are the call's second argument (a buffer of their own), not in the
+/// scratch buffer.
+const OWN: usize = 5;
+const WORDS: usize = 6;
+const SQL_ARGUMENT: u32 = u32::MAX;
+
+/// A JS buffer whose memory the native side reads, kept alive by a reference.
+#[derive(Clone, Copy)]
+struct Pinned {
+    data: *const u8,
+    len: usize,
+    reference: sys::napi_ref,
+}
+
+const UNSET: Pinned = Pinned {
+    data: ptr::null(),
+    len: 0,
+    reference: ptr::null_mut(),
+};
+
+thread_local! {
+    // Per JS thread: each (main or worker) registers its own buffers and texts.
+    static HEAD: Cell<Pinned> = const { Cell::new(UNSET) };
+    static SCRATCH: Cell<Pinned> = const { Cell::new(UNSET) };
+    static TEXTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Keeps `buf` alive and records where its memory is, in `slot` (on the JS thread, from a
+/// `#[napi]` call); the buffer it replaces is released.
+fn pin(
+    env: &Env,
+    slot: &'static std::thread::LocalKey<Cell<Pinned>>,
+    buf: &BufferSlice,
+    min: usize,
+) -> napi::Result<()> {
+    let raw = env.raw();
+    let mut data = ptr::null_mut();
+    let mut len = 0;
+    let mut reference = ptr::null_mut();
+    // SAFETY: `buf.raw()` is a live Buffer value of this env, on its thread; the reference
+    // created here keeps it (and so its memory) alive until it is replaced.
+    unsafe {
+        let value = buf.raw();
+        check(sys::napi_get_buffer_info(raw, value, &mut data, &mut len))?;
+        if len < min {
+            return Err(napi::Error::from_reason(
+                "ferropg: a submit buffer is too small",
+            ));
+        }
+        check(sys::napi_create_reference(raw, value, 1, &mut reference))?;
+    }
+    let old = slot.with(|s| {
+        s.replace(Pinned {
+            data: data as *const u8,
+            len,
+            reference,
+        })
+    });
+    if !old.reference.is_null() {
+        // SAFETY: a reference this thread created in `pin`, deleted once.
+        unsafe { sys::napi_delete_reference(raw, old.reference) };
+    }
+    Ok(())
+}
+
+/// Registers the header buffer the submit calls read their numbers from.
+#[napi_derive::napi(js_name = "submitHead")]
+pub fn submit_head(env: &Env, buf: BufferSlice) -> napi::Result<()> {
+    pin(env, &HEAD, &buf, WORDS * 4)
+}
+
+/// Registers lib/params.js's scratch buffer, where the parameters of the next submit are.
+#[napi_derive::napi(js_name = "submitScratch")]
+pub fn submit_scratch(env: &Env, buf: BufferSlice) -> napi::Result<()> {
+    pin(env, &SCRATCH, &buf, 0)
+}
+
+/// Records the SQL text numbered `n` (numbered from 0 in order by lib/completions.js).
+#[napi_derive::napi(js_name = "internSql")]
+pub fn intern_sql(n: u32, sql: String) -> napi::Result<()> {
+    TEXTS.with(|t| {
+        let mut t = t.borrow_mut();
+        let n = n as usize;
+        if n < t.len() {
+            t[n] = sql;
+        } else if n == t.len() {
+            t.push(sql);
+        } else {
+            return Err(napi::Error::from_reason(
+                "ferropg: SQL numbers out of order",
+            ));
+        }
+        Ok(())
+    })
+}
 
 /// Runs `body` with the call's arguments; an error is thrown as napi-rs would throw it (an
 /// `Error` with the status as `code`), so that callers see the same errors as before.
@@ -51,41 +163,70 @@ pub unsafe fn submit(
 /// # Safety
 /// As for [`submit`].
 unsafe fn read_args(env: sys::napi_env, info: sys::napi_callback_info) -> napi::Result<SubmitArgs> {
-    let mut argc = ARGS;
-    let mut argv = [ptr::null_mut(); ARGS];
-    // SAFETY: `argv` has room for `argc` values; Node-API fills the missing ones with
-    // `undefined`, which the conversions below refuse.
-    check(unsafe {
-        sys::napi_get_cb_info(
-            env,
-            info,
-            &mut argc,
-            argv.as_mut_ptr(),
-            ptr::null_mut(),
-            ptr::null_mut(),
-        )
-    })?;
-    // SAFETY: each `argv[i]` is a value of this call, alive for its duration.
-    unsafe {
-        let length = u32_arg(env, argv[3])?;
-        let buffer = BufferSlice::from_napi_value(env, argv[2])?;
-        Ok(SubmitArgs {
-            handle: u32_arg(env, argv[0])?,
-            sql: String::from_napi_value(env, argv[1])?,
-            params: super::params_prefix(&Env::from_raw(env), buffer, length)?,
-            id: u32_arg(env, argv[4])?,
-            inbox: u32_arg(env, argv[5])?,
-        })
+    let head = HEAD.with(Cell::get);
+    if head.data.is_null() {
+        return Err(napi::Error::from_reason(
+            "ferropg: no submit header registered",
+        ));
     }
-}
-
-/// # Safety
-/// `value` must be a live value of `env`, on its thread.
-unsafe fn u32_arg(env: sys::napi_env, value: sys::napi_value) -> napi::Result<u32> {
-    let mut n = 0;
-    // SAFETY: as this function's contract.
-    check(unsafe { sys::napi_get_value_uint32(env, value, &mut n) })?;
-    Ok(n)
+    // SAFETY: `head` is the memory of the pinned header buffer, at least WORDS words long
+    // (checked in `set_head`), alive while its reference is (this thread's, replaced only by
+    // `set_head` on this thread, not during this call); JS writes it on this same thread, not
+    // during this call. Unaligned reads: nothing promises the buffer's alignment.
+    let word = |i: usize| unsafe { ptr::read_unaligned(head.data.cast::<u32>().add(i)) };
+    let (sql_no, own) = (word(SQL), word(OWN) != 0);
+    let mut argv = [ptr::null_mut(); 2];
+    if sql_no == SQL_ARGUMENT || own {
+        let mut argc = argv.len();
+        // SAFETY: `argv` has room for `argc` values; Node-API fills the missing ones with
+        // `undefined`, which the conversions below refuse.
+        check(unsafe {
+            sys::napi_get_cb_info(
+                env,
+                info,
+                &mut argc,
+                argv.as_mut_ptr(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        })?;
+    }
+    let sql = if sql_no == SQL_ARGUMENT {
+        // SAFETY: a value of this call, alive for its duration.
+        unsafe { String::from_napi_value(env, argv[0])? }
+    } else {
+        TEXTS
+            .with(|t| t.borrow().get(sql_no as usize).cloned())
+            .ok_or_else(|| napi::Error::from_reason("ferropg: unknown SQL number"))?
+    };
+    let length = word(LENGTH) as usize;
+    let params: Params = if own {
+        // SAFETY: a value of this call, alive for its duration.
+        let buf = unsafe { BufferSlice::from_napi_value(env, argv[1])? };
+        if buf.len() != length {
+            return Err(napi::Error::from_reason(
+                "ferropg: parameter length beyond its buffer",
+            ));
+        }
+        super::params(&Env::from_raw(env), buf)?
+    } else {
+        let scratch = SCRATCH.with(Cell::get);
+        if scratch.data.is_null() || length > scratch.len || length > super::COPY_PARAMS_MAX {
+            return Err(napi::Error::from_reason(
+                "ferropg: parameter length beyond its buffer",
+            ));
+        }
+        // SAFETY: `scratch` is the memory of the pinned scratch buffer (as `head` above), and
+        // `length` is within it (checked). The next query writes it again: copied now.
+        Box::new(unsafe { std::slice::from_raw_parts(scratch.data, length) }.to_vec())
+    };
+    Ok(SubmitArgs {
+        handle: word(HANDLE),
+        sql,
+        params,
+        id: word(ID),
+        inbox: word(INBOX),
+    })
 }
 
 fn check(status: sys::napi_status) -> napi::Result<()> {
