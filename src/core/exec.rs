@@ -71,7 +71,10 @@ pub async fn query(
         Err(e) if e.is_stale_statement() && status == Some(TxStatus::Idle) => {
             // The server dropped or re-planned the statement (DDL, DISCARD ALL).
             session.cache.remove(sql);
-            let fresh = session.statement(sql).await?;
+            // Boxed: preparing is tokio-postgres's largest future (~1.2 KB), and this rare
+            // path would otherwise make every query's future that much larger, and so every
+            // query's copies of it.
+            let fresh = Box::pin(session.statement(sql)).await?;
             execute(session, &fresh, sql, &values, parts).await.0
         }
         Err(e) if e.is_stale_statement() => {
