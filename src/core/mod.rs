@@ -19,6 +19,7 @@ pub mod hangup;
 pub mod hosts;
 #[cfg(test)]
 mod hosts_test;
+pub mod inflight;
 pub mod keys;
 pub mod lease;
 pub mod passfile;

@@ -4,7 +4,8 @@
 //! The worker takes each job in turn and sends its request before taking the next: the
 //! statement functions (`exec`, `batch`) queue their request with `send_raw` before their
 //! first await, so polling a job once sends it (a COPY, started by tokio-postgres, is waited
-//! for instead). A job whose statement is not cached must be
+//! for instead). A job joins the jobs in flight (`core::inflight`), which the worker's loop
+//! polls before it takes the next job (`biased`). A job whose statement is not cached must be
 //! prepared first (one round trip); the worker waits for that before sending anything later,
 //! so an INSERT that needs preparing can never be overtaken by a cached SELECT behind it.
 //! Jobs already sent keep being driven meanwhile.
@@ -22,8 +23,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use futures_util::stream::FuturesUnordered;
-use futures_util::{pin_mut, poll, StreamExt};
+use futures_util::{pin_mut, poll};
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::Statement;
 
@@ -32,6 +32,7 @@ use crate::core::cancel_handle::CancelHandle;
 use crate::core::copy::{CopyIn, CopyOut};
 use crate::core::driver::Roam;
 use crate::core::error::Result;
+use crate::core::inflight::Inflight;
 use crate::core::progress::Sent;
 use crate::core::reply::take_parted;
 pub use crate::core::reply::Reply;
@@ -139,11 +140,11 @@ pub async fn submission_worker(
     mut jobs: mpsc::UnboundedReceiver<(u64, Job)>,
 ) {
     let progress = session.progress.clone();
-    let mut inflight = FuturesUnordered::new();
+    let mut inflight = Inflight::default();
     loop {
         tokio::select! {
             biased;
-            Some(()) = inflight.next(), if !inflight.is_empty() => {}
+            Some(()) = inflight.next_done(), if !inflight.is_empty() => {}
             job = jobs.recv() => {
                 let Some((seq, job)) = job else { break };
                 if session.broken.load(Ordering::Relaxed) {
@@ -220,7 +221,14 @@ pub async fn submission_worker(
                 let mut fut = tracked(&session, guard, move |guard| run(s, stmt, job, guard));
                 if alone {
                     alongside(&mut inflight, fut).await;
-                } else if poll!(&mut fut).is_pending() {
+                } else if cancel.is_some() {
+                    // Sent before its barrier starts (which may send its CancelRequest).
+                    if poll!(&mut fut).is_pending() {
+                        inflight.push(fut);
+                    }
+                } else {
+                    // Polled (and so sent) by the set's next poll, which the loop makes before
+                    // it takes another job (`biased`): polling it here as well polled it twice.
                     inflight.push(fut);
                 }
                 if copy {
@@ -236,17 +244,17 @@ pub async fn submission_worker(
             }
         }
     }
-    while inflight.next().await.is_some() {}
+    while inflight.next_done().await.is_some() {}
 }
 
 /// Awaits `fut` while driving the jobs already sent.
-async fn alongside<F: Future>(inflight: &mut FuturesUnordered<Offload>, fut: F) -> F::Output {
+async fn alongside<F: Future>(inflight: &mut Inflight<Offload>, fut: F) -> F::Output {
     pin_mut!(fut);
     loop {
         tokio::select! {
             biased;
             out = &mut fut => return out,
-            Some(()) = inflight.next(), if !inflight.is_empty() => {}
+            Some(()) = inflight.next_done(), if !inflight.is_empty() => {}
         }
     }
 }
