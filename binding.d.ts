@@ -205,8 +205,11 @@ export declare function drainInboxInto(inbox: number): number
  */
 export declare function inboxSlab(inbox: number, slab: Buffer): void
 
-/** Records the SQL text numbered `n` (numbered from 0 in order by lib/completions.js). */
-export declare function internSql(n: number, sql: string): void
+/**
+ * Numbers the SQL text `sql` for this thread's submit calls: its number, or `SQL_ARGUMENT`
+ * once `SQL_TEXTS` texts are numbered (it is then passed as a string).
+ */
+export declare function internSql(sql: string): number
 
 /** What the password function receives: `{ host, port, user, database }`. */
 export interface PasswordRequest {
@@ -253,8 +256,8 @@ export interface ServerTarget {
   user: string
 }
 
-/** Registers the header buffer the submit calls read their numbers from. */
-export declare function submitHead(buf: Buffer): void
-
-/** Registers lib/params.js's scratch buffer, where the parameters of the next submit are. */
-export declare function submitScratch(buf: Buffer): void
+/**
+ * Registers lib/params.js's scratch buffer, where the parameters of the next submit are;
+ * returns its registration number, also written into the header's `CURRENT` word.
+ */
+export declare function submitScratch(buf: Buffer): number

@@ -848,5 +848,4 @@ module.exports.drainInbox = nativeBinding.drainInbox
 module.exports.drainInboxInto = nativeBinding.drainInboxInto
 module.exports.inboxSlab = nativeBinding.inboxSlab
 module.exports.internSql = nativeBinding.internSql
-module.exports.submitHead = nativeBinding.submitHead
 module.exports.submitScratch = nativeBinding.submitScratch

@@ -194,3 +194,48 @@ test('a worker thread numbers its own SQL texts', async () => {
     await p.close()
   }
 })
+
+// Jest gives every test file its own module registry over one addon: two copies of lib/ in one
+// thread share the addon's per-thread submit state (header, scratch buffer, SQL numbers), and
+// each must still send its own statements with its own values.
+test('two copies of lib/ in one thread (as Jest loads them) each run their own statements', async () => {
+  const path = require('node:path')
+  const root = path.join(__dirname, '..')
+  const ours = (k) => k.startsWith(root + path.sep) && !k.includes(`${path.sep}node_modules${path.sep}`) && k.endsWith('.js')
+  const saved = Object.keys(require.cache).filter(ours)
+  const kept = Object.fromEntries(saved.map((k) => [k, require.cache[k]]))
+  for (const k of saved) if (!k.endsWith('binding.js')) delete require.cache[k]
+  let second
+  try {
+    second = require(root)
+  } finally {
+    for (const k of Object.keys(require.cache).filter(ours)) delete require.cache[k]
+    Object.assign(require.cache, kept)
+  }
+  const first = require(root)
+  assert.notEqual(second.Pool, first.Pool, 'a second copy of lib/ was loaded')
+  const a = new first.Pool({ connectionString: process.env.DATABASE_URL, max: 1 })
+  const b = new second.Pool({ connectionString: process.env.DATABASE_URL, max: 1 })
+  try {
+    for (let round = 0; round < 3; round++) {
+      // In one tick and across ticks, with texts each copy numbers first and with large
+      // parameters (their own buffer) between small ones.
+      const big = 'q'.repeat(70 * 1024)
+      const rs = await Promise.all([
+        a.query(`SELECT 'a${round}' AS who, $1::int4 AS v`, [1]),
+        b.query(`SELECT 'b${round}' AS who, $1::int4 AS v, $2::text AS t`, [2, 'x']),
+        a.query('SELECT $1::text AS t', [big]),
+        b.query(`SELECT 'b${round}' AS who, $1::int4 AS v, $2::text AS t`, [3, 'y']),
+        a.query(`SELECT 'a${round}' AS who, $1::int4 AS v`, [4]),
+      ])
+      assert.deepEqual(rs.map((r) => r.rows[0].who ?? r.rows[0].t.length), [`a${round}`, `b${round}`, big.length, `b${round}`, `a${round}`])
+      assert.deepEqual([rs[0], rs[1], rs[3], rs[4]].map((r) => r.rows[0].v), [1, 2, 3, 4])
+      assert.deepEqual([rs[1].rows[0].t, rs[3].rows[0].t], ['x', 'y'])
+      assert.equal((await b.query('SELECT $1::int4 AS v', [round])).rows[0].v, round)
+      assert.equal((await a.query('SELECT $1::int4 AS v', [-round - 1])).rows[0].v, -round - 1)
+    }
+  } finally {
+    await a.close()
+    await b.close()
+  }
+})

@@ -174,3 +174,32 @@ test('a connection the server resets (data it never read) fails its statements o
     await admin.close()
   }
 })
+
+// A worker thread that ends (terminated, or done) with connections open must not take the
+// process down: Node aborts when a worker's loop still has a handle open as it closes, so
+// every poll handle ferropg opened on it must be closed by then. (The main thread loads ferropg
+// too: docs/reliability.md says what happens when only workers do.)
+test('a worker terminated with a pool and a client open leaves the process running', () => {
+  const script = `
+    require(${JSON.stringify(require.resolve('..'))})
+    const { Worker } = require('node:worker_threads')
+    const code = \`
+      const { parentPort } = require('node:worker_threads')
+      const { Pool, Client } = require(${JSON.stringify(require.resolve('..'))})
+      ;(async () => {
+        const p = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 })
+        const c = await Client.connect({ connectionString: process.env.DATABASE_URL })
+        await Promise.all([p.query('SELECT 1'), p.query('SELECT 2'), c.query('SELECT 3')])
+        parentPort.postMessage('open')
+      })()\`
+    ;(async () => {
+      for (let i = 0; i < 3; i++) {
+        const w = new Worker(code, { eval: true })
+        await new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))
+        await w.terminate()
+      }
+      console.log('survived')
+    })()`
+  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 })
+  assert.equal(out.trim(), 'survived')
+})

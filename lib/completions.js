@@ -155,32 +155,35 @@ function request(submit, acc) {
 }
 
 // What the per-query submit calls read instead of arguments (src/js/raw_call.rs): a header of
-// numbers, the scratch buffer the parameters are encoded into, and SQL texts by number.
+// numbers, the scratch buffer the parameters are encoded into, and SQL texts by number. The
+// header is the thread's, shared by every copy of this module the thread runs (Jest loads one
+// per test file over one addon): `CURRENT` says whose scratch buffer is registered.
 const HANDLE = 0
 const ID = 1
 const INBOX = 2
 const LENGTH = 3
 const SQL = 4
 const OWN = 5
+const CURRENT = 6
 const SQL_ARGUMENT = 0xffffffff
-const headBuf = Buffer.allocUnsafeSlow(24)
-const head = new Uint32Array(headBuf.buffer, headBuf.byteOffset, 6)
-native.submitHead(headBuf)
+const headBuf = native.submitHead(Buffer.allocUnsafeSlow(32))
+const head = new Uint32Array(headBuf.buffer, headBuf.byteOffset, 8)
 let scratch = null
-// SQL text -> its number on the native side. Bounded: the first SQL_TEXTS texts of up to
-// SQL_TEXT_MAX characters are numbered (a service's statements are few and repeat); any
-// other is passed as a string, as every text was before.
-const SQL_TEXTS = 1024
+let scratchNo = 0
+// SQL text -> its number on the native side, which numbers the first 1,024 texts of the
+// thread; only texts of up to SQL_TEXT_MAX characters are offered (a service's statements are
+// few and repeat). Any other text is passed as a string, as every text was before.
 const SQL_TEXT_MAX = 2048
 const sqlNumbers = new Map()
+let numbering = true
 function sqlNumber(sql) {
-  let n = sqlNumbers.get(sql)
+  const n = sqlNumbers.get(sql)
   if (n !== undefined) return n
-  if (typeof sql !== 'string' || sql.length > SQL_TEXT_MAX || sqlNumbers.size >= SQL_TEXTS) return SQL_ARGUMENT
-  n = sqlNumbers.size
-  native.internSql(n, sql)
-  sqlNumbers.set(sql, n)
-  return n
+  if (!numbering || typeof sql !== 'string' || sql.length > SQL_TEXT_MAX) return SQL_ARGUMENT
+  const m = native.internSql(sql)
+  if (m === SQL_ARGUMENT) numbering = false
+  else sqlNumbers.set(sql, m)
+  return m
 }
 
 // `request` for a query: `submit` is the native function (not a closure made per query),
@@ -202,8 +205,8 @@ function queryRequest(submit, handle, sql, params, acc) {
     } else {
       head[OWN] = 0
       const b = sharedBuffer()
-      if (b !== scratch) {
-        native.submitScratch(b)
+      if (b !== scratch || head[CURRENT] !== scratchNo) {
+        scratchNo = native.submitScratch(b)
         scratch = b
       }
       if (sqlNo === SQL_ARGUMENT) submit(sql)

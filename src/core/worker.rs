@@ -182,15 +182,13 @@ pub async fn submission_worker(
                 };
                 let stmt = match job.cached_sql() {
                     Some(sql) => {
-                        // A cached statement is taken as it is: no preparing future (~1.2 KB)
-                        // made and driven for it.
+                        // A cached one is taken as it is (no preparing future, ~1.2 KB).
                         let stmt = match session.cache.get(sql) {
                             Some(s) => Ok(s),
                             None => alongside(&mut inflight, session.statement(sql)).await,
                         };
-                        // Preparing a COPY runs nothing. Only a statement the server describes
-                        // with no parameters and no columns can be one: the SQL text is read
-                        // for those alone (not for every query).
+                        // Preparing a COPY runs nothing; only a statement described with no
+                        // parameters and no columns can be one, so only its text is read.
                         let copy_in = |s: &Statement| {
                             s.params().is_empty() && s.columns().is_empty() && is_copy_from_stdin(sql)
                         };
@@ -221,14 +219,10 @@ pub async fn submission_worker(
                 let mut fut = tracked(&session, guard, move |guard| run(s, stmt, job, guard));
                 if alone {
                     alongside(&mut inflight, fut).await;
-                } else if cancel.is_some() {
-                    // Sent before its barrier starts (which may send its CancelRequest).
-                    if poll!(&mut fut).is_pending() {
-                        inflight.push(fut);
-                    }
+                } else if cancel.is_some() && poll!(&mut fut).is_ready() {
+                    // A cancellable job is sent before its barrier starts (which may cancel it).
                 } else {
-                    // Polled (and so sent) by the set's next poll, which the loop makes before
-                    // it takes another job (`biased`): polling it here as well polled it twice.
+                    // Sent by the set's next poll (made before the next job is taken) if not yet.
                     inflight.push(fut);
                 }
                 if copy {
@@ -388,9 +382,8 @@ impl Future for Offload {
     }
 }
 
-/// Every job but a plain query awaits its work boxed: a job's future is as large as its
-/// largest arm, and it is made, boxed and copied for every query (a COPY's or a script's
-/// arm would make each of them several hundred bytes larger).
+/// Every job but a plain query awaits its work boxed: a job's future, made and copied per
+/// query, is as large as its largest arm.
 async fn run(session: Arc<Session>, stmt: Option<Result<Statement>>, job: Job, sent: Sent) {
     let s = &*session;
     match (job, stmt) {

@@ -299,10 +299,15 @@ impl Exec {
     /// async handle.
     fn shutdown(&'static self) {
         self.remote.closed.store(true, Ordering::Release);
-        EXEC.with(|c| c.set(None));
+        // The tasks are dropped while this executor is still the thread's: a socket dropped
+        // with them closes its poll handle at once (`uv_stream`). Dropped after, it handed the
+        // handle to this (closed) executor, which never closed it, and Node aborts the process
+        // when a worker thread's loop still has a handle open as it closes (a worker
+        // terminated with a pool open: `pipelining.test.js`).
         let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
         drop(tasks);
         drop(std::mem::take(&mut *Remote::lock(&self.remote.incoming)));
+        EXEC.with(|c| c.set(None));
         unsafe { uv::uv_close(self.remote.signal, None) };
     }
 }

@@ -61,6 +61,7 @@ pub fn exports(exports: napi::bindgen_prelude::Object, env: Env) -> napi::Result
     // SAFETY: the module's env and exports object, during its registration.
     unsafe {
         raw_call::define(env, exports, c"poolSubmitQuery", pool::pool_submit_query)?;
+        raw_call::define(env, exports, c"submitHead", raw_call::submit_head)?;
         raw_call::define(
             env,
             exports,

@@ -9,12 +9,19 @@
 //! query (W1), ~600 of them the SQL text (its UTF-8 length, a copy, an allocation) and ~260 the
 //! parameter buffer. Now (lib/completions.js `queryRequest`):
 //! - the numbers (handle, request id, inbox, parameter length, the SQL's number) are written
-//!   by JS into a small header buffer registered once (`submitHead`);
+//!   by JS into a small header buffer registered once per thread (`submitHead`);
 //! - the parameters are at the start of lib/params.js's scratch buffer, registered again
 //!   whenever it is replaced (`submitScratch`); larger ones (beyond `COPY_PARAMS_MAX`) come as
 //!   a buffer of their own, the call's second argument;
-//! - a SQL text is sent once and named by its number after (`internSql`); lib/completions.js
-//!   numbers a bounded set of texts, and any other comes as the call's first argument.
+//! - a SQL text is sent once and named by the number it gets after (`internSql`), for the
+//!   first `SQL_TEXTS` texts of a thread; any other comes as the call's first argument.
+//!
+//! One thread may run several copies of lib/ over this one addon (Jest gives every test file
+//! its own module registry; the addon is loaded once per process). They share this thread's
+//! state without mixing it up: `submitHead` hands every copy the same header buffer; the
+//! native side numbers the SQL texts, so a number means one text whichever copy asked; and a
+//! copy whose scratch buffer is not the registered one (`CURRENT`, written here when one is
+//! registered, differs from the registration it got) registers it again before it submits.
 
 use std::cell::{Cell, RefCell};
 use std::ptr;
@@ -48,8 +55,12 @@ const SQL: usize = 4;
 /// 1: the parameters are the call's second argument (a buffer of their own), not in the
 /// scratch buffer.
 const OWN: usize = 5;
-const WORDS: usize = 6;
+/// Written here: the registration number of the scratch buffer registered last.
+const CURRENT: usize = 6;
+const WORDS: usize = 8;
 const SQL_ARGUMENT: u32 = u32::MAX;
+/// How many SQL texts a thread numbers (each at most 2,048 characters: lib/completions.js).
+const SQL_TEXTS: usize = 1024;
 
 /// A JS buffer whose memory the native side reads, kept alive by a reference.
 #[derive(Clone, Copy)]
@@ -66,28 +77,32 @@ const UNSET: Pinned = Pinned {
 };
 
 thread_local! {
-    // Per JS thread: each (main or worker) registers its own buffers and texts.
+    // Per JS thread: each (main or worker) has its own buffers and texts.
     static HEAD: Cell<Pinned> = const { Cell::new(UNSET) };
     static SCRATCH: Cell<Pinned> = const { Cell::new(UNSET) };
+    /// The registration number of `SCRATCH` (0: none yet).
+    static SCRATCH_NO: Cell<u32> = const { Cell::new(0) };
     static TEXTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Keeps `buf` alive and records where its memory is, in `slot` (on the JS thread, from a
-/// `#[napi]` call); the buffer it replaces is released.
-fn pin(
-    env: &Env,
+/// Keeps the Buffer `value` alive and records where its memory is, in `slot` (on the JS
+/// thread, during a call); the buffer it replaces is released.
+///
+/// # Safety
+/// `value` must be a live value of `env`, on its thread.
+unsafe fn pin(
+    env: sys::napi_env,
     slot: &'static std::thread::LocalKey<Cell<Pinned>>,
-    buf: &BufferSlice,
+    value: sys::napi_value,
     min: usize,
 ) -> napi::Result<()> {
-    let raw = env.raw();
+    let raw = env;
     let mut data = ptr::null_mut();
     let mut len = 0;
     let mut reference = ptr::null_mut();
-    // SAFETY: `buf.raw()` is a live Buffer value of this env, on its thread; the reference
-    // created here keeps it (and so its memory) alive until it is replaced.
+    // SAFETY: `value` is a live Buffer value of this env, on its thread (the contract); the
+    // reference created here keeps it (and so its memory) alive until it is replaced.
     unsafe {
-        let value = buf.raw();
         check(sys::napi_get_buffer_info(raw, value, &mut data, &mut len))?;
         if len < min {
             return Err(napi::Error::from_reason(
@@ -110,34 +125,88 @@ fn pin(
     Ok(())
 }
 
-/// Registers the header buffer the submit calls read their numbers from.
-#[napi_derive::napi(js_name = "submitHead")]
-pub fn submit_head(env: &Env, buf: BufferSlice) -> napi::Result<()> {
-    pin(env, &HEAD, &buf, WORDS * 4)
+/// `submitHead(candidate)`: this thread's header buffer, the one the submit calls read. The
+/// first call registers `candidate` (a Buffer of at least `WORDS` words); every call returns
+/// the registered one, so that every copy of lib/ in the thread writes the same header. A
+/// plain Node-API callback (it returns a value napi-rs has no type for), registered in
+/// `super::exports`.
+///
+/// # Safety
+/// Called by Node-API only, with its `env` and `info`.
+pub unsafe extern "C" fn submit_head(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> sys::napi_value {
+    // SAFETY: `env` and `info` are this callback's (the contract).
+    let result = (|| -> napi::Result<sys::napi_value> {
+        unsafe {
+            if HEAD.with(Cell::get).data.is_null() {
+                let mut argc = 1;
+                let mut argv = [ptr::null_mut(); 1];
+                check(sys::napi_get_cb_info(
+                    env,
+                    info,
+                    &mut argc,
+                    argv.as_mut_ptr(),
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                ))?;
+                pin(env, &HEAD, argv[0], WORDS * 4)?;
+            }
+            let mut value = ptr::null_mut();
+            check(sys::napi_get_reference_value(
+                env,
+                HEAD.with(Cell::get).reference,
+                &mut value,
+            ))?;
+            Ok(value)
+        }
+    })();
+    match result {
+        Ok(value) => value,
+        Err(e) => {
+            // SAFETY: `env` is the running callback's env, on its thread.
+            unsafe { JsError::from(e).throw_into(env) };
+            ptr::null_mut()
+        }
+    }
 }
 
-/// Registers lib/params.js's scratch buffer, where the parameters of the next submit are.
+/// Registers lib/params.js's scratch buffer, where the parameters of the next submit are;
+/// returns its registration number, also written into the header's `CURRENT` word.
 #[napi_derive::napi(js_name = "submitScratch")]
-pub fn submit_scratch(env: &Env, buf: BufferSlice) -> napi::Result<()> {
-    pin(env, &SCRATCH, &buf, 0)
+pub fn submit_scratch(env: &Env, buf: BufferSlice) -> napi::Result<u32> {
+    let head = HEAD.with(Cell::get);
+    if head.data.is_null() {
+        return Err(napi::Error::from_reason(
+            "ferropg: no submit header registered",
+        ));
+    }
+    // SAFETY: `buf.raw()` is a live Buffer value of this call.
+    unsafe { pin(env.raw(), &SCRATCH, buf.raw(), 0)? };
+    let n = SCRATCH_NO.with(|c| {
+        let n = c.get().wrapping_add(1).max(1);
+        c.set(n);
+        n
+    });
+    // SAFETY: `head` is the pinned header's memory, at least WORDS words (checked when it was
+    // pinned), alive while its reference is; written on the JS thread, where JS writes it too,
+    // never during this call.
+    unsafe { ptr::write_unaligned((head.data as *mut u32).add(CURRENT), n) };
+    Ok(n)
 }
 
-/// Records the SQL text numbered `n` (numbered from 0 in order by lib/completions.js).
+/// Numbers the SQL text `sql` for this thread's submit calls: its number, or `SQL_ARGUMENT`
+/// once `SQL_TEXTS` texts are numbered (it is then passed as a string).
 #[napi_derive::napi(js_name = "internSql")]
-pub fn intern_sql(n: u32, sql: String) -> napi::Result<()> {
+pub fn intern_sql(sql: String) -> u32 {
     TEXTS.with(|t| {
         let mut t = t.borrow_mut();
-        let n = n as usize;
-        if n < t.len() {
-            t[n] = sql;
-        } else if n == t.len() {
-            t.push(sql);
-        } else {
-            return Err(napi::Error::from_reason(
-                "ferropg: SQL numbers out of order",
-            ));
+        if t.len() >= SQL_TEXTS {
+            return SQL_ARGUMENT;
         }
-        Ok(())
+        t.push(sql);
+        (t.len() - 1) as u32
     })
 }
 
