@@ -239,9 +239,9 @@ unsafe fn read_args(env: sys::napi_env, info: sys::napi_callback_info) -> napi::
         ));
     }
     // SAFETY: `head` is the memory of the pinned header buffer, at least WORDS words long
-    // (checked in `set_head`), alive while its reference is (this thread's, replaced only by
-    // `set_head` on this thread, not during this call); JS writes it on this same thread, not
-    // during this call. Unaligned reads: nothing promises the buffer's alignment.
+    // (checked when `submit_head` pinned it), alive as long as its reference, which is never
+    // replaced (one header per thread); JS writes it on this same thread, never during this
+    // call. Unaligned reads: nothing promises the buffer's alignment.
     let word = |i: usize| unsafe { ptr::read_unaligned(head.data.cast::<u32>().add(i)) };
     let (sql_no, own) = (word(SQL), word(OWN) != 0);
     let mut argv = [ptr::null_mut(); 2];
