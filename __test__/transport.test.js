@@ -177,29 +177,46 @@ test('a connection the server resets (data it never read) fails its statements o
 
 // A worker thread that ends (terminated, or done) with connections open must not take the
 // process down: Node aborts when a worker's loop still has a handle open as it closes, so
-// every poll handle ferropg opened on it must be closed by then. (The main thread loads ferropg
-// too: docs/reliability.md says what happens when only workers do.)
-test('a worker terminated with a pool and a client open leaves the process running', () => {
-  const script = `
-    require(${JSON.stringify(require.resolve('..'))})
-    const { Worker } = require('node:worker_threads')
-    const code = \`
-      const { parentPort } = require('node:worker_threads')
-      const { Pool, Client } = require(${JSON.stringify(require.resolve('..'))})
-      ;(async () => {
-        const p = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 })
-        const c = await Client.connect({ connectionString: process.env.DATABASE_URL })
-        await Promise.all([p.query('SELECT 1'), p.query('SELECT 2'), c.query('SELECT 3')])
-        parentPort.postMessage('open')
-      })()\`
-    ;(async () => {
-      for (let i = 0; i < 3; i++) {
+// every poll handle ferropg opened on it must be closed by then. Run twice: with the main
+// thread loading ferropg too, and with only workers loading it, where the first worker to load
+// it (the thread that initialised the allocator) ends while another still uses it and a third
+// loads it afterwards (mimalloc v3 crashed there: docs/reliability.md, "Worker threads").
+for (const mainLoads of [true, false]) {
+  test(`workers terminated with a pool and a client open leave the process running (main thread loads ferropg: ${mainLoads})`, () => {
+    const script = `
+      ${mainLoads ? `require(${JSON.stringify(require.resolve('..'))})` : ''}
+      const { Worker } = require('node:worker_threads')
+      const code = \`
+        const { parentPort } = require('node:worker_threads')
+        const { Pool, Client } = require(${JSON.stringify(require.resolve('..'))})
+        ;(async () => {
+          const p = new Pool({ connectionString: process.env.DATABASE_URL, max: 2 })
+          const c = await Client.connect({ connectionString: process.env.DATABASE_URL })
+          const one = async () => (await Promise.all([p.query('SELECT 1 AS n'), p.query('SELECT repeat($1, 5000) AS s', ['x']), c.query('SELECT 3 AS n')])).map((r) => String(r.rows[0].n ?? r.rows[0].s.length))
+          parentPort.on('message', async () => parentPort.postMessage((await one()).join()))
+          parentPort.postMessage((await one()).join())
+        })()\`
+      const start = async () => {
         const w = new Worker(code, { eval: true })
-        await new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))
-        await w.terminate()
+        const answer = () => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))
+        const first = await answer()
+        return { w, first, again: () => { const a = answer(); w.postMessage('again'); return a } }
       }
-      console.log('survived')
-    })()`
-  const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 })
-  assert.equal(out.trim(), 'survived')
-})
+      ;(async () => {
+        const seen = []
+        for (let i = 0; i < 3; i++) {
+          const a = await start()
+          const b = await start()
+          seen.push(a.first, b.first)
+          await a.w.terminate()
+          const c = await start()
+          seen.push(await b.again(), c.first)
+          await b.w.terminate()
+          await c.w.terminate()
+        }
+        console.log(seen.length, [...new Set(seen)].join('|'))
+      })()`
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 60_000 })
+    assert.equal(out.trim(), '12 1,5000,3')
+  })
+}

@@ -13,6 +13,11 @@
 //! 255, W6 71-72 against 70) for about 0.3k instructions on W2, and without a burst of madvise
 //! calls (182 over W2's 100,000 queries). Commit on demand is a compile-time default
 //! (`.cargo/config.toml`): set here, it came after the first arena (W6 76-84 MB).
+//!
+//! Which mimalloc: the v2 line (2.3.2). The v3 line (3.3.2, the sys crate's default) crashed
+//! the process in `mi_thread_init` when only worker threads loaded the addon and one loaded it
+//! after the first had ended (`transport.test.js`); v2 counts the same per query (W1 29.6k, W2
+//! 22.0k) at the same W3 peak RSS.
 
 #[global_allocator]
 static ALLOCATOR: Allocator = Allocator;
@@ -75,8 +80,9 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
     }
 }
 
-// The position in `mi_option_t` of the mimalloc that libmimalloc-sys 0.1.49 bundles (its
-// include/mimalloc.h), which the sys crate does not name: the version is pinned exactly.
+// The position in `mi_option_t` of the mimalloc v2 that libmimalloc-sys 0.1.49 bundles (its
+// c_src/mimalloc/v2/include/mimalloc.h; the same in its v3), which the sys crate does not name:
+// the version is pinned exactly.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Sets the allocator's options; called once, as the module loads.
