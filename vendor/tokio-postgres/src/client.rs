@@ -19,7 +19,7 @@ use crate::{
 use bytes::{Buf, BytesMut};
 use fallible_iterator::FallibleIterator;
 use futures_channel::mpsc;
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use parking_lot::Mutex;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
@@ -39,7 +39,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub struct Responses {
-    receiver: mpsc::Receiver<BackendMessages>,
+    receiver: crate::response_channel::Receiver,
     cur: BackendMessages,
     /// ferropg patch: the codec's framing error, reported when the connection ends after it.
     fault: Arc<std::sync::OnceLock<String>>,
@@ -70,7 +70,7 @@ impl Responses {
                 None => {}
             }
 
-            match ready!(self.receiver.poll_next_unpin(cx)) {
+            match ready!(self.receiver.poll_next(cx)) {
                 Some(messages) => self.cur = messages,
                 None => return Poll::Ready(Err(self.closed())),
             }
@@ -100,7 +100,7 @@ impl Responses {
             if let Some(message) = self.cur.next().map_err(Error::parse)? {
                 return Poll::Ready(Ok(message));
             }
-            match ready!(self.receiver.poll_next_unpin(cx)) {
+            match ready!(self.receiver.poll_next(cx)) {
                 Some(messages) => self.cur = messages,
                 None => return Poll::Ready(Err(self.closed())),
             }
@@ -140,7 +140,7 @@ pub struct InnerClient {
 
 impl InnerClient {
     pub fn send(&self, messages: RequestMessages) -> Result<Responses, Error> {
-        let (sender, receiver) = mpsc::channel(1);
+        let (sender, receiver) = crate::response_channel::channel();
         let request = Request { messages, sender };
         self.sender
             .unbounded_send(request)

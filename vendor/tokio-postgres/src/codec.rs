@@ -22,7 +22,7 @@ pub enum BackendMessage {
     Async(backend::Message),
 }
 
-pub struct BackendMessages(BytesMut);
+pub struct BackendMessages(pub(crate) BytesMut);
 
 impl BackendMessages {
     pub fn empty() -> BackendMessages {

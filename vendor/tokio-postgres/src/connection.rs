@@ -1,4 +1,4 @@
-use crate::codec::{BackendMessage, BackendMessages, FrontendMessage, PostgresCodec};
+use crate::codec::{BackendMessage, FrontendMessage, PostgresCodec};
 use crate::copy_in::CopyInReceiver;
 use crate::error::DbError;
 use crate::maybe_tls_stream::MaybeTlsStream;
@@ -24,11 +24,11 @@ pub enum RequestMessages {
 
 pub struct Request {
     pub messages: RequestMessages,
-    pub sender: mpsc::Sender<BackendMessages>,
+    pub sender: crate::response_channel::Sender,
 }
 
 pub struct Response {
-    sender: mpsc::Sender<BackendMessages>,
+    sender: crate::response_channel::Sender,
 }
 
 #[derive(PartialEq, Debug)]
