@@ -18,7 +18,6 @@ use crate::{
 };
 use bytes::{Buf, BytesMut};
 use fallible_iterator::FallibleIterator;
-use futures_channel::mpsc;
 use futures_util::TryStreamExt;
 use parking_lot::Mutex;
 use postgres_protocol::message::backend::Message;
@@ -129,7 +128,7 @@ struct CachedTypeInfo {
 }
 
 pub struct InnerClient {
-    sender: mpsc::UnboundedSender<Request>,
+    sender: crate::request_queue::Sender<Request>,
     cached_typeinfo: Mutex<CachedTypeInfo>,
     /// ferropg patch: shared with the codec (see `Responses::closed`).
     fault: Arc<std::sync::OnceLock<String>>,
@@ -239,7 +238,7 @@ pub struct Client {
 
 impl Client {
     pub(crate) fn new(
-        sender: mpsc::UnboundedSender<Request>,
+        sender: crate::request_queue::Sender<Request>,
         ssl_mode: SslMode,
         ssl_negotiation: SslNegotiation,
         process_id: i32,

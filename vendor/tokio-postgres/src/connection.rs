@@ -5,8 +5,7 @@ use crate::maybe_tls_stream::MaybeTlsStream;
 use crate::{AsyncMessage, Error, Notification};
 use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
-use futures_channel::mpsc;
-use futures_util::{Sink, Stream, StreamExt, stream::FusedStream};
+use futures_util::{Sink, Stream, StreamExt};
 use log::{info, trace};
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
@@ -49,7 +48,7 @@ enum State {
 pub struct Connection<S, T> {
     stream: Framed<MaybeTlsStream<S, T>, PostgresCodec>,
     parameters: HashMap<String, String>,
-    receiver: mpsc::UnboundedReceiver<Request>,
+    receiver: crate::request_queue::Receiver<Request>,
     pending_request: Option<RequestMessages>,
     pending_responses: VecDeque<BackendMessage>,
     responses: VecDeque<Response>,
@@ -65,7 +64,7 @@ where
         stream: Framed<MaybeTlsStream<S, T>, PostgresCodec>,
         pending_responses: VecDeque<BackendMessage>,
         parameters: HashMap<String, String>,
-        receiver: mpsc::UnboundedReceiver<Request>,
+        receiver: crate::request_queue::Receiver<Request>,
     ) -> Connection<S, T> {
         Connection {
             stream,
@@ -179,7 +178,7 @@ where
             return Poll::Ready(None);
         }
 
-        match self.receiver.poll_next_unpin(cx) {
+        match self.receiver.poll_next(cx) {
             Poll::Ready(Some(request)) => {
                 trace!("polled new request");
                 self.responses.push_back(Response {
