@@ -292,4 +292,11 @@ fn tags_give_command_and_rows() {
     );
     assert_eq!((tag_command("DO"), tag_rows("DO")), ("DO", None));
     assert_eq!((tag_command(""), tag_rows("")), ("", None));
+    // The largest count a tag can hold, one past it, and what is not a count.
+    assert_eq!(tag_rows("SELECT 18446744073709551615"), Some(u64::MAX));
+    assert_eq!(tag_rows("SELECT 18446744073709551616"), None);
+    assert_eq!(tag_rows("SELECT "), None);
+    assert_eq!(tag_rows("SELECT 1x"), None);
+    assert_eq!(tag_rows("COPY 1200"), Some(1200));
+    assert_eq!(tag_command("ALTER TABLE"), "ALTER");
 }
