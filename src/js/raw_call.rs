@@ -125,6 +125,31 @@ unsafe fn pin(
     Ok(())
 }
 
+/// The first `N` arguments of a Node-API call; Node-API fills the missing ones with
+/// `undefined`, which the conversions that read them refuse.
+///
+/// # Safety
+/// `env` and `info` must be those of the Node-API callback running now.
+unsafe fn args<const N: usize>(
+    env: sys::napi_env,
+    info: sys::napi_callback_info,
+) -> napi::Result<[sys::napi_value; N]> {
+    let mut argc = N;
+    let mut argv = [ptr::null_mut(); N];
+    // SAFETY: `argv` has room for `argc` values; `env` and `info` as the function's contract.
+    check(unsafe {
+        sys::napi_get_cb_info(
+            env,
+            info,
+            &mut argc,
+            argv.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        )
+    })?;
+    Ok(argv)
+}
+
 /// `submitHead(candidate)`: this thread's header buffer, the one the submit calls read. The
 /// first call registers `candidate` (a Buffer of at least `WORDS` words); every call returns
 /// the registered one, so that every copy of lib/ in the thread writes the same header. A
@@ -141,17 +166,8 @@ pub unsafe extern "C" fn submit_head(
     let result = (|| -> napi::Result<sys::napi_value> {
         unsafe {
             if HEAD.with(Cell::get).data.is_null() {
-                let mut argc = 1;
-                let mut argv = [ptr::null_mut(); 1];
-                check(sys::napi_get_cb_info(
-                    env,
-                    info,
-                    &mut argc,
-                    argv.as_mut_ptr(),
-                    ptr::null_mut(),
-                    ptr::null_mut(),
-                ))?;
-                pin(env, &HEAD, argv[0], WORDS * 4)?;
+                let [candidate] = args::<1>(env, info)?;
+                pin(env, &HEAD, candidate, WORDS * 4)?;
             }
             let mut value = ptr::null_mut();
             check(sys::napi_get_reference_value(
@@ -244,22 +260,12 @@ unsafe fn read_args(env: sys::napi_env, info: sys::napi_callback_info) -> napi::
     // call. Unaligned reads: nothing promises the buffer's alignment.
     let word = |i: usize| unsafe { ptr::read_unaligned(head.data.cast::<u32>().add(i)) };
     let (sql_no, own) = (word(SQL), word(OWN) != 0);
-    let mut argv = [ptr::null_mut(); 2];
-    if sql_no == SQL_ARGUMENT || own {
-        let mut argc = argv.len();
-        // SAFETY: `argv` has room for `argc` values; Node-API fills the missing ones with
-        // `undefined`, which the conversions below refuse.
-        check(unsafe {
-            sys::napi_get_cb_info(
-                env,
-                info,
-                &mut argc,
-                argv.as_mut_ptr(),
-                ptr::null_mut(),
-                ptr::null_mut(),
-            )
-        })?;
-    }
+    let argv = if sql_no == SQL_ARGUMENT || own {
+        // SAFETY: `env` and `info` are this call's (the caller's contract).
+        unsafe { args::<2>(env, info)? }
+    } else {
+        [ptr::null_mut(); 2]
+    };
     let sql = if sql_no == SQL_ARGUMENT {
         // SAFETY: a value of this call, alive for its duration.
         unsafe { String::from_napi_value(env, argv[0])? }
