@@ -308,6 +308,57 @@ test('5,000 statements in one tick leave with one Sync; results match', async ()
   }
 })
 
+test("a long batch's answers settle while the server still runs the rest, in queue order", { timeout: 60_000 }, async () => {
+  // Statement 1,001 of the second tick waits for a lock this test releases only once the first
+  // statements of that tick have settled: answered all at once at the end, they never would.
+  const c = await connect()
+  const other = await connect()
+  const key = 424200 + (process.pid % 1000)
+  try {
+    await other.query('SELECT pg_advisory_lock($1::int8)', [key])
+    const order = []
+    const track = (ps, from) => ps.forEach((q, k) => q.then(() => order.push(from + k), () => order.push(-1)))
+    const out = await c.pipeline(async (p) => {
+      const head = Array.from({ length: 5 }, (_, i) => p.query('SELECT $1::int4 AS i', [i]))
+      track(head, 0)
+      await null // the first tick's batch goes out on its own
+      const ps = Array.from({ length: 1000 }, (_, i) => p.query('SELECT $1::int4 AS i', [i + 5]))
+      ps.push(p.query('SELECT pg_advisory_lock($1::int8) IS NULL AS waited', [key]))
+      ps.push(p.query('SELECT pg_advisory_unlock($1::int8) AS released', [key]))
+      track(ps, 5)
+      await ps[0]
+      const settledEarly = order.length
+      await other.query('SELECT pg_advisory_unlock($1::int8)', [key])
+      return { settledEarly, all: await Promise.all([...head, ...ps]) }
+    })
+    assert.ok(out.settledEarly >= 6, `settled before the lock was released: ${out.settledEarly}`)
+    assert.ok(out.settledEarly < 1005, 'the statements behind the lock had not run')
+    assert.deepEqual(order, Array.from({ length: 1007 }, (_, i) => i))
+    assert.deepEqual(out.all.slice(0, 1005).map((r) => r.rows[0].i), Array.from({ length: 1005 }, (_, i) => i))
+    assert.deepEqual(out.all[1005].rows, [{ waited: false }])
+    assert.deepEqual(out.all[1006].rows, [{ released: true }])
+  } finally {
+    await other.close()
+    await c.close()
+  }
+})
+
+test('a failure after answers went ahead: those before it resolve, it rejects, the rest are aborted', () =>
+  withTable(async (c, t) => {
+    let ps
+    const err = await c
+      .pipeline((p) => {
+        ps = Array.from({ length: 1200 }, (_, i) => p.query(`INSERT INTO ${t} (s) SELECT $1::text WHERE 1 / ($2::int4 - 700) IS NOT NULL`, [`v${i}`, i]))
+      })
+      .catch((e) => e)
+    assert.equal(err.code, '22012')
+    const got = await Promise.all(ps.map(outcome))
+    assert.deepEqual(got.slice(0, 700), Array(700).fill(1))
+    assert.equal(got[700], '22012')
+    assert.deepEqual(got.slice(701), Array(499).fill('aborted'))
+    assert.deepEqual(await rows(c, t), []) // the segment rolled back
+  }))
+
 test('large results in one batch arrive in parts, each to its own statement, between small ones', () =>
   withTable(async (c) => {
     // Each large result is several 512 KiB parts (src/core/batch.rs: BATCH_PART with its index).

@@ -10,8 +10,9 @@ const { decodePart, Partial } = require('./reader')
 const { encodeParamsShared, sharedBuffer, ownParams, SHARED_MAX } = require('./params')
 
 // Rows of a result still running, ahead of its response; BATCH_PART: of statement `u32 index`
-// of a pipeline batch, whose request's accumulator is an array of one per statement.
-const { PART, BATCH_PART } = require('./wire').status
+// of a pipeline batch, whose request's accumulator is an array of one per statement;
+// BATCH_ANSWERS: the next statements' responses of such a batch, for its `ahead` function.
+const { PART, BATCH_PART, BATCH_ANSWERS } = require('./wire').status
 
 // Request id -> its resolve function and the `partial()` its early rows go to (lib/pending.js).
 const pending = require('./pending')
@@ -86,6 +87,8 @@ function onReady(end) {
       part(pending.accOf(id), buf.subarray(at + 8, stop))
     } else if (tag === BATCH_PART) {
       part(pending.accOf(id)?.[buf.readUInt32LE(at + 9)], buf.subarray(at + 13, stop))
+    } else if (tag === BATCH_ANSWERS) {
+      pending.accOf(id)?.ahead(buf, at + 8)
     } else {
       const acc = pending.accOf(id)
       const resolve = pending.take(id)

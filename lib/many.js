@@ -14,9 +14,11 @@ const { feed } = require('./feed')
 const { decodeMany } = require('./reader')
 
 // The first chunk is small so that the server starts while JS encodes the rest; each next one
-// is four times larger, up to CHUNK_SETS.
+// is four times larger, up to CHUNK_SETS. The last chunk's answers are decoded after the server
+// has finished, so a smaller cap leaves less to do then: 5,000 sets took 117 ms with a cap of
+// 4,096 and 99-102 with 512 or 1,024 (docs/performance.md, session 17).
 const FIRST_CHUNK_SETS = 64
-const CHUNK_SETS = 4096
+const CHUNK_SETS = 1024
 const CHUNK_BYTES = 1 << 20
 const MAX_INFLIGHT = 2
 const SAVEPOINT = 'ferropg_execute_many'

@@ -123,28 +123,54 @@ class Pipeline {
     if (items.length === 0) return
     this.#queued = []
     const buf = this.#writer.take()
-    const send = () => this.#native.batch(buf, items, items[0].seg.implicit)
-    const answers = this.#gate ? this.#gate.then(send) : send()
     const seg = items[0].seg
-    seg.tail = seg.tail.then(() => answers).then(
-      (buf) => this.#settleAll(items, buf),
-      (err) => {
-        for (const item of items) rejectItem(item, this.#fail(seg, item.at, err) ? err : new PipelineAbortedError())
-      },
-    )
+    // `next`: the first statement not settled yet. A long batch's answers also come ahead of
+    // its reply (src/core/batch.rs AHEAD); they settle in queue order, so those that arrive
+    // before everything queued earlier has settled wait in `early` for the batch's turn.
+    const batch = { items, next: 0, turn: false, early: [] }
+    items.ahead = (b, start) => {
+      if (batch.turn) this.#settleList(batch, b, start)
+      else batch.early.push(b, start)
+    }
+    const send = () => this.#native.batch(buf, items, seg.implicit)
+    const answers = this.#gate ? this.#gate.then(send) : send()
+    seg.tail = seg.tail
+      .then(() => {
+        batch.turn = true
+        const early = batch.early
+        batch.early = null
+        for (let i = 0; i < early.length; i += 2) this.#settleList(batch, early[i], early[i + 1])
+        return answers
+      })
+      .then(
+        (buf) => this.#settleAll(batch, buf),
+        (err) => {
+          for (let i = batch.next; i < items.length; i++) {
+            const item = items[i]
+            rejectItem(item, this.#fail(seg, item.at, err) ? err : new PipelineAbortedError())
+          }
+        },
+      )
   }
 
-  // `buf`: the batch's answers (`[OK][u32 n]`, then per statement `[u32 length][response]`),
-  // or one error response for all of them (the connection closed before the batch ran).
-  #settleAll(items, buf) {
+  // `buf`: the batch's (last) answers, `[OK][u32 n]` then per statement `[u32 length][response]`,
+  // or one error response for the statements left (the connection closed before they ran).
+  #settleAll(batch, buf) {
     if (buf[0] !== OK) {
-      for (const item of items) this.#settle(item, buf, 0, buf.length)
+      for (let i = batch.next; i < batch.items.length; i++) this.#settle(batch.items[i], buf, 0, buf.length)
       return
     }
-    let at = 5
-    for (let i = 0; i < items.length; i++) {
+    this.#settleList(batch, buf, 0)
+  }
+
+  // Settles the batch's next `u32 n` statements from the list at `buf[start + 1]` (after a
+  // status byte: the reply's OK, or an early part's BATCH_ANSWERS).
+  #settleList(batch, buf, start) {
+    const n = buf.readUInt32LE(start + 1)
+    let at = start + 5
+    for (let k = 0; k < n; k++) {
       const end = at + 4 + buf.readUInt32LE(at)
-      this.#settle(items[i], buf, at + 4, end)
+      this.#settle(batch.items[batch.next++], buf, at + 4, end)
       at = end
     }
   }

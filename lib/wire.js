@@ -13,6 +13,6 @@ const inp = Object.freeze({
   NULL: 0, FALSE: 1, TRUE: 2, NUMBER: 3, BIGINT: 4, STRING: 5, BYTES: 6, DATE: 7, ARRAY: 8, OBJECT: 9, TEXT: 10,
 })
 
-const status = Object.freeze({ OK: 0, DB_ERROR: 1, DRIVER_ERROR: 2, BATCH_ERROR: 3, PART: 4, BATCH_PART: 5 })
+const status = Object.freeze({ OK: 0, DB_ERROR: 1, DRIVER_ERROR: 2, BATCH_ERROR: 3, PART: 4, BATCH_PART: 5, BATCH_ANSWERS: 6 })
 
 module.exports = { out, inp, status }

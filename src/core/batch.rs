@@ -10,7 +10,9 @@
 //! completion, one thread wake-up and one buffer for the whole batch, where a reply per
 //! statement cost JS a promise callback, a Buffer view and a table entry each (W5's 5,000
 //! statements, see docs/performance.md). Rows of a large result still go out in parts while
-//! it runs, tagged with the statement's index (`status::BATCH_PART`).
+//! it runs, tagged with the statement's index (`status::BATCH_PART`); and in a long batch,
+//! the responses already in go out every [`AHEAD`] statements (`status::BATCH_ANSWERS`), so
+//! that JS settles them while the server runs the rest instead of all of them after it.
 //!
 //! Order and failure, as on the server: statements run in order; when one fails, the server
 //! skips the rest up to the Sync, and they are answered `ERR_PIPELINE_ABORTED`. A statement
@@ -48,34 +50,51 @@ pub fn aborted() -> Error {
 }
 
 /// The one reply of a batch: `[OK][u32 n]`, then per statement, in order, `[u32 length]` and
-/// its response. Statements are answered in order (the server answers them in order, and a
-/// refused statement ends what is sent); [`Answers::done`] answers those left, so every
-/// statement of the batch has its response.
+/// its response; for a receiver that takes parts, every [`AHEAD`] responses go out before it as
+/// `[BATCH_ANSWERS][u32 n]` and the same list, and the reply holds the rest. Statements are
+/// answered in order (the server answers them in order, and a refused statement ends what is
+/// sent); [`Answers::done`] answers those left, so every statement of the batch has its
+/// response.
 pub struct Answers {
     reply: Reply,
     buf: Vec<u8>,
     count: usize,
     answered: usize,
+    /// Statements whose responses went out ahead of the reply.
+    ahead: usize,
     /// The statement refused before it was sent, and why: answered in its turn by `done`.
     refused: Option<(usize, Error)>,
     parts: bool,
 }
 
+/// How many responses a batch collects before it hands them to JS ahead of its reply. A
+/// part costs one completion; W5's `pipeline()` of 5,000 statements spent ~20 ms settling
+/// them after the server had finished when they all came at the end (docs/performance.md,
+/// session 17).
+pub const AHEAD: usize = 256;
+
 impl Answers {
     /// The answers of `count` statements, delivered through `reply`.
     pub fn new(reply: Reply, count: usize) -> Self {
-        let mut buf = Vec::with_capacity(64 * count.min(1024) + 5);
-        buf.push(status::OK);
-        buf.extend_from_slice(&0u32.to_le_bytes());
         let parts = reply.takes_parts();
         Answers {
             reply,
-            buf,
+            buf: Self::head(count.min(AHEAD)),
             count,
             answered: 0,
+            ahead: 0,
             refused: None,
             parts,
         }
+    }
+
+    /// An empty buffer of answers (`[status][u32 n]`, n written when it is sent) with room
+    /// for about `n` of them.
+    fn head(n: usize) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(64 * n + 5);
+        buf.push(status::OK);
+        buf.extend_from_slice(&0u32.to_le_bytes());
+        buf
     }
 
     /// Answers the next statement.
@@ -88,6 +107,14 @@ impl Answers {
             .extend_from_slice(&(body.len() as u32).to_le_bytes());
         self.buf.extend_from_slice(&body);
         self.answered += 1;
+        // The last ones go with the reply.
+        if self.parts && self.answered - self.ahead >= AHEAD && self.answered < self.count {
+            let mut part = std::mem::replace(&mut self.buf, Self::head(AHEAD));
+            part[0] = status::BATCH_ANSWERS;
+            part[1..5].copy_from_slice(&((self.answered - self.ahead) as u32).to_le_bytes());
+            self.ahead = self.answered;
+            self.reply.ahead(part);
+        }
     }
 
     /// Records that statement `index` was refused before it was sent: it is answered with `e`
@@ -119,7 +146,7 @@ impl Answers {
             };
             self.push(Err(e));
         }
-        let n = self.answered as u32;
+        let n = (self.answered - self.ahead) as u32;
         self.buf[1..5].copy_from_slice(&n.to_le_bytes());
         let Answers { reply, buf, .. } = self;
         reply.send(Ok(buf));
@@ -410,6 +437,54 @@ mod tests {
                 "ERR_PIPELINE_ABORTED"
             ]
         );
+    }
+
+    #[derive(Default)]
+    struct Collect(std::sync::Mutex<Vec<Vec<u8>>>);
+
+    impl crate::core::reply::Sink for Collect {
+        fn complete(&self, _id: u32, response: Result<Vec<u8>>) {
+            self.0.lock().unwrap().push(response.unwrap());
+        }
+    }
+
+    #[test]
+    fn a_long_batch_hands_its_answers_ahead_in_order_and_the_reply_holds_the_rest() {
+        let sink = Arc::new(Collect::default());
+        let n = 2 * AHEAD + 3;
+        let mut a = Answers::new(Reply::sink(1, sink.clone()), n);
+        for i in 0..AHEAD + 10 {
+            a.push(Ok(vec![status::OK, i as u8]));
+        }
+        a.refuse(AHEAD + 10, Error::param("$2: no"));
+        a.done();
+        let got = sink.0.lock().unwrap();
+        // One part of AHEAD responses, then the reply: the 10 after it, the refused one and
+        // the aborted rest (which pass AHEAD again: another part on the way).
+        let statuses: Vec<(u8, u32)> = got
+            .iter()
+            .map(|b| (b[0], u32::from_le_bytes([b[1], b[2], b[3], b[4]])))
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                (status::BATCH_ANSWERS, AHEAD as u32),
+                (status::BATCH_ANSWERS, AHEAD as u32),
+                (status::OK, 3)
+            ]
+        );
+        let mut all = Vec::new();
+        for b in got.iter() {
+            let mut whole = b.clone();
+            whole[0] = status::OK;
+            all.extend(read_back(&whole));
+        }
+        assert_eq!(all.len(), n);
+        assert!(all[..AHEAD + 10].iter().all(|s| s == "ok 2"));
+        assert_eq!(all[AHEAD + 10], "ERR_INVALID_PARAMETER");
+        assert!(all[AHEAD + 11..]
+            .iter()
+            .all(|s| s == "ERR_PIPELINE_ABORTED"));
     }
 
     #[test]

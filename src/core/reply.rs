@@ -50,6 +50,14 @@ impl Reply {
         }
     }
 
+    /// Delivers responses ahead of the reply, as [`Reply::part`] does, but without asking for
+    /// the connection's protocol task to move off the JS thread (`take_parted`).
+    pub fn ahead(&self, part: Vec<u8>) {
+        if let Some(Target::Sink(id, sink)) = &self.0 {
+            sink.complete(*id, Ok(part));
+        }
+    }
+
     /// This reply with `guard`, dropped when the response is complete, just before it is
     /// delivered (so the caller sees what the guard does, e.g. a pooled connection returned).
     pub fn guarded(mut self, guard: impl Send + Sync + 'static) -> Reply {

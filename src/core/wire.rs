@@ -57,6 +57,10 @@ pub mod status {
     pub const PART: u8 = 4;
     /// A part of statement `u32 index` of a pipeline batch (`core::batch`), then the part.
     pub const BATCH_PART: u8 = 5;
+    /// The next `u32 n` statements' responses of a pipeline batch, answered while the rest
+    /// still run (`core::batch::Answers`), in the layout of the batch's final reply after its
+    /// status.
+    pub const BATCH_ANSWERS: u8 = 6;
 }
 
 /// An append-only little-endian writer.
