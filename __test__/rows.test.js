@@ -180,6 +180,53 @@ test('strings and JSON of a many-row result read back exactly: ASCII and not, sh
   }
 })
 
+test('commands sent as codes or as text, and column lists known by number or read again, alternate exactly', async () => {
+  const c = await connect()
+  try {
+    await c.query('CREATE TEMP TABLE cmd_m (k int4 PRIMARY KEY, v int4)')
+    const seen = []
+    const run = async (sql, params) => {
+      const r = await c.query(sql, params)
+      seen.push(`${r.command} ${r.rowCount}`)
+      return r
+    }
+    await run('INSERT INTO cmd_m VALUES (1, 1), (2, 2)')
+    await run('BEGIN')
+    await run('SET LOCAL work_mem = 8192')
+    await run('SAVEPOINT s')
+    await run('UPDATE cmd_m SET v = 3 WHERE k = 1')
+    await run('ROLLBACK TO SAVEPOINT s')
+    await run('DECLARE cur CURSOR FOR SELECT k FROM cmd_m ORDER BY k')
+    await run('FETCH 2 FROM cur')
+    await run('CLOSE cur')
+    await run('MERGE INTO cmd_m USING (SELECT 2 AS k) s ON cmd_m.k = s.k WHEN MATCHED THEN UPDATE SET v = 5')
+    await run('DELETE FROM cmd_m WHERE k = 1')
+    await run('COMMIT')
+    await run('SHOW work_mem')
+    await run('BEGIN')
+    await run('ROLLBACK')
+    await run('SELECT v FROM cmd_m')
+    assert.deepEqual(seen, ['INSERT 2', 'BEGIN 0', 'SET 0', 'SAVEPOINT 0', 'UPDATE 1', 'ROLLBACK 0', 'DECLARE 0', 'FETCH 2',
+      'CLOSE 0', 'MERGE 1', 'DELETE 1', 'COMMIT 0', 'SHOW 1', 'BEGIN 0', 'ROLLBACK 0', 'SELECT 1'])
+    // Two statements with the same columns, one with others, and lists read from a
+    // RowDescription of their own (a script, a cursor), in turn.
+    const shape = (r) => `${Object.keys(r.rows[0]).join()}=${Object.values(r.rows[0]).join()} [${r.fields.map((f) => `${f.name}:${f.typeOid}`).join()}]`
+    const got = []
+    for (let i = 0; i < 3; i++) {
+      got.push(shape(await c.query('SELECT $1::int4 AS a', [i])))
+      got.push(shape(await c.query('SELECT $1::int4 + 10 AS a', [i])))
+      got.push(shape(await c.query('SELECT $1::text AS b, 2::int2 AS a', [`t${i}`])))
+      got.push(shape((await c.simpleQuery(`SELECT ${i} AS a`))[0]))
+      for await (const row of c.cursor('SELECT $1::int8 AS z', [i])) got.push(Object.entries(row).join())
+    }
+    assert.deepEqual(got, [0, 1, 2].flatMap((i) => [
+      `a=${i} [a:23]`, `a=${i + 10} [a:23]`, `b,a=t${i},2 [b:25,a:21]`, `a=${i} [a:23]`, `z,${i}`,
+    ]))
+  } finally {
+    await c.close()
+  }
+})
+
 test('short strings of a one-row result and the command of each result read back exactly', async () => {
   const c = await connect()
   try {

@@ -4,7 +4,7 @@
 const { FerroError } = require('./errors')
 const { rowBuilder } = require('./rows')
 
-const { out } = require('./wire')
+const { out, COMMAND_CODE, COMMANDS } = require('./wire')
 
 const { NULL, FALSE, TRUE, F64, I32, BIGINT, STR, BYTES, JSON: JSON_, DATE, ARRAY, INTERVAL, RANGE, RECORD } = out
 const { RANGE_EMPTY, RANGE_LOWER_INC: LOWER_INC, RANGE_UPPER_INC: UPPER_INC, RANGE_HAS_LOWER: HAS_LOWER, RANGE_HAS_UPPER: HAS_UPPER } = out
@@ -74,14 +74,18 @@ function jsonText() {
   return slice(s, P)
 }
 
-// The command of the last result (`SELECT`, `INSERT`...) and its bytes: a statement run again
+// The command of the last result that came as text, and its bytes: a statement run again
 // reuses the string instead of a utf8Slice per result (~750 instructions on Node 24, 2% of a
-// W1 query).
+// W1 query). The commonest come as a code instead (src/core/result.rs `write_command`).
 let lastCommand = ''
 let lastCommandBytes = Buffer.alloc(0)
 
 function commandText() {
   const n = B.readUInt32LE(P)
+  if (n >= COMMAND_CODE) {
+    P += 4
+    return COMMANDS[n - COMMAND_CODE]
+  }
   const s = P + 4
   P = s + n
   if (n === lastCommandBytes.length) {
@@ -168,10 +172,12 @@ function array(dims, d) {
   return out
 }
 
-// The column list of the last result read, and what was made of it. A result whose list is
-// byte for byte the same (a statement run again: the common case) takes its names and row
-// builders from here and only makes its own `fields` objects: no name decoded again, no
+// The column list of the last result read, its number (src/core/result.rs `write_columns`: a
+// statement's, or 0) and what was made of it. A result whose list has the same number (a
+// statement run again: the common case), or is byte for byte the same, takes its names and
+// row builders from here and only makes its own `fields` objects: no name decoded again, no
 // builder looked up by a key joined from the names (W2 under callgrind: ~1k instructions).
+let lastList = 0
 let lastCols = Buffer.alloc(0)
 let lastNames = []
 let lastMeta = [] // per column: type OID, table OID, column number
@@ -191,12 +197,13 @@ let BUILD = null
 
 // Reads the column list at P: returns its `fields` and sets BUILD.
 function columns(rowMode) {
-  const start = P
+  const list = B.readDoubleLE(P)
+  const start = P + 12
+  const end = start + B.readUInt32LE(P + 8)
+  P = start
   const ncols = B.readUInt16LE(P)
-  let end = P + 2
-  for (let i = 0; i < ncols; i++) end += 4 + B.readUInt32LE(end) + 10
   const mode = rowMode === 'array' ? 1 : 0
-  if (!sameAsLast(start, end)) {
+  if ((list === 0 || list !== lastList) && !sameAsLast(start, end)) {
     P += 2
     const names = new Array(ncols)
     const meta = new Array(ncols * 3)
@@ -212,6 +219,7 @@ function columns(rowMode) {
     lastMeta = meta
     lastBuilders = [undefined, undefined]
   }
+  lastList = list
   P = end
   const fields = new Array(ncols)
   for (let i = 0; i < ncols; i++) {

@@ -15,4 +15,10 @@ const inp = Object.freeze({
 
 const status = Object.freeze({ OK: 0, DB_ERROR: 1, DRIVER_ERROR: 2, BATCH_ERROR: 3, PART: 4, BATCH_PART: 5, BATCH_ANSWERS: 6 })
 
-module.exports = { out, inp, status }
+// A result's command sent as `COMMAND_CODE + index` instead of its text: the same list as
+// src/core/result.rs COMMANDS.
+const COMMAND_CODE = 0x80000000
+// (Not frozen: V8 loads from a frozen array through a generic keyed load, ~60 instructions.)
+const COMMANDS = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'BEGIN', 'COMMIT', 'ROLLBACK', 'SET', 'FETCH', 'COPY', '']
+
+module.exports = { out, inp, status, COMMAND_CODE, COMMANDS }

@@ -355,7 +355,7 @@ struct Running {
 
 impl Running {
     fn new(stmt: Statement, sql: Arc<str>, index: usize) -> Self {
-        let rows = Rows::new(stmt.columns());
+        let rows = Rows::new(stmt.id(), stmt.columns());
         Running {
             stmt,
             sql,

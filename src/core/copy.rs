@@ -313,7 +313,7 @@ impl CopyOutRows {
         let mut st = self.state.lock().await;
         let columns = self.stmt.columns();
         let mut w = Writer::with_capacity(max.min(1 << 20));
-        write_header(&mut w, columns);
+        write_header(&mut w, self.stmt.id(), columns);
         let count_at = w.buf.len();
         w.u32(0);
         let column_types: Vec<&Type> = columns.iter().map(|c| c.type_()).collect();

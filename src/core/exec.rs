@@ -16,7 +16,9 @@ use tokio_postgres::Statement;
 use crate::core::error::{Code, Error, Result, STALE_COLUMNS};
 use crate::core::reply::Reply;
 use crate::core::response::{tag_command, tag_rows, Event, Response};
-use crate::core::result::{batch_error_buffer, describe, write_columns, ColumnInfo, Rows};
+use crate::core::result::{
+    batch_error_buffer, describe, write_columns, write_command, ColumnInfo, Rows,
+};
 use crate::core::session::{Session, TxStatus};
 use crate::core::types::decode::{decode, write_text_or_bytes};
 use crate::core::types::encode::{encode, push_int, Encoded};
@@ -103,7 +105,7 @@ async fn execute(
         Response::send(session, out)
     });
     match sent {
-        Ok(response) => read_one(response, stmt.columns(), &session.types, parts).await,
+        Ok(response) => read_one(response, stmt.id(), stmt.columns(), &session.types, parts).await,
         // Not sent: the connection was closed before the request could go out.
         Err(e) => (Err(e.unrun()), None),
     }
@@ -112,11 +114,12 @@ async fn execute(
 /// Reads the answer of a one-statement request into a response buffer.
 async fn read_one<C: ColumnInfo>(
     mut response: Response,
+    list: u64,
     columns: &[C],
     types: &TypeOptions,
     parts: Option<&Reply>,
 ) -> (Result<Vec<u8>>, Option<TxStatus>) {
-    let mut rows = Rows::new(columns);
+    let mut rows = Rows::new(list, columns);
     let mut outcome: Option<Result<String>> = None;
     let mut bad_row: Option<Error> = None;
     // Nothing of the answer has come yet: a FATAL now means the statement never ran.
@@ -207,7 +210,7 @@ pub async fn query_uncached(session: &Session, sql: &str) -> Result<Vec<u8>> {
         Some(body) => describe(session, body).await?,
         None => Vec::new(),
     };
-    let mut rows = Rows::new(&columns);
+    let mut rows = Rows::new(0, &columns);
     for row in &raw_rows {
         decode_row(row, &columns, &session.types, rows.writer())?;
         rows.row_done(&columns, false);
@@ -260,7 +263,7 @@ pub async fn execute_many(
     w.f64(0.0);
     w.u32(if returning { n as u32 } else { 0 });
     if returning {
-        write_columns(&mut w, columns);
+        write_columns(&mut w, stmt.id(), columns);
     }
     let mut command = None;
     let mut total = 0f64;
@@ -314,7 +317,7 @@ pub async fn execute_many(
     w.buf[1..9].copy_from_slice(&total.to_le_bytes());
     if returning {
         // The command (the tag's first word, the same for every execution) goes last.
-        w.str(tag_command(command.as_deref().unwrap_or("")));
+        write_command(&mut w, tag_command(command.as_deref().unwrap_or("")));
     }
     Ok(w.buf)
 }

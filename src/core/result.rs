@@ -79,10 +79,10 @@ pub async fn describe(
     Ok(out)
 }
 
-/// Starts an OK response: status, then the columns.
-pub fn write_header<C: ColumnInfo>(w: &mut Writer, columns: &[C]) {
+/// Starts an OK response: status, then the columns (`list`: see [`write_columns`]).
+pub fn write_header<C: ColumnInfo>(w: &mut Writer, list: u64, columns: &[C]) {
     w.u8(status::OK);
-    write_columns(w, columns);
+    write_columns(w, list, columns);
 }
 
 /// A running result is handed over in parts of about this size, so that JS builds rows while
@@ -94,6 +94,8 @@ pub const PART_BYTES: usize = 512 * 1024;
 /// that takes parts.
 pub struct Rows {
     w: Writer,
+    /// The column list's number (see [`write_columns`]), written again before each part.
+    list: u64,
     /// Where the row count of the part being written goes.
     count_at: usize,
     /// Rows in this part, and in the whole result.
@@ -102,9 +104,12 @@ pub struct Rows {
 }
 
 impl Rows {
-    pub fn new<C: ColumnInfo>(columns: &[C]) -> Self {
+    /// The response of a statement whose columns are `columns`, numbered `list` (see
+    /// [`write_columns`]).
+    pub fn new<C: ColumnInfo>(list: u64, columns: &[C]) -> Self {
         let mut rows = Rows {
             w: Writer::with_capacity(256),
+            list,
             count_at: 0,
             n: 0,
             total: 0,
@@ -114,7 +119,7 @@ impl Rows {
     }
 
     fn start<C: ColumnInfo>(&mut self, columns: &[C]) {
-        write_header(&mut self.w, columns);
+        write_header(&mut self.w, self.list, columns);
         self.count_at = self.w.buf.len();
         self.w.u32(0);
         self.n = 0;
@@ -148,20 +153,48 @@ impl Rows {
     /// CommandComplete tag (the number of rows when the tag has no count).
     pub fn finish(mut self, tag: &str) -> Vec<u8> {
         self.seal();
-        self.w.str(tag_command(tag));
+        write_command(&mut self.w, tag_command(tag));
         self.w.f64(tag_rows(tag).unwrap_or(self.total) as f64);
         self.w.buf
     }
 }
 
-/// The column count, then per column name, type OID, table OID and column number.
-pub fn write_columns<C: ColumnInfo>(w: &mut Writer, columns: &[C]) {
+/// A column list: its number `list` (f64) and its length in bytes (u32), then the column
+/// count and per column name, type OID, table OID and column number. `list` is the
+/// statement's `id()`, which no other statement has, or 0 for columns read from a
+/// RowDescription of their own: JS keeps the list it read last and skips one with the same
+/// number without reading or comparing it (lib/reader.js `columns`).
+pub fn write_columns<C: ColumnInfo>(w: &mut Writer, list: u64, columns: &[C]) {
+    // Exact as an f64 up to 2^53 statements.
+    w.f64(list as f64);
+    let len_at = w.buf.len();
+    w.u32(0);
     w.u16(columns.len() as u16);
     for c in columns {
         w.str(c.name());
         w.u32(c.type_().oid());
         w.u32(c.table_oid());
         w.u16(c.column_id());
+    }
+    let len = (w.buf.len() - len_at - 4) as u32;
+    w.buf[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// The commands most results have, written as `COMMAND_CODE | index` in place of the text's
+/// length (lib/wire.js has the same list): JS then makes or compares no string for them.
+pub const COMMANDS: [&str; 12] = [
+    "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "BEGIN", "COMMIT", "ROLLBACK", "SET", "FETCH",
+    "COPY", "",
+];
+/// Marks a command written as its index in [`COMMANDS`] (no text is that long).
+pub const COMMAND_CODE: u32 = 0x8000_0000;
+
+/// A result's command (`tag_command`): its code when it is one of [`COMMANDS`], else its
+/// text.
+pub fn write_command(w: &mut Writer, command: &str) {
+    match COMMANDS.iter().position(|c| *c == command) {
+        Some(i) => w.u32(COMMAND_CODE | i as u32),
+        None => w.str(command),
     }
 }
 
@@ -217,17 +250,48 @@ mod tests {
     use super::*;
     use crate::core::wire::Reader;
 
-    /// Status, column count (none here), row count: what precedes the rows.
+    /// Status, the column list (number, length, count: none here), row count: what precedes
+    /// the rows.
     fn head(buf: &[u8]) -> (u8, u32) {
         let mut r = Reader::new(buf);
         let st = r.u8().unwrap();
+        assert_eq!(r.f64().unwrap(), 0.0);
+        assert_eq!(r.u32().unwrap(), 2);
         r.raw(2).unwrap();
         (st, r.u32().unwrap())
     }
 
+    /// Where the rows start: after the status, the column list and the row count.
+    const ROWS_AT: usize = 1 + 8 + 4 + 2 + 4;
+
+    #[test]
+    fn a_column_list_carries_its_number_and_length_and_commands_their_codes() {
+        let mut w = Writer::default();
+        let columns = [Described {
+            name: "ab".into(),
+            type_: Type::INT4,
+            table_oid: 7,
+            column_id: 3,
+        }];
+        write_columns(&mut w, 42, &columns);
+        let mut r = Reader::new(&w.buf);
+        assert_eq!(r.f64().unwrap(), 42.0);
+        let len = r.u32().unwrap() as usize;
+        assert_eq!(len, w.buf.len() - 12);
+        assert_eq!(len, 2 + 4 + 2 + 4 + 4 + 2);
+        let mut w = Writer::default();
+        write_command(&mut w, "INSERT");
+        write_command(&mut w, "CREATE");
+        write_command(&mut w, "");
+        let mut r = Reader::new(&w.buf);
+        assert_eq!(r.u32().unwrap(), COMMAND_CODE | 1);
+        assert_eq!(r.str().unwrap(), "CREATE");
+        assert_eq!(r.u32().unwrap(), COMMAND_CODE | (COMMANDS.len() as u32 - 1));
+    }
+
     #[test]
     fn rows_go_out_in_parts_and_the_response_counts_the_rest() {
-        let mut rows = Rows::new::<Column>(&[]);
+        let mut rows = Rows::new::<Column>(0, &[]);
         let n = 3 * PART_BYTES / 1000 + 10;
         let mut parts = Vec::new();
         for _ in 0..n {
@@ -239,7 +303,7 @@ mod tests {
         for p in &parts {
             let (st, count) = head(p);
             assert_eq!(st, status::PART);
-            assert_eq!(p.len(), 7 + count as usize * 1000);
+            assert_eq!(p.len(), ROWS_AT + count as usize * 1000);
             seen += count as usize;
         }
         // A tag without a count: rowCount is the number of rows.
@@ -248,14 +312,14 @@ mod tests {
         assert_eq!(st, status::OK);
         assert_eq!(seen + count as usize, n);
         // Then the command and the rows affected: every row, since the server gave no count.
-        let mut r = Reader::new(&out[7 + count as usize * 1000..]);
-        assert_eq!(r.str().unwrap(), "FETCH");
+        let mut r = Reader::new(&out[ROWS_AT + count as usize * 1000..]);
+        assert_eq!(r.u32().unwrap(), COMMAND_CODE | 9); // FETCH
         assert_eq!(r.f64().unwrap(), n as f64);
     }
 
     #[test]
     fn without_parts_the_response_holds_every_row() {
-        let mut rows = Rows::new::<Column>(&[]);
+        let mut rows = Rows::new::<Column>(0, &[]);
         for _ in 0..PART_BYTES / 100 + 5 {
             rows.writer().buf.extend_from_slice(&[1u8; 200]);
             assert!(rows.row_done::<Column>(&[], false).is_none());

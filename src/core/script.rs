@@ -85,7 +85,7 @@ pub async fn simple_query(session: &Session, sql: &str) -> Result<Vec<u8>> {
             Some(body) => describe(session, body).await?,
             None => Vec::new(),
         };
-        let mut rows = Rows::new(&columns);
+        let mut rows = Rows::new(0, &columns);
         for row in &raw_rows {
             decode_row_with(text_decoder, row, &columns, &session.types, rows.writer())?;
             rows.row_done(&columns, false);

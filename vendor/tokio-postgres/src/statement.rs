@@ -3,13 +3,18 @@ use crate::codec::FrontendMessage;
 use crate::connection::RequestMessages;
 use crate::types::Type;
 use postgres_protocol::message::frontend;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
+
+/// ferropg patch: the next statement's `id` (0 is never given).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 struct StatementInner {
     client: Weak<InnerClient>,
     name: String,
     params: Vec<Type>,
     columns: Vec<Column>,
+    id: u64,
 }
 
 impl Drop for StatementInner {
@@ -47,6 +52,7 @@ impl Statement {
             name,
             params,
             columns,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }))
     }
 
@@ -56,12 +62,19 @@ impl Statement {
             name: String::new(),
             params,
             columns,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }))
     }
 
     /// ferropg patch: the statement's server-side name (for messages sent with `Client::send_raw`).
     pub fn name(&self) -> &str {
         &self.0.name
+    }
+
+    /// ferropg patch: a number no other statement of this process has (every statement made
+    /// gets the next one), so that a reader can tell a column list it already has by it.
+    pub fn id(&self) -> u64 {
+        self.0.id
     }
 
     /// Returns the expected types of the statement's parameters.
