@@ -7,6 +7,7 @@
 // defined here on the native classes, over their `submit*` counterparts.
 const native = require('../binding')
 const { decodePart, Partial } = require('./reader')
+const { u32 } = require('./bytes')
 const { encodeParamsShared, sharedBuffer, ownParams, SHARED_MAX } = require('./params')
 
 // Rows of a result still running, ahead of its response; BATCH_PART: of statement `u32 index`
@@ -79,14 +80,14 @@ function onReady(end) {
     slabAt = (end + 7) & ~7
   }
   while (at < end) {
-    const id = buf.readUInt32LE(at)
-    const stop = at + 8 + buf.readUInt32LE(at + 4)
+    const id = u32(buf, at)
+    const stop = at + 8 + u32(buf, at + 4)
     const tag = buf[at + 8]
     if (tag === PART) {
       // None when its caller has settled without it (abandon): the rows are dropped.
       part(pending.accOf(id), buf.subarray(at + 8, stop))
     } else if (tag === BATCH_PART) {
-      part(pending.accOf(id)?.[buf.readUInt32LE(at + 9)], buf.subarray(at + 13, stop))
+      part(pending.accOf(id)?.[u32(buf, at + 9)], buf.subarray(at + 13, stop))
     } else if (tag === BATCH_ANSWERS) {
       pending.accOf(id)?.ahead(buf, at + 8)
     } else {

@@ -2,6 +2,7 @@
 // Encodes query parameters into one buffer, tagged by JS type (src/core/wire.rs, `inp`). The
 // native side converts each value to the type the server described for its `$n`.
 const { FerroError } = require('./errors')
+const { putU32, putF64 } = require('./bytes')
 
 const { NULL, FALSE, TRUE, NUMBER, BIGINT, STRING, BYTES, DATE, ARRAY, OBJECT, TEXT } = require('./wire').inp
 const MAX_DEPTH = 64
@@ -54,7 +55,7 @@ function writeText(s) {
   const max = s.length * 3
   ensure(4 + max)
   const n = utf8Write(s, pos + 4, max)
-  buf.writeUInt32LE(n, pos)
+  putU32(buf, pos, n)
   pos += 4 + n
 }
 
@@ -84,7 +85,7 @@ function writeValue(v, depth, index) {
     case 'number':
       ensure(9)
       buf[pos] = NUMBER
-      buf.writeDoubleLE(v, pos + 1)
+      putF64(buf, pos + 1, v)
       pos += 9
       return
     case 'bigint':
@@ -109,7 +110,7 @@ function writeValue(v, depth, index) {
     const bytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength)
     ensure(5 + bytes.length)
     buf[pos] = BYTES
-    buf.writeUInt32LE(bytes.length, pos + 1)
+    putU32(buf, pos + 1, bytes.length)
     bytes.copy(buf, pos + 5)
     pos += 5 + bytes.length
     return
@@ -117,14 +118,14 @@ function writeValue(v, depth, index) {
   if (v instanceof Date) {
     ensure(9)
     buf[pos] = DATE
-    buf.writeDoubleLE(v.getTime(), pos + 1)
+    putF64(buf, pos + 1, v.getTime())
     pos += 9
     return
   }
   if (Array.isArray(v)) {
     ensure(5)
     buf[pos] = ARRAY
-    buf.writeUInt32LE(v.length, pos + 1)
+    putU32(buf, pos + 1, v.length)
     pos += 5
     for (let i = 0; i < v.length; i++) writeValue(v[i], depth + 1, index)
     return
@@ -147,7 +148,7 @@ function writeValue(v, depth, index) {
     // threw), for the error a json target gives (src/core/types/json.rs).
     ensure(5)
     buf[pos] = OBJECT
-    buf.writeUInt32LE(0xffffffff, pos + 1)
+    putU32(buf, pos + 1, 0xffffffff)
     pos += 5
     writeText(fault === undefined ? '' : fault[0])
     writeText(fault === undefined ? '' : fault[1])
@@ -159,7 +160,7 @@ function writeValue(v, depth, index) {
   for (const k in v) {
     if (!FIELD_NAMES.has(k) && Object.hasOwn(v, k)) {
       ensure(4)
-      buf.writeUInt32LE(1, pos)
+      putU32(buf, pos, 1)
       pos += 4
       writeText(k)
       ensure(1)
@@ -169,7 +170,7 @@ function writeValue(v, depth, index) {
   }
   const keys = Object.keys(v)
   ensure(4)
-  buf.writeUInt32LE(keys.length, pos)
+  putU32(buf, pos, keys.length)
   pos += 4
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]
@@ -251,7 +252,7 @@ function encodeParamsShared(params) {
   pos = 0
   if (params === undefined || params === null) {
     ensure(4)
-    buf.writeUInt32LE(0, 0)
+    putU32(buf, 0, 0)
     pos = 4
     return pos
   }
@@ -279,7 +280,7 @@ class TextParams {
 
 function encodeTextParams(values) {
   ensure(4)
-  buf.writeUInt32LE(values.length, pos)
+  putU32(buf, pos, values.length)
   pos += 4
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
@@ -294,7 +295,7 @@ function encodeTextParams(values) {
 // A u32 count, then the values.
 function writeList(values) {
   ensure(4)
-  buf.writeUInt32LE(values.length, pos)
+  putU32(buf, pos, values.length)
   pos += 4
   for (let i = 0; i < values.length; i++) writeValue(values[i], 0, i + 1)
 }
@@ -303,7 +304,7 @@ function writeList(values) {
 function writeStatement(sql, params) {
   if (sql === null) {
     ensure(4)
-    buf.writeUInt32LE(0xffffffff, pos)
+    putU32(buf, pos, 0xffffffff)
     pos += 4
   } else {
     writeText(sql)
@@ -376,7 +377,7 @@ class SetWriter {
   }
 
   take() {
-    this.buf.writeUInt32LE(this.count, 0)
+    putU32(this.buf, 0, this.count)
     const out = Buffer.from(this.buf.subarray(0, this.pos))
     this.pos = 4
     this.count = 0

@@ -16,6 +16,7 @@ const { SetWriter } = require('./params')
 const { decodeResult } = require('./reader')
 const { OK } = require('./wire').status
 const { executeMany } = require('./many')
+const { u32 } = require('./bytes')
 
 const noop = () => {}
 
@@ -166,10 +167,10 @@ class Pipeline {
   // Settles the batch's next `u32 n` statements from the list at `buf[start + 1]` (after a
   // status byte: the reply's OK, or an early part's BATCH_ANSWERS).
   #settleList(batch, buf, start) {
-    const n = buf.readUInt32LE(start + 1)
+    const n = u32(buf, start + 1)
     let at = start + 5
     for (let k = 0; k < n; k++) {
-      const end = at + 4 + buf.readUInt32LE(at)
+      const end = at + 4 + u32(buf, at)
       this.#settle(batch.items[batch.next++], buf, at + 4, end)
       at = end
     }

@@ -3,6 +3,7 @@
 // over one buffer, so the cursor lives in module variables.
 const { FerroError } = require('./errors')
 const { rowBuilder } = require('./rows')
+const { u16, u32, i32, f64 } = require('./bytes')
 
 const { out, COMMAND_CODE, COMMANDS } = require('./wire')
 
@@ -37,7 +38,7 @@ let SAt = 0
 let manyRows = false // set while rowsOf reads enough rows to be worth making `S`
 
 function text() {
-  const n = B.readUInt32LE(P)
+  const n = u32(B, P)
   const s = P + 4
   P = s + n
   if (manyRows && n < SHORT) return fromS(s, P)
@@ -67,7 +68,7 @@ function tiny(s, n) {
 }
 
 function jsonText() {
-  const n = B.readUInt32LE(P)
+  const n = u32(B, P)
   const s = P + 4
   P = s + n
   if (manyRows && n < JSON_VIA_S) return fromS(s, P)
@@ -81,7 +82,7 @@ let lastCommand = ''
 let lastCommandBytes = Buffer.alloc(0)
 
 function commandText() {
-  const n = B.readUInt32LE(P)
+  const n = u32(B, P)
   if (n >= COMMAND_CODE) {
     P += 4
     return COMMANDS[n - COMMAND_CODE]
@@ -110,14 +111,14 @@ function value() {
     case NULL: return null
     case FALSE: return false
     case TRUE: return true
-    case I32: { const v = B.readInt32LE(P); P += 4; return v }
-    case F64: { const v = B.readDoubleLE(P); P += 8; return v }
+    case I32: { const v = i32(B, P); P += 4; return v }
+    case F64: { const v = f64(B, P); P += 8; return v }
     case STR: return text()
     case BIGINT: { const v = B.readBigInt64LE(P); P += 8; return v }
-    case DATE: { const v = B.readDoubleLE(P); P += 8; return new Date(v) }
+    case DATE: { const v = f64(B, P); P += 8; return new Date(v) }
     case JSON_: return JSON.parse(jsonText())
     case BYTES: {
-      const n = B.readUInt32LE(P)
+      const n = u32(B, P)
       const s = P + 4
       P = s + n
       return Buffer.from(B.subarray(s, P))
@@ -126,12 +127,12 @@ function value() {
       const nd = B[P++]
       if (nd === 0) return []
       const dims = new Array(nd)
-      for (let i = 0; i < nd; i++) { dims[i] = B.readUInt32LE(P); P += 4 }
+      for (let i = 0; i < nd; i++) { dims[i] = u32(B, P); P += 4 }
       return array(dims, 0)
     }
     case INTERVAL: {
-      const months = B.readInt32LE(P)
-      const days = B.readInt32LE(P + 4)
+      const months = i32(B, P)
+      const days = i32(B, P + 4)
       // A bigint beyond 2^53, as an exact int8 is: a Number would round it, and sending the
       // value back would then store another interval.
       const big = B.readBigInt64LE(P + 8)
@@ -147,7 +148,7 @@ function value() {
       return { lower, upper, lowerInc: (f & LOWER_INC) !== 0, upperInc: (f & UPPER_INC) !== 0, empty: false }
     }
     case RECORD: {
-      const n = B.readUInt32LE(P)
+      const n = u32(B, P)
       P += 4
       const o = {}
       for (let i = 0; i < n; i++) {
@@ -197,11 +198,11 @@ let BUILD = null
 
 // Reads the column list at P: returns its `fields` and sets BUILD.
 function columns(rowMode) {
-  const list = B.readDoubleLE(P)
+  const list = f64(B, P)
   const start = P + 12
-  const end = start + B.readUInt32LE(P + 8)
+  const end = start + u32(B, P + 8)
   P = start
-  const ncols = B.readUInt16LE(P)
+  const ncols = u16(B, P)
   const mode = rowMode === 'array' ? 1 : 0
   if ((list === 0 || list !== lastList) && !sameAsLast(start, end)) {
     P += 2
@@ -209,9 +210,9 @@ function columns(rowMode) {
     const meta = new Array(ncols * 3)
     for (let i = 0; i < ncols; i++) {
       names[i] = text()
-      meta[i * 3] = B.readUInt32LE(P)
-      meta[i * 3 + 1] = B.readUInt32LE(P + 4)
-      meta[i * 3 + 2] = B.readUInt16LE(P + 8)
+      meta[i * 3] = u32(B, P)
+      meta[i * 3 + 1] = u32(B, P + 4)
+      meta[i * 3 + 2] = u16(B, P + 8)
       P += 10
     }
     lastCols = Buffer.from(B.subarray(start, end))
@@ -233,7 +234,7 @@ function columns(rowMode) {
 // Reads a u32 row count and that many rows at P, appended to `into` when given.
 const MANY_ROWS = 8
 function rowsOf(build, into) {
-  const nrows = B.readUInt32LE(P)
+  const nrows = u32(B, P)
   P += 4
   manyRows = nrows >= MANY_ROWS
   if (into !== undefined) {
@@ -303,7 +304,7 @@ function decodeAt(buf, offset, rowMode, into) {
     const fields = columns(rowMode)
     const rows = rowsOf(BUILD, into)
     const command = commandText()
-    const rowCount = B.readDoubleLE(P)
+    const rowCount = f64(B, P)
     END = P + 8
     return { rows, rowCount, command, fields }
   } finally {
@@ -326,7 +327,7 @@ function decodeMany(buf, offset, n, rowMode, out) {
     const from = out.length
     for (let i = 0; i < n; i++) {
       const rows = rowsOf(build)
-      const rowCount = B.readDoubleLE(P)
+      const rowCount = f64(B, P)
       P += 8
       out.push({ rows, rowCount, command: '', fields })
     }
@@ -342,7 +343,7 @@ function decodeMany(buf, offset, n, rowMode, out) {
 
 /** The results of a script (`[OK][u32 n]`, then n single-query responses), in order. */
 function decodeResults(buf, rowMode) {
-  const n = buf.readUInt32LE(1)
+  const n = u32(buf, 1)
   const out = new Array(n)
   let at = 5
   for (let i = 0; i < n; i++) {
