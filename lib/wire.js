@@ -10,7 +10,7 @@ const out = Object.freeze({
 })
 
 const inp = Object.freeze({
-  NULL: 0, FALSE: 1, TRUE: 2, NUMBER: 3, BIGINT: 4, STRING: 5, BYTES: 6, DATE: 7, ARRAY: 8, OBJECT: 9, TEXT: 10,
+  NULL: 0, FALSE: 1, TRUE: 2, NUMBER: 3, BIGINT: 4, STRING: 5, BYTES: 6, DATE: 7, ARRAY: 8, OBJECT: 9, TEXT: 10, INT: 11,
 })
 
 const status = Object.freeze({ OK: 0, DB_ERROR: 1, DRIVER_ERROR: 2, BATCH_ERROR: 3, PART: 4, BATCH_PART: 5, BATCH_ANSWERS: 6 })

@@ -43,6 +43,8 @@ pub mod inp {
     pub const OBJECT: u8 = 9;
     /// Text the server parses as the parameter's type, whatever it is (`JsValue::Text`).
     pub const TEXT: u8 = 10;
+    /// A JS number that is an int32 (not -0), in 4 bytes: read as the same `JsValue::Number`.
+    pub const INT: u8 = 11;
 }
 
 /// Result status byte that starts every response buffer.
@@ -162,6 +164,10 @@ impl<'a> Reader<'a> {
     pub fn u32(&mut self) -> Result<u32, String> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    pub fn i32(&mut self) -> Result<i32, String> {
+        let b = self.take(4)?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
     pub fn f64(&mut self) -> Result<f64, String> {
         let b = self.take(8)?;

@@ -85,6 +85,7 @@ fn read_at<'a>(r: &mut Reader<'a>, depth: usize) -> Result<JsValue<'a>, String> 
         inp::FALSE => JsValue::Bool(false),
         inp::TRUE => JsValue::Bool(true),
         inp::NUMBER => JsValue::Number(r.f64()?),
+        inp::INT => JsValue::Number(f64::from(r.i32()?)),
         inp::BIGINT => JsValue::BigInt(r.str()?),
         inp::STRING => JsValue::Str(r.str()?),
         inp::TEXT => JsValue::Text(r.str()?),
@@ -138,4 +139,29 @@ pub fn read_list<'a>(r: &mut Reader<'a>) -> Result<Vec<JsValue<'a>>, String> {
         out.push(read_value(r)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_int32_reads_as_the_same_number_as_its_double() {
+        for v in [i32::MIN, -1, 0, 1, 42, i32::MAX] {
+            let mut int = vec![inp::INT];
+            int.extend_from_slice(&v.to_le_bytes());
+            let mut double = vec![inp::NUMBER];
+            double.extend_from_slice(&f64::from(v).to_le_bytes());
+            let a = read_value(&mut Reader::new(&int));
+            let b = read_value(&mut Reader::new(&double));
+            match (a, b) {
+                (Ok(JsValue::Number(a)), Ok(JsValue::Number(b))) => {
+                    assert_eq!(a.to_bits(), b.to_bits())
+                }
+                _ => panic!("{v}: not read as numbers"),
+            }
+        }
+        // Cut short: an error, not a panic.
+        assert!(read_value(&mut Reader::new(&[inp::INT, 1, 2])).is_err());
+    }
 }
