@@ -343,6 +343,35 @@ test("a long batch's answers settle while the server still runs the rest, in que
   }
 })
 
+test("a later segment's answers that come ahead wait for the segment before it: promises settle in queue order", async () => {
+  // The first segment's last statement waits for a lock; once it is released, its answers and
+  // the next segment's first ones arrive together.
+  const c = await connect()
+  const other = await connect()
+  const key = 434300 + (process.pid % 1000)
+  try {
+    await other.query('SELECT pg_advisory_lock($1::int8)', [key])
+    const order = []
+    const all = await c.pipeline(async (p) => {
+      const first = [p.query('SELECT 1 AS i'), p.query('SELECT pg_advisory_lock($1::int8) IS NULL AS i', [key]), p.query('SELECT pg_advisory_unlock($1::int8) AS i', [key])]
+      const synced = p.sync()
+      const second = Array.from({ length: 700 }, (_, i) => p.query('SELECT $1::int4 AS i', [i]))
+      const ps = [...first, ...second]
+      ps.forEach((q, k) => q.then(() => order.push(k)))
+      await null
+      await other.query('SELECT pg_advisory_unlock($1::int8)', [key])
+      await synced
+      return Promise.all(ps)
+    })
+    assert.equal(all.length, 703)
+    assert.deepEqual(all.slice(3).map((r) => r.rows[0].i), Array.from({ length: 700 }, (_, i) => i))
+    assert.deepEqual(order, Array.from({ length: 703 }, (_, k) => k))
+  } finally {
+    await other.close()
+    await c.close()
+  }
+})
+
 test('a failure after answers went ahead: those before it resolve, it rejects, the rest are aborted', () =>
   withTable(async (c, t) => {
     let ps

@@ -57,6 +57,9 @@ class Pipeline {
   #queued = []
   // Whether the block began inside a transaction (then segments add no BEGIN/COMMIT).
   #explicit
+  // Settled once every batch flushed so far has settled its statements (whatever their
+  // segment): a batch's answers that arrive early wait for it (see #flush).
+  #settled = Promise.resolve()
 
   /** @internal */
   constructor(native) {
@@ -127,7 +130,8 @@ class Pipeline {
     const seg = items[0].seg
     // `next`: the first statement not settled yet. A long batch's answers also come ahead of
     // its reply (src/core/batch.rs AHEAD); they settle in queue order, so those that arrive
-    // before everything queued earlier has settled wait in `early` for the batch's turn.
+    // before every batch flushed earlier (in any segment) has settled, and before what the
+    // segment queued earlier, wait in `early` for the batch's turn.
     const batch = { items, next: 0, turn: false, early: [] }
     items.ahead = (b, start) => {
       if (batch.turn) this.#settleList(batch, b, start)
@@ -135,7 +139,9 @@ class Pipeline {
     }
     const send = () => this.#native.batch(buf, items, seg.implicit)
     const answers = this.#gate ? this.#gate.then(send) : send()
+    const before = this.#settled
     seg.tail = seg.tail
+      .then(() => before)
       .then(() => {
         batch.turn = true
         const early = batch.early
@@ -152,6 +158,7 @@ class Pipeline {
           }
         },
       )
+    this.#settled = seg.tail.then(noop, noop)
   }
 
   // `buf`: the batch's (last) answers, `[OK][u32 n]` then per statement `[u32 length][response]`,
