@@ -94,7 +94,7 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
                 w.buf.clear();
-                write_header(&mut w, &columns);
+                write_header(&mut w, 0, &columns);
             }
             Event::Row(row) => {
                 let raw = row.buffer();
