@@ -308,14 +308,25 @@ test('5,000 statements in one tick leave with one Sync; results match', async ()
   }
 })
 
+// Runs `fn(c, release)` on a fresh client while another connection holds advisory lock `key`;
+// `release()` lets it go.
+async function whileLocked(key, fn) {
+  const c = await connect()
+  const other = await connect()
+  try {
+    await other.query('SELECT pg_advisory_lock($1::int8)', [key])
+    return await fn(c, () => other.query('SELECT pg_advisory_unlock($1::int8)', [key]))
+  } finally {
+    await other.close()
+    await c.close()
+  }
+}
+
 test("a long batch's answers settle while the server still runs the rest, in queue order", { timeout: 60_000 }, async () => {
   // Statement 1,001 of the second tick waits for a lock this test releases only once the first
   // statements of that tick have settled: answered all at once at the end, they never would.
-  const c = await connect()
-  const other = await connect()
   const key = 424200 + (process.pid % 1000)
-  try {
-    await other.query('SELECT pg_advisory_lock($1::int8)', [key])
+  await whileLocked(key, async (c, release) => {
     const order = []
     const track = (ps, from) => ps.forEach((q, k) => q.then(() => order.push(from + k), () => order.push(-1)))
     const out = await c.pipeline(async (p) => {
@@ -328,7 +339,7 @@ test("a long batch's answers settle while the server still runs the rest, in que
       track(ps, 5)
       await ps[0]
       const settledEarly = order.length
-      await other.query('SELECT pg_advisory_unlock($1::int8)', [key])
+      await release()
       return { settledEarly, all: await Promise.all([...head, ...ps]) }
     })
     assert.ok(out.settledEarly >= 6, `settled before the lock was released: ${out.settledEarly}`)
@@ -337,20 +348,14 @@ test("a long batch's answers settle while the server still runs the rest, in que
     assert.deepEqual(out.all.slice(0, 1005).map((r) => r.rows[0].i), Array.from({ length: 1005 }, (_, i) => i))
     assert.deepEqual(out.all[1005].rows, [{ waited: false }])
     assert.deepEqual(out.all[1006].rows, [{ released: true }])
-  } finally {
-    await other.close()
-    await c.close()
-  }
+  })
 })
 
 test("a later segment's answers that come ahead wait for the segment before it: promises settle in queue order", async () => {
   // The first segment's last statement waits for a lock; once it is released, its answers and
   // the next segment's first ones arrive together.
-  const c = await connect()
-  const other = await connect()
   const key = 434300 + (process.pid % 1000)
-  try {
-    await other.query('SELECT pg_advisory_lock($1::int8)', [key])
+  await whileLocked(key, async (c, release) => {
     const order = []
     const all = await c.pipeline(async (p) => {
       const first = [p.query('SELECT 1 AS i'), p.query('SELECT pg_advisory_lock($1::int8) IS NULL AS i', [key]), p.query('SELECT pg_advisory_unlock($1::int8) AS i', [key])]
@@ -359,17 +364,14 @@ test("a later segment's answers that come ahead wait for the segment before it: 
       const ps = [...first, ...second]
       ps.forEach((q, k) => q.then(() => order.push(k)))
       await null
-      await other.query('SELECT pg_advisory_unlock($1::int8)', [key])
+      await release()
       await synced
       return Promise.all(ps)
     })
     assert.equal(all.length, 703)
     assert.deepEqual(all.slice(3).map((r) => r.rows[0].i), Array.from({ length: 700 }, (_, i) => i))
     assert.deepEqual(order, Array.from({ length: 703 }, (_, k) => k))
-  } finally {
-    await other.close()
-    await c.close()
-  }
+  })
 })
 
 test('a failure after answers went ahead: those before it resolve, it rejects, the rest are aborted', () =>
